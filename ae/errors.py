@@ -1,0 +1,21 @@
+"""Errors that mean "the user asked for something we cannot do", shown as one line.
+
+Entrypoints catch `UserError` and print its message alone (no traceback) with a
+non-zero exit status; anything else is a bug and keeps its traceback.
+"""
+
+
+class UserError(Exception):
+  """A problem with the user's input, data or configuration."""
+
+
+class DatasetNotFoundError(UserError):
+  """A dataset is neither prepared locally nor obtainable."""
+
+
+class ConfigError(UserError):
+  """A configuration value is invalid or inconsistent."""
+
+
+class NonFiniteLossError(UserError):
+  """Training produced a NaN or infinite loss."""

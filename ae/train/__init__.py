@@ -1,0 +1,1 @@
+"""Training machinery shared by every model: state, jitted step, sharding, checkpoints, runner."""

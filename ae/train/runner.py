@@ -1,0 +1,167 @@
+"""The experiment runner: `train_and_evaluate(config, workdir)`.
+
+Order of a run (and of a resumed run): write or check `config.json`; load the
+data; build model, objective and optimizer; restore the newest checkpoint if
+there is one; train in jitted chunks of `steps_per_call` steps, logging,
+evaluating and checkpointing at multiples of their periods; stop with a clear
+error on a non-finite loss (the last good checkpoint stays); then evaluate the
+test split, the PCA baseline and write figures and `results.json`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import logging
+
+from ae import evaluation, objectives, viz
+from ae.baselines import pca as pca_lib
+from ae.data import pipeline
+from ae.data.sources import load_split
+from ae.errors import ConfigError, NonFiniteLossError
+from ae.models import build_model
+from ae.train import parallel, progress, step as step_lib, workdir as workdir_lib
+from ae.train.checkpoint import Checkpointer
+from ae.train.state import create_state, make_optimizer
+from ae.train.writer import MetricWriter
+
+
+def _check_periods(tc) -> None:
+  k = int(tc.steps_per_call)
+  for name in ("log_every_steps", "eval_every_steps", "checkpoint_every_steps"):
+    period = int(tc.get(name, 0) or 0)
+    if k < 1 or period < 0 or (period and period % k):
+      raise ConfigError(f"train.{name}={period} must be a multiple of "
+                        f"train.steps_per_call={k} (or 0 to disable)")
+
+
+def total_steps(tc, steps_per_epoch: int) -> int:
+  """`train.num_steps` if set, else `train.num_epochs` full epochs."""
+  return int(tc.get("num_steps", 0) or 0) or int(tc.num_epochs) * steps_per_epoch
+
+
+def _due(step: int, period: int) -> bool:
+  return bool(period) and step % period == 0
+
+
+def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | None = None) -> dict:
+  """Trains `config` in `workdir` (resuming if possible) and returns the final metrics.
+
+  Args:
+    mesh: the device mesh; default all devices on one "data" axis.
+    stop_at_step: stop after this step as if preempted (tests resumption).
+  """
+  tc = config.train
+  _check_periods(tc)
+  workdir_lib.prepare_workdir(workdir, config)
+  mesh = mesh or parallel.make_mesh()
+  parallel.check_batch_size(int(tc.batch_size), mesh)
+
+  train_set = load_split(config.data, config.data.train_split)
+  test_set = load_split(config.data, config.data.eval_split)
+  init_key, train_key, data_key = jax.random.split(jax.random.PRNGKey(int(config.seed)), 3)
+  model = build_model(config.model, train_set.image_shape)
+  params = model.init(init_key, jnp.zeros((1, *train_set.image_shape)))["params"]
+  state = create_state(model.apply, params, make_optimizer(tc), train_key)
+  state = jax.device_put(state, parallel.replicated(mesh))
+  loss_fn = objectives.build_objective(model, config)
+  train_fn = step_lib.make_train_fn(loss_fn, mesh)
+  reconstruct_fn = step_lib.make_reconstruct_fn(model.apply, mesh)
+
+  ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), int(tc.get("keep_checkpoints", 3)))
+  writer = MetricWriter(workdir, tensorboard=bool(config.get("tensorboard", True)))
+  start = ckpt.latest_step() or 0
+  if start:
+    state = ckpt.restore(start, state)
+    logging.info("Resumed from checkpoint at step %d.", start)
+  writer.truncate_after(start)
+
+  schedule = pipeline.BatchSchedule(len(train_set), int(tc.batch_size), data_key)
+  last = total_steps(tc, schedule.steps_per_epoch)
+  if stop_at_step is not None:
+    last = min(last, stop_at_step)
+
+  def evaluate_test(params) -> dict[str, float]:
+    rec = evaluation.reconstruct_split(reconstruct_fn, params, test_set.images,
+                                       int(config.get("eval_batch_size", 1000)), mesh)
+    return evaluation.reconstruction_metrics(test_set.images, rec)
+
+  bar = progress.ProgressBar(total=last, initial=start, steps_per_epoch=schedule.steps_per_epoch,
+                             enabled=bool(config.get("progress", True)))
+  sums, count, t0, images_seen = {}, 0, time.perf_counter(), 0
+  step = start
+  try:
+    while step < last:
+      k = min(int(tc.steps_per_call), last - step)
+      idx = pipeline.local_slice(schedule.indices(step, k), jax.process_index(), jax.process_count())
+      chunk = parallel.put_global(train_set.images[idx], parallel.batch_sharding(mesh, 1),
+                                  (k, int(tc.batch_size), *train_set.image_shape))
+      state, metrics = train_fn(state, chunk)
+      metrics = jax.device_get(metrics)
+      if not np.all(np.isfinite(metrics["loss"])):
+        bad = step + 1 + int(np.argmax(~np.isfinite(metrics["loss"])))
+        good = ckpt.latest_step()
+        raise NonFiniteLossError(
+            f"loss became {metrics['loss'][bad - step - 1]} at step {bad}; stopped. "
+            + (f"Last good checkpoint: step {good} in {ckpt_dir(workdir)}" if good
+               else "No checkpoint was saved yet") + "; lower train.learning_rate or clip gradients")
+      step += k
+      for name, values in metrics.items():
+        sums[name] = sums.get(name, 0.0) + float(np.sum(values))
+      count += k
+      images_seen += k * int(tc.batch_size)
+      bar.update(step, float(metrics["loss"][-1]), images_seen / (time.perf_counter() - t0))
+      if _due(step, int(tc.log_every_steps)) or step == last:
+        rate = images_seen / (time.perf_counter() - t0)
+        writer.write(step, "train", {**{n: s / count for n, s in sums.items()},
+                                     "epoch": step / schedule.steps_per_epoch,
+                                     "images_per_sec": rate})
+        sums, count, t0, images_seen = {}, 0, time.perf_counter(), 0
+      if _due(step, int(tc.get("eval_every_steps", 0) or 0)) and step != last:
+        writer.write(step, "test", evaluate_test(state.params))
+      if _due(step, int(tc.checkpoint_every_steps)) or step == last:
+        ckpt.save(step, state)
+  finally:
+    bar.close()
+    ckpt.close()
+
+  if stop_at_step is not None and step < total_steps(tc, schedule.steps_per_epoch):
+    writer.close()
+    return {"step": step}
+  results = _final_evaluation(config, workdir, state.params, evaluate_test, reconstruct_fn,
+                              train_set, test_set, mesh)
+  writer.write(step, "test", results["test"])
+  writer.close()
+  results["step"] = step
+  if jax.process_index() == 0:
+    workdir_lib.write_json_atomic(os.path.join(workdir, "results.json"), results)
+  return results
+
+
+def ckpt_dir(workdir: str) -> str:
+  return os.path.join(workdir, "checkpoints")
+
+
+def _final_evaluation(config, workdir, params, evaluate_test, reconstruct_fn, train_set,
+                      test_set, mesh) -> dict:
+  """Test metrics, the PCA baseline at the same code size, and `reconstructions.png`."""
+  results = {"test": evaluate_test(params)}
+  code_size = int(config.model.get("code_size", 0) or 0)
+  if config.get("pca_baseline", True) and code_size:
+    pca = pca_lib.fit_pca(train_set.images.astype(np.float32) / 255.0, code_size)
+    x_test = test_set.images.astype(np.float32) / 255.0
+    mse, mse_clip = (pca_lib.reconstruction_mse(pca, x_test, clip=c) for c in (False, True))
+    results["pca"] = {"k": code_size, "mse": mse, "psnr": 10 * math.log10(1 / mse),
+                      "mse_clipped": mse_clip, "psnr_clipped": 10 * math.log10(1 / mse_clip)}
+  n = min(int(config.get("num_figure_images", 16)), len(test_set))
+  if n:  # Every process takes part in the sharded computation; process 0 writes.
+    rec = evaluation.reconstruct_split(reconstruct_fn, params, test_set.images[:n], n, mesh)
+    if jax.process_index() == 0:
+      viz.save_png(viz.image_grid([test_set.images[:n], rec]),
+                   os.path.join(workdir, "reconstructions.png"))
+  return results

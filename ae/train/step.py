@@ -1,0 +1,68 @@
+"""One jit-compiled Optax step for every objective, fused over several batches.
+
+`train_step` takes a uint8 batch [B, H, W, C], converts it to [0, 1] floats,
+evaluates the objective and applies the optimizer. `make_train_fn` scans it over
+a chunk of K batches [K, B, H, W, C] with `lax.scan`, so that small models are
+not bound by Python dispatch, and jits the result over a mesh: state replicated
+and donated, batches split over the "data" axis. Metrics come back stacked [K].
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+from absl import logging
+from jax.sharding import Mesh
+
+from ae.data.pipeline import to_float
+from ae.objectives import LossFn, Metrics
+from ae.train import parallel
+from ae.train.state import TrainState
+
+
+def global_norm(tree) -> jax.Array:
+  """L2 norm of all leaves of a pytree taken together."""
+  return jnp.sqrt(sum(jnp.sum(jnp.square(x)) for x in jax.tree.leaves(tree)))
+
+
+def train_step(state: TrainState, images: jax.Array, loss_fn: LossFn) -> tuple[TrainState, Metrics]:
+  """One optimizer step on a uint8 batch; returns the new state and scalar metrics.
+
+  Metrics: the objective's own, plus `loss` and `grad_norm` (global L2 norm of
+  the gradient, before any clipping).
+  """
+  rng = jax.random.fold_in(state.rng, state.step)
+  grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
+  (loss, metrics), grads = grad_fn(state.params, to_float(images), rng)
+  metrics = {"loss": loss, **metrics, "grad_norm": global_norm(grads)}
+  return state.apply_gradients(grads=grads), metrics
+
+
+def train_chunk(state: TrainState, chunk: jax.Array, loss_fn: LossFn) -> tuple[TrainState, Metrics]:
+  """`train_step` over each of K batches in `chunk` [K, B, H, W, C]; metrics [K]."""
+  logging.info("Compiling the train step: %d steps of batch %s %s.", chunk.shape[0],
+               chunk.shape[1:], chunk.dtype)
+  return jax.lax.scan(functools.partial(train_step, loss_fn=loss_fn), state, chunk)
+
+
+def make_train_fn(loss_fn: LossFn, mesh: Mesh) -> Callable[[TrainState, jax.Array],
+                                                           tuple[TrainState, Metrics]]:
+  """Jits `train_chunk` over `mesh`; the state argument is donated."""
+  rep = parallel.replicated(mesh)
+  return jax.jit(functools.partial(train_chunk, loss_fn=loss_fn),
+                 in_shardings=(rep, parallel.batch_sharding(mesh, batch_axis=1)),
+                 out_shardings=(rep, rep), donate_argnums=(0,))
+
+
+def make_reconstruct_fn(apply_fn, mesh: Mesh) -> Callable[[object, jax.Array], jax.Array]:
+  """Jitted `params, uint8 images [B, H, W, C] -> reconstructions in [0, 1]`."""
+
+  def reconstruct(params, images: jax.Array) -> jax.Array:
+    logging.info("Compiling the reconstruction of batch %s.", images.shape)
+    return apply_fn({"params": params}, to_float(images))
+
+  data = parallel.batch_sharding(mesh)
+  return jax.jit(reconstruct, in_shardings=(parallel.replicated(mesh), data), out_shardings=data)

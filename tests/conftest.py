@@ -1,0 +1,73 @@
+"""Test setup: 4 fake CPU devices (set before JAX is imported) and tiny fake data."""
+
+import gzip
+import os
+
+os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                           " --xla_force_host_platform_device_count=4").strip()
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import ml_collections  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from ae.data.idx import encode_idx  # noqa: E402
+from experiments.configs import seed  # noqa: E402
+
+NUM_TRAIN, NUM_TEST = 96, 24
+
+
+def fake_images(n: int, seed_: int) -> tuple[np.ndarray, np.ndarray]:
+  """Structured 28x28 uint8 images (a few smooth prototypes plus noise) and labels."""
+  rng = np.random.default_rng(seed_)
+  yy, xx = np.mgrid[0:28, 0:28] / 27.0
+  protos = np.stack([np.sin(np.pi * (k + 1) * xx) * np.cos(np.pi * k * yy) for k in range(10)])
+  labels = rng.integers(0, 10, n)
+  imgs = 0.5 + 0.4 * protos[labels] + 0.05 * rng.standard_normal((n, 28, 28))
+  return np.clip(imgs * 255, 0, 255).astype(np.uint8), labels.astype(np.uint8)
+
+
+def write_fake_fashion(folder: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+  """Writes the four IDX .gz files of a tiny Fashion-MNIST look-alike."""
+  os.makedirs(folder, exist_ok=True)
+  data = {"train": fake_images(NUM_TRAIN, 1), "test": fake_images(NUM_TEST, 2)}
+  names = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+           "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+  for split, (images, labels) in data.items():
+    for name, arr in zip(names[split], (images, labels)):
+      with gzip.open(os.path.join(folder, name), "wb") as f:
+        f.write(encode_idx(arr))
+  return data
+
+
+@pytest.fixture(scope="session")
+def fake_fashion(tmp_path_factory):
+  """(manual_dir, data_dir, arrays) of a tiny fake Fashion-MNIST, shared by the session."""
+  root = tmp_path_factory.mktemp("fake_fashion")
+  arrays = write_fake_fashion(str(root / "idx"))
+  return str(root / "idx"), str(root / "tfds"), arrays
+
+
+def make_test_config(fake, **overrides) -> ml_collections.ConfigDict:
+  """The seed config shrunk to a tiny model on the fake data; `a__b=v` sets config.a.b."""
+  manual_dir, data_dir, _ = fake
+  config = seed.get_config()
+  config.data.manual_dir, config.data.data_dir, config.data.download = manual_dir, data_dir, False
+  config.model.code_size = 8
+  config.train.batch_size = 8
+  config.train.num_steps = 8
+  config.train.steps_per_call = 2
+  config.train.log_every_steps = 2
+  config.train.eval_every_steps = 4
+  config.train.checkpoint_every_steps = 4
+  config.eval_batch_size = 16
+  config.num_figure_images = 4
+  config.tensorboard = False
+  config.progress = False
+  for key, value in overrides.items():
+    node = config
+    *parents, leaf = key.split("__")
+    for p in parents:
+      node = node[p]
+    node[leaf] = value
+  return config

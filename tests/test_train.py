@@ -1,0 +1,136 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from ae import objectives
+from ae.errors import ConfigError, NonFiniteLossError
+from ae.models import build_model
+from ae.train import parallel, step as step_lib
+from ae.train.checkpoint import Checkpointer
+from ae.train.runner import train_and_evaluate
+from ae.train.state import create_state
+from ae.train.writer import read_metrics
+from tests.conftest import fake_images, make_test_config
+
+# Timing fields differ between identical runs; everything else must not.
+TIMING = {"images_per_sec"}
+
+
+def _setup(fake, mesh, **overrides):
+  config = make_test_config(fake, **overrides)
+  model = build_model(config.model, (28, 28, 1))
+  params = model.init(jax.random.PRNGKey(0), jnp.zeros((1, 28, 28, 1)))["params"]
+  state = create_state(model.apply, params, optax.adam(1e-2), jax.random.PRNGKey(1))
+  state = jax.device_put(state, parallel.replicated(mesh))
+  fn = step_lib.make_train_fn(objectives.build_objective(model, config), mesh)
+  return state, fn
+
+
+def _chunk(k, batch=8):
+  images, _ = fake_images(k * batch, 5)
+  return images.reshape(k, batch, 28, 28, 1)
+
+
+def test_four_fake_devices_are_present():
+  assert jax.device_count() == 4
+
+
+def test_a_few_steps_lower_the_loss(fake_fashion):
+  mesh = parallel.make_mesh()
+  state, fn = _setup(fake_fashion, mesh)
+  chunk = jnp.asarray(np.repeat(_chunk(1), 30, axis=0))  # the same batch 30 times
+  state, metrics = fn(state, chunk)
+  loss = np.asarray(metrics["loss"])
+  assert loss.shape == (30,) and loss[-1] < 0.7 * loss[0] and loss[-5:].max() < loss[:5].min()
+  assert set(metrics) == {"loss", "mse", "psnr", "grad_norm"}
+  assert int(state.step) == 30
+
+
+def test_sharded_step_matches_one_device(fake_fashion):
+  chunk = _chunk(3)
+  results = []
+  for devices in (jax.devices()[:1], jax.devices()):
+    mesh = parallel.make_mesh(devices)
+    state, fn = _setup(fake_fashion, mesh)
+    batch = jax.device_put(chunk, parallel.batch_sharding(mesh, 1))
+    state, metrics = fn(state, batch)
+    results.append((np.asarray(metrics["loss"]), jax.device_get(state.params)))
+  np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-5, atol=1e-5)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-5), results[0][1], results[1][1])
+
+
+def _params(workdir, like_config, fake):
+  state, _ = _setup(fake, parallel.make_mesh())
+  ckpt = Checkpointer(str(workdir / "checkpoints"))
+  restored = ckpt.restore(ckpt.latest_step(), state)
+  ckpt.close()
+  return jax.device_get(restored.params)
+
+
+def _metrics(workdir):
+  return [{k: v for k, v in row.items() if k not in TIMING} for row in read_metrics(str(workdir))]
+
+
+def test_two_runs_are_bit_identical(fake_fashion, tmp_path):
+  config = make_test_config(fake_fashion)
+  a = train_and_evaluate(config, str(tmp_path / "a"))
+  b = train_and_evaluate(config, str(tmp_path / "b"))
+  assert a == b
+  assert _metrics(tmp_path / "a") == _metrics(tmp_path / "b")
+  pa, pb = _params(tmp_path / "a", config, fake_fashion), _params(tmp_path / "b", config, fake_fashion)
+  jax.tree.map(np.testing.assert_array_equal, pa, pb)
+  assert (tmp_path / "a" / "reconstructions.png").read_bytes() == \
+      (tmp_path / "b" / "reconstructions.png").read_bytes()
+
+
+def test_resumed_run_ends_where_an_uninterrupted_one_does(fake_fashion, tmp_path):
+  config = make_test_config(fake_fashion, train__num_steps=12)
+  full = train_and_evaluate(config, str(tmp_path / "full"))
+  part = train_and_evaluate(config, str(tmp_path / "resumed"), stop_at_step=6)
+  assert part == {"step": 6}
+  assert Checkpointer(str(tmp_path / "resumed" / "checkpoints")).all_steps() == [4, 6]
+  resumed = train_and_evaluate(config, str(tmp_path / "resumed"))
+  assert resumed == full
+  jax.tree.map(np.testing.assert_array_equal, _params(tmp_path / "full", config, fake_fashion),
+               _params(tmp_path / "resumed", config, fake_fashion))
+  assert _metrics(tmp_path / "full") == _metrics(tmp_path / "resumed")
+
+
+def test_workdir_layout_and_results(fake_fashion, tmp_path):
+  config = make_test_config(fake_fashion)
+  results = train_and_evaluate(config, str(tmp_path))
+  for name in ("config.json", "metrics.jsonl", "results.json", "reconstructions.png"):
+    assert (tmp_path / name).exists(), name
+  assert results["step"] == 8
+  assert results["pca"]["k"] == 8 and results["pca"]["mse_clipped"] <= results["pca"]["mse"]
+  assert 0 < results["test"]["mse"] < 0.1
+  splits = [(r["step"], r["split"]) for r in read_metrics(str(tmp_path))]
+  assert splits == [(2, "train"), (4, "train"), (4, "test"), (6, "train"), (8, "train"), (8, "test")]
+
+
+def test_other_config_in_same_workdir_is_refused(fake_fashion, tmp_path):
+  train_and_evaluate(make_test_config(fake_fashion, train__num_steps=2), str(tmp_path))
+  with pytest.raises(ConfigError, match="another config"):
+    train_and_evaluate(make_test_config(fake_fashion, train__num_steps=4,
+                                        model__code_size=4), str(tmp_path))
+
+
+def test_periods_must_align_with_fused_steps(fake_fashion, tmp_path):
+  with pytest.raises(ConfigError, match="multiple of train.steps_per_call"):
+    train_and_evaluate(make_test_config(fake_fashion, train__log_every_steps=3), str(tmp_path))
+
+
+def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(fake_fashion, tmp_path, monkeypatch):
+  config = make_test_config(fake_fashion)
+  train_and_evaluate(config, str(tmp_path), stop_at_step=4)
+
+  def exploding(model, cfg):
+    loss_fn = objectives.reconstruction(model, cfg)
+    return lambda p, x, r: (lambda out: (out[0] * jnp.nan, out[1]))(loss_fn(p, x, r))
+
+  monkeypatch.setitem(objectives.OBJECTIVES, "reconstruction", exploding)
+  with pytest.raises(NonFiniteLossError, match=r"nan at step 5.*Last good checkpoint: step 4"):
+    train_and_evaluate(config, str(tmp_path))
+  assert Checkpointer(str(tmp_path / "checkpoints")).all_steps() == [4]
