@@ -14,12 +14,18 @@ from typing import Any
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 
-from ae import losses
+from ae import losses, vae_math
 from ae.errors import ConfigError
 
 Metrics = dict[str, jax.Array]
 LossFn = Callable[[Any, jax.Array, jax.Array], tuple[jax.Array, Metrics]]
+
+
+def _quality(x: jax.Array, x_hat: jax.Array) -> Metrics:
+  mse = losses.mse(x, x_hat)
+  return {"mse": mse, "psnr": losses.psnr_from_mse(mse)}
 
 
 def reconstruction(model: nn.Module, config) -> LossFn:
@@ -29,13 +35,65 @@ def reconstruction(model: nn.Module, config) -> LossFn:
   def loss_fn(params, images: jax.Array, rng: jax.Array) -> tuple[jax.Array, Metrics]:
     del rng
     x_hat = model.apply({"params": params}, images)
-    mse = losses.mse(images, x_hat)
-    return losses.half_sse_loss(images, x_hat), {"mse": mse, "psnr": losses.psnr_from_mse(mse)}
+    return losses.half_sse_loss(images, x_hat), _quality(images, x_hat)
 
   return loss_fn
 
 
-OBJECTIVES: dict[str, Callable[[nn.Module, Any], LossFn]] = {"reconstruction": reconstruction}
+def sparsity_penalty(z: jax.Array, l1_weight: float, kl_weight: float,
+                     target: float) -> tuple[jax.Array, Metrics]:
+  """Activity penalties on codes z [B, k] (Ng, "Sparse autoencoder", CS294A notes).
+
+  l1: mean over the batch of sum_j |z_j|. kl: sum_j KL(target || rho_hat_j), with
+  rho_hat_j the batch mean of unit j (needs codes in (0, 1), e.g. sigmoid), nats.
+  """
+  l1 = jnp.mean(jnp.sum(jnp.abs(z), axis=-1))
+  kl = jnp.sum(vae_math.kl_bernoulli(target, jnp.mean(z, axis=0))) if kl_weight else jnp.zeros(())
+  return l1_weight * l1 + kl_weight * kl, {"l1": l1, "kl_sparsity": kl}
+
+
+def code_statistics(z: jax.Array, near_zero: float) -> Metrics:
+  """Mean activation of codes z [B, k] and the fraction of entries with |z| < near_zero."""
+  return {"mean_activation": jnp.mean(z),
+          "near_zero_fraction": jnp.mean((jnp.abs(z) < near_zero).astype(jnp.float32))}
+
+
+def sparse(model: nn.Module, config) -> LossFn:
+  """Reconstruction (1/2 E||x - x_hat||^2) plus L1 and/or KL activity penalties on the code."""
+  sc = config.sparsity
+
+  def loss_fn(params, images: jax.Array, rng: jax.Array) -> tuple[jax.Array, Metrics]:
+    del rng
+    z = model.apply({"params": params}, images, method="encode")
+    x_hat = model.apply({"params": params}, z, method="decode")
+    penalty, parts = sparsity_penalty(z, float(sc.l1_weight), float(sc.kl_weight), float(sc.target))
+    return losses.half_sse_loss(images, x_hat) + penalty, {
+        **_quality(images, x_hat), **parts, **code_statistics(z, float(sc.near_zero))}
+
+  return loss_fn
+
+
+def vae(model: nn.Module, config) -> LossFn:
+  """Negative ELBO in nats per image, analytic KL (Kingma and Welling 2014, eq. 10).
+
+  Bernoulli decoders train on dynamically binarized data: each step draws
+  x_bin ~ Bernoulli(x) afresh from the step's key.
+  """
+  binarize = model.likelihood == "bernoulli" and bool(config.get("binarize", True))
+
+  def loss_fn(params, images: jax.Array, rng: jax.Array) -> tuple[jax.Array, Metrics]:
+    k_bin, k_z = jax.random.split(rng)
+    x = jax.random.bernoulli(k_bin, images).astype(images.dtype) if binarize else images
+    rec_ll, kl, out = model.apply({"params": params}, x, method="elbo_terms", rngs={"sample": k_z})
+    neg_elbo = jnp.mean(kl - rec_ll)
+    return neg_elbo, {"neg_elbo": neg_elbo, "kl": jnp.mean(kl), "rec_nll": -jnp.mean(rec_ll),
+                      **_quality(images, jax.nn.sigmoid(out))}
+
+  return loss_fn
+
+
+OBJECTIVES: dict[str, Callable[[nn.Module, Any], LossFn]] = {
+    "reconstruction": reconstruction, "sparse": sparse, "vae": vae}
 
 
 def build_objective(model: nn.Module, config) -> LossFn:

@@ -6,12 +6,11 @@ r"""Trains and evaluates one experiment in a workdir; rerunning resumes it.
 
 import sys
 
-import logging as std_logging
-
 from absl import app, flags, logging
 from ml_collections import config_flags
 
 from ae.errors import UserError
+from ae.logs import quiet_orbax
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file.",
                                           lock_config=True)
@@ -21,14 +20,8 @@ _DISTRIBUTED = flags.DEFINE_bool("distributed", False,
 flags.mark_flags_as_required(["config", "workdir"])
 
 
-def _quiet_orbax() -> None:
-  """Orbax logs every checkpoint step at INFO; keep its warnings and errors only."""
-  logging.get_absl_handler().addFilter(
-      lambda r: r.levelno >= std_logging.WARNING or "/orbax/" not in r.pathname)
-
-
 def main(argv):
-  _quiet_orbax()
+  quiet_orbax()
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   import jax  # pylint: disable=g-import-not-at-top

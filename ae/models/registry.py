@@ -5,21 +5,39 @@ from __future__ import annotations
 import flax.linen as nn
 
 from ae.errors import ConfigError
+from ae.models.conv import ConvAutoencoder
 from ae.models.dense import Autoencoder
+from ae.models.vae import VAE
 
 
-def _dense(model_config, image_shape: tuple[int, int, int]) -> nn.Module:
+def _ints(values) -> tuple[int, ...]:
+  return tuple(int(v) for v in values)
+
+
+def _dense(mc, image_shape: tuple[int, int, int]) -> nn.Module:
   return Autoencoder(
-      output_shape=tuple(image_shape),
-      hidden_sizes=tuple(int(h) for h in model_config.get("hidden_sizes", ())),
-      code_size=int(model_config.code_size),
-      hidden_activation=model_config.get("hidden_activation", "relu"),
-      code_activation=model_config.get("code_activation", "relu"),
-      output_activation=model_config.get("output_activation", "sigmoid"),
-  )
+      output_shape=tuple(image_shape), hidden_sizes=_ints(mc.get("hidden_sizes", ())),
+      code_size=int(mc.code_size), hidden_activation=mc.get("hidden_activation", "relu"),
+      code_activation=mc.get("code_activation", "relu"),
+      output_activation=mc.get("output_activation", "sigmoid"))
 
 
-MODELS = {"dense": _dense}
+def _conv(mc, image_shape: tuple[int, int, int]) -> nn.Module:
+  return ConvAutoencoder(
+      output_shape=tuple(image_shape), channels=_ints(mc.get("channels", (32, 64))),
+      code_size=int(mc.code_size), kernel_size=int(mc.get("kernel_size", 3)),
+      hidden_activation=mc.get("hidden_activation", "relu"),
+      code_activation=mc.get("code_activation", "linear"),
+      output_activation=mc.get("output_activation", "sigmoid"))
+
+
+def _vae(mc, image_shape: tuple[int, int, int]) -> nn.Module:
+  return VAE(output_shape=tuple(image_shape), hidden_sizes=_ints(mc.get("hidden_sizes", (500,))),
+             latent_size=int(mc.latent_size), likelihood=mc.get("likelihood", "bernoulli"),
+             hidden_activation=mc.get("hidden_activation", "relu"))
+
+
+MODELS = {"dense": _dense, "conv": _conv, "vae": _vae}
 
 
 def build_model(model_config, image_shape: tuple[int, int, int]) -> nn.Module:
@@ -28,3 +46,8 @@ def build_model(model_config, image_shape: tuple[int, int, int]) -> nn.Module:
   if name not in MODELS:
     raise ConfigError(f"unknown model '{name}'; choose from {sorted(MODELS)}")
   return MODELS[name](model_config, image_shape)
+
+
+def code_size(model_config) -> int:
+  """The size of the code (or latent) of `model_config`, 0 if it has none."""
+  return int(model_config.get("code_size", 0) or model_config.get("latent_size", 0) or 0)

@@ -24,7 +24,8 @@ from ae.baselines import pca as pca_lib
 from ae.data import pipeline
 from ae.data.sources import load_split
 from ae.errors import ConfigError, NonFiniteLossError
-from ae.models import build_model
+from ae.evaluators import EVALUATORS
+from ae.models import build_model, registry
 from ae.train import parallel, progress, step as step_lib, workdir as workdir_lib
 from ae.train.checkpoint import Checkpointer
 from ae.train.state import create_state, make_optimizer
@@ -49,6 +50,15 @@ def _due(step: int, period: int) -> bool:
   return bool(period) and step % period == 0
 
 
+def init_state(config, image_shape: tuple[int, int, int], mesh):
+  """(model, replicated initial TrainState, data-order key), all derived from `config.seed`."""
+  init_key, train_key, data_key = jax.random.split(jax.random.PRNGKey(int(config.seed)), 3)
+  model = build_model(config.model, image_shape)
+  params = model.init(init_key, jnp.zeros((1, *image_shape)))["params"]
+  state = create_state(model.apply, params, make_optimizer(config.train), train_key)
+  return model, jax.device_put(state, parallel.replicated(mesh)), data_key
+
+
 def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | None = None) -> dict:
   """Trains `config` in `workdir` (resuming if possible) and returns the final metrics.
 
@@ -64,14 +74,10 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
 
   train_set = load_split(config.data, config.data.train_split)
   test_set = load_split(config.data, config.data.eval_split)
-  init_key, train_key, data_key = jax.random.split(jax.random.PRNGKey(int(config.seed)), 3)
-  model = build_model(config.model, train_set.image_shape)
-  params = model.init(init_key, jnp.zeros((1, *train_set.image_shape)))["params"]
-  state = create_state(model.apply, params, make_optimizer(tc), train_key)
-  state = jax.device_put(state, parallel.replicated(mesh))
+  model, state, data_key = init_state(config, train_set.image_shape, mesh)
   loss_fn = objectives.build_objective(model, config)
-  train_fn = step_lib.make_train_fn(loss_fn, mesh)
-  reconstruct_fn = step_lib.make_reconstruct_fn(model.apply, mesh)
+  train_fn = step_lib.make_train_fn(loss_fn, mesh, bool(tc.get("unroll_steps", False)))
+  reconstruct_fn = evaluation.make_reconstruct_fn(model.apply, mesh)
 
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), int(tc.get("keep_checkpoints", 3)))
   writer = MetricWriter(workdir, tensorboard=bool(config.get("tensorboard", True)))
@@ -134,7 +140,7 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
     writer.close()
     return {"step": step}
   results = _final_evaluation(config, workdir, state.params, evaluate_test, reconstruct_fn,
-                              train_set, test_set, mesh)
+                              train_set, test_set, mesh, model)
   writer.write(step, "test", results["test"])
   writer.close()
   results["step"] = step
@@ -148,10 +154,13 @@ def ckpt_dir(workdir: str) -> str:
 
 
 def _final_evaluation(config, workdir, params, evaluate_test, reconstruct_fn, train_set,
-                      test_set, mesh) -> dict:
+                      test_set, mesh, model) -> dict:
   """Test metrics, the PCA baseline at the same code size, and `reconstructions.png`."""
   results = {"test": evaluate_test(params)}
-  code_size = int(config.model.get("code_size", 0) or 0)
+  objective = config.get("objective", "reconstruction")
+  if objective in EVALUATORS:
+    results[objective] = EVALUATORS[objective](model, config, params, test_set, mesh)
+  code_size = registry.code_size(config.model)
   if config.get("pca_baseline", True) and code_size:
     pca = pca_lib.fit_pca(train_set.images.astype(np.float32) / 255.0, code_size)
     x_test = test_set.images.astype(np.float32) / 255.0

@@ -1,0 +1,76 @@
+"""Transposed convolution with a fast custom gradient on CPU.
+
+A stride-s transposed convolution is the adjoint A_w^T of the strided
+convolution u -> A_w u = conv(u, w, stride=s, padding=SAME). XLA on CPU computes
+the kernel gradient of the transposed form (an input-dilated convolution) very
+slowly: measured here, a 3x3 stride-2 64->32 layer at batch 128x14x14 took
+0.66 s for forward and backward, against 0.013 s for the strided convolution.
+Since y = A_w^T x is linear in x and in w, both gradients are strided
+convolutions:
+  dL/dx = A_w g = conv(g, w, s)
+  dL/dw = d/dw <A_w g, x>, the kernel gradient of conv(g, w, s) with output cotangent x.
+
+Shapes: x [B, H, W, C_in] -> y [B, s*H, s*W, C_out]; the kernel is that of the
+forward convolution, [k, k, C_out, C_in] (HWIO from y's channels to x's).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+_DN = ("NHWC", "HWIO", "NHWC")
+
+
+def strided_conv(u: jax.Array, w: jax.Array, stride: int) -> jax.Array:
+  """conv(u, w) with `stride` and SAME padding: [B, sH, sW, C_out] -> [B, H, W, C_in]."""
+  return lax.conv_general_dilated(u, w, (stride, stride), "SAME", dimension_numbers=_DN)
+
+
+def _transpose(x: jax.Array, w: jax.Array, stride: int) -> jax.Array:
+  shape = (x.shape[0], x.shape[1] * stride, x.shape[2] * stride, w.shape[2])
+  _, vjp = jax.vjp(lambda u: strided_conv(u, w, stride), jnp.zeros(shape, x.dtype))
+  return vjp(x)[0]
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def conv_transpose(x: jax.Array, w: jax.Array, stride: int) -> jax.Array:
+  """y = A_w^T x, the exact adjoint of `strided_conv(., w, stride)`."""
+  return _transpose(x, w, stride)
+
+
+def _fwd(x, w, stride):
+  return _transpose(x, w, stride), (x, w)
+
+
+def _bwd(stride, residuals, g):
+  x, w = residuals
+  dx = strided_conv(g, w, stride)
+  _, vjp_w = jax.vjp(lambda k: strided_conv(g, k, stride), w)
+  return dx, vjp_w(x)[0]
+
+
+conv_transpose.defvjp(_fwd, _bwd)
+
+
+class ConvTranspose(nn.Module):
+  """Stride-s transposed convolution layer: [B, H, W, C_in] -> [B, sH, sW, features]."""
+  features: int
+  kernel_size: int = 3
+  stride: int = 2
+  use_bias: bool = True
+  kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal(in_axis=(0, 1, 3),
+                                                                          out_axis=2)
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    k = self.kernel_size
+    kernel = self.param("kernel", self.kernel_init, (k, k, self.features, x.shape[-1]))
+    y = conv_transpose(x, kernel.astype(x.dtype), self.stride)
+    if self.use_bias:
+      y = y + self.param("bias", nn.initializers.zeros, (self.features,))
+    return y
