@@ -108,6 +108,9 @@ def test_workdir_layout_and_results(fake_fashion, tmp_path):
   assert 0 < results["test"]["mse"] < 0.1
   splits = [(r["step"], r["split"]) for r in read_metrics(str(tmp_path))]
   assert splits == [(2, "train"), (4, "train"), (4, "test"), (6, "train"), (8, "train"), (8, "test")]
+  # Rerunning a finished run re-evaluates it: same results, no duplicated rows.
+  assert train_and_evaluate(config, str(tmp_path)) == results
+  assert [(r["step"], r["split"]) for r in read_metrics(str(tmp_path))] == splits
 
 
 def test_other_config_in_same_workdir_is_refused(fake_fashion, tmp_path):

@@ -85,12 +85,11 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
   if start:
     state = ckpt.restore(start, state)
     logging.info("Resumed from checkpoint at step %d.", start)
-  writer.truncate_after(start)
-
   schedule = pipeline.BatchSchedule(len(train_set), int(tc.batch_size), data_key)
   last = total_steps(tc, schedule.steps_per_epoch)
   if stop_at_step is not None:
     last = min(last, stop_at_step)
+  writer.truncate_after(start, drop_at_step=("test",) if start >= last else ())
 
   def evaluate_test(params) -> dict[str, float]:
     rec = evaluation.reconstruct_split(reconstruct_fn, params, test_set.images,

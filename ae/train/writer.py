@@ -37,12 +37,20 @@ class MetricWriter:
         if isinstance(v, (int, float)) and math.isfinite(v):
           self._tb.add_scalar(f"{split}/{k}", v, step)
 
-  def truncate_after(self, step: int) -> None:
-    """Drops lines logged after `step` (a run resumed from checkpoint `step` logs them again)."""
+  def truncate_after(self, step: int, drop_at_step: tuple[str, ...] = ()) -> None:
+    """Drops lines logged after `step`, and those of the `drop_at_step` splits at `step`.
+
+    A run resumed from checkpoint `step` logs them again (a finished run that is
+    rerun repeats its final "test" evaluation).
+    """
     if not self._active or not os.path.exists(self.path):
       return
+
+    def keep(row: dict) -> bool:
+      return row["step"] < step or (row["step"] == step and row["split"] not in drop_at_step)
+
     with open(self.path, encoding="utf-8") as f:
-      kept = [line for line in f if line.strip() and json.loads(line)["step"] <= step]
+      kept = [line for line in f if line.strip() and keep(json.loads(line))]
     tmp = self.path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
       f.writelines(kept)
