@@ -84,4 +84,25 @@ def evaluate_sparse(model, config, params, test_set: ImageSet, mesh) -> dict[str
           "dead_unit_fraction": float(small.all(axis=0).mean()), "near_zero_threshold": eps}
 
 
-EVALUATORS = {"vae": evaluate_vae, "sparse": evaluate_sparse}
+def evaluate_rate_distortion(model, config, params, test_set: ImageSet, mesh) -> dict[str, float]:
+  """Estimated bits per pixel at rounded latents (continuous model) and PSNR, per image averaged."""
+  def fn(p, x, r):
+    x_hat, bits, _ = model.apply({"params": p}, x, None, False, method="forward")
+    sse = jnp.sum(jnp.square(jnp.clip(x_hat, 0, 1) - x).reshape(x.shape[0], -1), axis=-1)
+    return jnp.stack([sse] + [bits[k] for k in sorted(bits)], axis=-1)
+
+  out = evaluation.map_split(evaluation.make_eval_fn(fn, mesh, "rate"), params, test_set.images,
+                             int(config.eval_batch_size), mesh)
+  h, w, c = test_set.image_shape
+  mse = out[:, 0] / (h * w * c)
+  names = sorted(model.apply({"params": params}, test_set.images[:1].astype(np.float32) / 255,
+                             None, False, method="forward")[1])
+  result = {f"bpp_{k}": float(out[:, 1 + i].mean() / (h * w)) for i, k in enumerate(names)}
+  result["bpp"] = float(out[:, 1:].sum(-1).mean() / (h * w))
+  result.update(mse=float(mse.mean()), psnr=float(10 * np.log10(1 / mse.mean())),
+                psnr_per_image=float(np.mean(10 * np.log10(1 / np.maximum(mse, 1e-12)))))
+  return result
+
+
+EVALUATORS = {"vae": evaluate_vae, "sparse": evaluate_sparse,
+              "rate_distortion": evaluate_rate_distortion}

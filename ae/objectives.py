@@ -92,8 +92,42 @@ def vae(model: nn.Module, config) -> LossFn:
   return loss_fn
 
 
+PIXEL_PEAK = 255.0
+
+
+def rate_distortion(model: nn.Module, config) -> LossFn:
+  """R + lambda * D with R in bits per pixel and D the MSE on the [0, 255] scale.
+
+  L = sum_latents E[bits] / (H * W) + lambda * 255^2 * E[(x - x_hat)^2]  (x in [0, 1]),
+  the convention of CompressAI's lambdas (Balle et al. 2018 use the same form).
+  The factorized models' tail-quantile loss is added too: its gradient reaches
+  only the `quantiles` parameters, so it does not change the RD trade-off.
+  Metrics: bpp (total and per latent), MSE, PSNR and, with `rd.track_rounded_rate`,
+  the rate at rounded latents and its gap to the noisy training rate.
+  """
+  rd = config.rd
+
+  def loss_fn(params, images: jax.Array, rng: jax.Array) -> tuple[jax.Array, Metrics]:
+    pixels = images.shape[1] * images.shape[2]
+    x_hat, bits, aux = model.apply({"params": params}, images, rng, True, method="forward")
+    bpp = {f"bpp_{k}": jnp.mean(v) / pixels for k, v in bits.items()}
+    total = sum(bpp.values())
+    mse = losses.mse(images, x_hat)
+    loss = total + float(rd.lmbda) * PIXEL_PEAK**2 * mse + aux
+    metrics = {"bpp": total, **bpp, **_quality(images, x_hat), "aux_loss": aux}
+    if rd.get("track_rounded_rate", True):
+      _, rbits, _ = model.apply({"params": jax.lax.stop_gradient(params)}, images, None, False,
+                                method="forward")
+      rounded = sum(jnp.mean(v) for v in rbits.values()) / pixels
+      metrics.update(bpp_rounded=rounded, rate_gap=total - rounded)
+    return loss, metrics
+
+  return loss_fn
+
+
 OBJECTIVES: dict[str, Callable[[nn.Module, Any], LossFn]] = {
-    "reconstruction": reconstruction, "sparse": sparse, "vae": vae}
+    "reconstruction": reconstruction, "sparse": sparse, "vae": vae,
+    "rate_distortion": rate_distortion}
 
 
 def build_objective(model: nn.Module, config) -> LossFn:

@@ -37,7 +37,23 @@ def _vae(mc, image_shape: tuple[int, int, int]) -> nn.Module:
              hidden_activation=mc.get("hidden_activation", "relu"))
 
 
-MODELS = {"dense": _dense, "conv": _conv, "vae": _vae}
+def _codec(mc, image_shape: tuple[int, int, int]) -> nn.Module:
+  from ae.compression import models as codecs  # pylint: disable=g-import-not-at-top
+  if mc.name == "dense_codec":
+    return codecs.DenseCodec(output_shape=tuple(image_shape),
+                             hidden_sizes=_ints(mc.get("hidden_sizes", (256,))),
+                             latent_size=int(mc.latent_size))
+  kwargs = dict(n=int(mc.n), m=int(mc.m), channels=int(image_shape[-1]))
+  if mc.name == "bls2017":
+    return codecs.BLS2017(**kwargs)
+  family = mc.get("family", "gaussian")
+  if mc.name == "bmshj2018":
+    return codecs.BMSHJ2018(family=family, **kwargs)
+  return codecs.MBT2018Mean(family=family, **kwargs)
+
+
+MODELS = {"dense": _dense, "conv": _conv, "vae": _vae, "dense_codec": _codec, "bls2017": _codec,
+          "bmshj2018": _codec, "mbt2018_mean": _codec}
 
 
 def build_model(model_config, image_shape: tuple[int, int, int]) -> nn.Module:
@@ -50,4 +66,6 @@ def build_model(model_config, image_shape: tuple[int, int, int]) -> nn.Module:
 
 def code_size(model_config) -> int:
   """The size of the code (or latent) of `model_config`, 0 if it has none."""
+  if model_config.name in ("dense_codec", "bls2017", "bmshj2018", "mbt2018_mean"):
+    return 0  # a codec's size is its rate, not a code dimension
   return int(model_config.get("code_size", 0) or model_config.get("latent_size", 0) or 0)

@@ -1,0 +1,1 @@
+"""Learned compression: quantization, GDN, entropy models and transform codecs."""

@@ -1,0 +1,152 @@
+"""Export: a trained checkpoint becomes an immutable codec file with frozen tables.
+
+The file is the msgpack serialization (flax.serialization) of
+  {"format": "ae-codec", "version": 1, "model": <config.model as JSON>,
+   "image_shape": [H, W, C], "trained_on": str, "lmbda": float, "step": int,
+   "params": <parameters>, "tables": {<latent>: <tables of ae.compression.tables>}}
+and its identity is the SHA-256 of those bytes. Export is deterministic: the same
+checkpoint gives the same bytes and hash. A file is never overwritten with
+different content.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+from flax import serialization
+
+from ae.compression import entropy_math as em
+from ae.compression import tables as tbl
+from ae.errors import UserError
+from ae.models import build_model
+
+FORMAT, VERSION = "ae-codec", 1
+# The latent coded with a factorized prior, and the module that owns it, per model.
+FACTORIZED = {"dense_codec": ("y", "entropy_y"), "bls2017": ("y", "entropy_y"),
+              "bmshj2018": ("z", "entropy_z"), "mbt2018_mean": ("z", "entropy_z")}
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportedCodec:
+  model: nn.Module
+  model_config: ml_collections.ConfigDict
+  params: dict
+  tables: dict
+  meta: dict
+  sha256: str
+
+
+def build_tables(model: nn.Module, model_config, params) -> dict:
+  """Integer CDF tables of every latent of a trained codec (numpy, deterministic)."""
+  latent, owner = FACTORIZED[model_config.name]
+
+  def factorized_likelihood(values):  # [C, n] -> [C, n]
+    p = model.apply({"params": params}, jnp.asarray(values).T,
+                    method=lambda m, v: getattr(m, owner).likelihood(v))
+    return np.asarray(p).T
+
+  quantiles = np.asarray(params[owner]["quantiles"])[:, 0, :]
+  tables = {latent: tbl.factorized_tables(factorized_likelihood, quantiles)}
+  if latent == "z":
+    family = model_config.get("family", "gaussian")
+    fn = lambda v, s: np.asarray(em.CONDITIONALS[family](jnp.asarray(v), 0.0, s))
+    tables["y"] = tbl.conditional_tables(fn, np.asarray(em.default_scale_table()), family=family)
+  return tables
+
+
+def export_codec(config, params, image_shape, step: int) -> bytes:
+  """The codec file's bytes for a trained run."""
+  model = build_model(config.model, tuple(image_shape))
+  params = jax.tree.map(np.asarray, jax.device_get(params))
+  bundle = {"format": FORMAT, "version": VERSION,
+            "model": json.dumps(config.model.to_dict(), sort_keys=True),
+            "image_shape": [int(d) for d in image_shape], "trained_on": str(config.data.name),
+            "lmbda": float(config.rd.lmbda), "step": int(step), "params": params,
+            "tables": build_tables(model, config.model, params)}
+  return serialization.msgpack_serialize(bundle)
+
+
+def write_once(path: str, data: bytes) -> str:
+  """Writes `data` atomically unless `path` already holds other bytes; returns the SHA-256."""
+  digest = hashlib.sha256(data).hexdigest()
+  if os.path.exists(path):
+    with open(path, "rb") as f:
+      if hashlib.sha256(f.read()).hexdigest() != digest:
+        raise UserError(f"{path} already holds a different codec; codecs are immutable, "
+                        "choose another name")
+    return digest
+  tmp = path + ".tmp"
+  with open(tmp, "wb") as f:
+    f.write(data)
+  os.replace(tmp, path)
+  return digest
+
+
+def load_codec(path: str) -> ExportedCodec:
+  """Reads and checks a codec file."""
+  try:
+    with open(path, "rb") as f:
+      data = f.read()
+    bundle = serialization.msgpack_restore(data)
+  except (OSError, ValueError, TypeError) as e:
+    raise UserError(f"{path} is not a readable codec file ({e})") from e
+  if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
+    raise UserError(f"{path} is not an ae codec file")
+  if bundle.get("version") != VERSION:
+    raise UserError(f"{path} is codec format version {bundle.get('version')}; this ae reads {VERSION}")
+  mc = ml_collections.ConfigDict(json.loads(bundle["model"]))
+  model = build_model(mc, tuple(bundle["image_shape"]))
+  meta = {k: bundle[k] for k in ("image_shape", "trained_on", "lmbda", "step")}
+  return ExportedCodec(model, mc, bundle["params"], bundle["tables"], meta,
+                       hashlib.sha256(data).hexdigest())
+
+
+def estimate_bits(codec: ExportedCodec, images: np.ndarray) -> dict[str, np.ndarray]:
+  """Bits per image [N] of each latent when coded with the frozen integer tables.
+
+  images: uint8 [N, H, W, C]. Factorized latents are symbolized around the
+  table offsets (channel medians); conditional ones around the predicted means,
+  with the table of the smallest scale >= the predicted scale.
+  """
+  x = jnp.asarray(images, jnp.float32) / 255.0
+  lat = codec.model.apply({"params": codec.params}, x, method="latents")
+  out = {}
+  for name, (y, mean, scale) in lat.items():
+    y, t = np.asarray(y), codec.tables[name]
+    if scale is None:
+      symbols = np.round(y - t["offset"]).astype(np.int64)
+      index = np.broadcast_to(np.arange(y.shape[-1]), y.shape)
+    else:
+      symbols = np.round(y - np.asarray(mean)).astype(np.int64)
+      index = tbl.scale_index(np.maximum(np.asarray(scale), em.SCALE_BOUND), t["scale_table"])
+    bits = tbl.table_bits(symbols, index, t)
+    out[name] = bits.reshape(bits.shape[0], -1).sum(-1)
+  return out
+
+
+def evaluate_codec(codec: ExportedCodec, images: np.ndarray, batch_size: int = 500) -> dict:
+  """Estimated bpp from the frozen tables and PSNR (8-bit output) on uint8 images."""
+  h, w = images.shape[1:3]
+  bits, sse = {}, []
+  apply = jax.jit(lambda p, x: codec.model.apply({"params": p}, x))
+  for i in range(0, len(images), batch_size):
+    batch = images[i:i + batch_size]
+    for k, v in estimate_bits(codec, batch).items():
+      bits.setdefault(k, []).append(v)
+    rec = np.asarray(apply(codec.params, jnp.asarray(batch, jnp.float32) / 255.0))
+    rec8 = np.round(np.clip(rec, 0, 1) * 255.0)
+    sse.append(np.square(rec8 - batch).reshape(len(batch), -1).mean(-1))
+  mse = np.concatenate(sse)
+  result = {f"bpp_{k}": float(np.concatenate(v).mean() / (h * w)) for k, v in bits.items()}
+  result["bpp"] = sum(result.values())
+  result.update(psnr=float(np.mean(10 * np.log10(255.0**2 / np.maximum(mse, 1e-12)))),
+                mse_255=float(mse.mean()))
+  return result

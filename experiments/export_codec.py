@@ -1,0 +1,45 @@
+r"""Exports a trained codec run to an immutable codec file and evaluates it.
+
+  python -m experiments.export_codec --workdir=workdirs/dense_codec_l0.01 \
+      --out=workdirs/dense_codec_l0.01/codec.aec
+
+Prints the SHA-256, then the estimated bpp (from the frozen integer tables,
+escapes included) and PSNR of the 8-bit output on the test split.
+"""
+
+import json
+import sys
+
+from absl import app, flags
+
+_WORKDIR = flags.DEFINE_string("workdir", None, "Workdir of a trained codec run.")
+_OUT = flags.DEFINE_string("out", None, "Codec file to write.")
+_EVALUATE = flags.DEFINE_bool("evaluate", True, "Evaluate the exported codec on the test split.")
+flags.mark_flags_as_required(["workdir", "out"])
+
+
+def main(argv):
+  del argv
+  from ae.compression import export  # pylint: disable=g-import-not-at-top
+  from ae.errors import UserError  # pylint: disable=g-import-not-at-top
+  from ae.logs import quiet_orbax  # pylint: disable=g-import-not-at-top
+  from ae.train.restore import load_trained  # pylint: disable=g-import-not-at-top
+  quiet_orbax()
+  try:
+    run = load_trained(_WORKDIR.value)
+    if run.config.get("objective") != "rate_distortion":
+      raise UserError(f"{_WORKDIR.value} is not a codec run (objective "
+                      f"'{run.config.get('objective')}')")
+    data = export.export_codec(run.config, run.params, run.test_set.image_shape, run.step)
+    digest = export.write_once(_OUT.value, data)
+    print(f"{_OUT.value}: {len(data):,} bytes, sha256 {digest}")
+    if _EVALUATE.value:
+      result = export.evaluate_codec(export.load_codec(_OUT.value), run.test_set.images)
+      print(json.dumps(result, indent=2, sort_keys=True))
+  except UserError as e:
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+  app.run(main)
