@@ -1,0 +1,164 @@
+r"""bmshj2018 train step (N=128, M=192, batch 8 of 128x128 RGB): JAX against PyTorch.
+
+  pip install torch   # for this script only; not a dependency of ae
+  python scripts/bench_codec_step.py [--repeats=5] [--n=128 --m=192 --batch=8 --size=128]
+
+Both sides run the same computation: GDN analysis, IGDN synthesis with 5x5
+stride-2 transposed convolutions, hyper-analysis/synthesis, a factorized prior
+on z and a Gaussian conditional on y, loss bpp + lambda 255^2 MSE, one Adam
+update. Prints the median seconds per step of each and their ratio, plus JAX
+with XLA's own transposed-convolution gradient (what `ae.layers.ConvTranspose`
+replaces). Target (issue 4): JAX no slower than PyTorch on this CPU.
+"""
+
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import app, flags
+
+_REPEATS = flags.DEFINE_integer("repeats", 5, "Timed steps; the median is shown.")
+_N = flags.DEFINE_integer("n", 128, "Transform width N.")
+_M = flags.DEFINE_integer("m", 192, "Latent channels M.")
+_BATCH = flags.DEFINE_integer("batch", 8, "Batch size.")
+_SIZE = flags.DEFINE_integer("size", 128, "Crop height and width.")
+LMBDA = 0.01
+
+
+def _median_time(fn, repeats):
+  fn()
+  times = []
+  for _ in range(repeats):
+    t = time.perf_counter()
+    fn()
+    times.append(time.perf_counter() - t)
+  return statistics.median(times)
+
+
+def jax_step_seconds(n, m, batch, size, repeats, xla_transpose=False):
+  import ml_collections  # pylint: disable=g-import-not-at-top
+  from ae import objectives  # pylint: disable=g-import-not-at-top
+  from ae.models import build_model  # pylint: disable=g-import-not-at-top
+  from ae.train import parallel, step as step_lib  # pylint: disable=g-import-not-at-top
+  from ae.train.state import create_state, make_optimizer  # pylint: disable=g-import-not-at-top
+  import importlib  # pylint: disable=g-import-not-at-top
+  ct = importlib.import_module("ae.layers.conv_transpose")
+  original = ct.conv_transpose
+  if xla_transpose:  # autodiff through the input-dilated convolution instead
+    ct.conv_transpose = ct._transpose  # pylint: disable=protected-access
+  config = ml_collections.ConfigDict({
+      "model": {"name": "bmshj2018", "n": n, "m": m, "family": "gaussian"},
+      "objective": "rate_distortion", "rd": {"lmbda": LMBDA, "track_rounded_rate": False},
+      "train": {"learning_rate": 1e-4}})
+  mesh = parallel.make_mesh(jax.devices()[:1])
+  model = build_model(config.model, (size, size, 3))
+  params = model.init({"params": jax.random.PRNGKey(0)}, jnp.zeros((1, size, size, 3)),
+                      jax.random.PRNGKey(1), method="forward")["params"]
+  state = jax.device_put(create_state(model.apply, params, make_optimizer(config.train),
+                                      jax.random.PRNGKey(2)), parallel.replicated(mesh))
+  fn = step_lib.make_train_fn(objectives.build_objective(model, config), mesh, unroll=True)
+  x = np.random.default_rng(0).integers(0, 256, (1, batch, size, size, 3), dtype=np.uint8)
+  holder = [state]
+
+  def run():
+    holder[0], metrics = fn(holder[0], x)
+    jax.block_until_ready(metrics)
+
+  try:
+    return _median_time(run, repeats)
+  finally:
+    ct.conv_transpose = original
+
+
+def torch_step_seconds(n, m, batch, size, repeats):
+  import torch  # pylint: disable=g-import-not-at-top
+  from torch import nn  # pylint: disable=g-import-not-at-top
+
+  class GDN(nn.Module):
+    def __init__(self, c, inverse=False):
+      super().__init__()
+      self.inverse = inverse
+      self.beta = nn.Parameter(torch.ones(c))
+      self.gamma = nn.Parameter(0.1 * torch.eye(c))
+
+    def forward(self, x):
+      c = x.shape[1]
+      norm = nn.functional.conv2d(x * x, self.gamma.abs().view(c, c, 1, 1), self.beta.abs() + 1e-6)
+      return x * torch.sqrt(norm) if self.inverse else x * torch.rsqrt(norm)
+
+  def conv(cin, cout, k=5, s=2):
+    return nn.Conv2d(cin, cout, k, s, k // 2)
+
+  def deconv(cin, cout, k=5, s=2):
+    return nn.ConvTranspose2d(cin, cout, k, s, k // 2, output_padding=s - 1)
+
+  class Model(nn.Module):
+    def __init__(self):
+      super().__init__()
+      self.g_a = nn.Sequential(conv(3, n), GDN(n), conv(n, n), GDN(n), conv(n, n), GDN(n), conv(n, m))
+      self.g_s = nn.Sequential(deconv(m, n), GDN(n, True), deconv(n, n), GDN(n, True),
+                               deconv(n, n), GDN(n, True), deconv(n, 3))
+      self.h_a = nn.Sequential(conv(m, n, 3, 1), nn.ReLU(), conv(n, n), nn.ReLU(), conv(n, n))
+      self.h_s = nn.Sequential(deconv(n, n), nn.ReLU(), deconv(n, n), nn.ReLU(), conv(n, m, 3, 1), nn.ReLU())
+      # Factorized prior on z as in Balle et al. 2018 (filters 3, 3, 3), one density per channel.
+      dims = (1, 3, 3, 3, 1)
+      self.mats = nn.ParameterList([nn.Parameter(torch.zeros(n, dims[i + 1], dims[i])) for i in range(4)])
+      self.biases = nn.ParameterList([nn.Parameter(torch.zeros(n, dims[i + 1], 1)) for i in range(4)])
+      self.factors = nn.ParameterList([nn.Parameter(torch.zeros(n, dims[i + 1], 1)) for i in range(3)])
+
+    def logits(self, v):
+      for i in range(4):
+        v = torch.matmul(nn.functional.softplus(self.mats[i]), v) + self.biases[i]
+        if i < 3:
+          v = v + torch.tanh(self.factors[i]) * torch.tanh(v)
+      return v
+
+    def forward(self, x):
+      y = self.g_a(x)
+      z = self.h_a(torch.abs(y))
+      z_t = z + torch.empty_like(z).uniform_(-0.5, 0.5)
+      rows = z_t.permute(1, 0, 2, 3).reshape(z.shape[1], 1, -1)
+      lo, up = self.logits(rows - 0.5), self.logits(rows + 0.5)
+      sign = -torch.sign(lo + up).detach()
+      p_z = torch.abs(torch.sigmoid(sign * up) - torch.sigmoid(sign * lo)).clamp_min(1e-9)
+      scale = self.h_s(z_t).clamp_min(0.11)
+      y_t = y + torch.empty_like(y).uniform_(-0.5, 0.5)
+      normal = torch.distributions.Normal(0.0, 1.0)
+      v = y_t.abs()
+      p_y = (normal.cdf((0.5 - v) / scale) - normal.cdf((-0.5 - v) / scale)).clamp_min(1e-9)
+      bits = -(torch.log2(p_y).sum() + torch.log2(p_z).sum())
+      return self.g_s(y_t), bits
+
+  torch.manual_seed(0)
+  model = Model()
+  opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+  x = torch.rand(batch, 3, size, size)
+
+  def run():
+    opt.zero_grad()
+    x_hat, bits = model(x)
+    loss = bits / (batch * size * size) + LMBDA * 255**2 * torch.mean((x - x_hat) ** 2)
+    loss.backward()
+    opt.step()
+
+  return _median_time(run, repeats), torch.get_num_threads()
+
+
+def main(_):
+  args = (_N.value, _M.value, _BATCH.value, _SIZE.value, _REPEATS.value)
+  jax_s = jax_step_seconds(*args)
+  print(f"JAX (ae, custom transposed-conv gradient): {jax_s:.3f} s/step")
+  xla_s = jax_step_seconds(*args[:-1], repeats=max(1, args[-1] // 2), xla_transpose=True)
+  print(f"JAX with XLA's transposed-conv gradient:   {xla_s:.3f} s/step")
+  try:
+    torch_s, threads = torch_step_seconds(*args)
+    print(f"PyTorch ({threads} threads):                   {torch_s:.3f} s/step")
+    print(f"ratio JAX / PyTorch: {jax_s / torch_s:.2f} (target <= 1)")
+  except ImportError:
+    print("PyTorch is not installed (pip install torch): no comparison")
+
+
+if __name__ == "__main__":
+  app.run(main)
