@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="${1:-workdirs}"
-train() { python3 -m experiments.train --config.progress=false "$@"; }
+train() { python3 -m experiments.train "$@" --config.progress=false; }
 
 python3 scripts/ae_vs_pca.py --workdir="$root/ae_vs_pca" --set=progress=False
 train --config=experiments/configs/vae.py --workdir="$root/vae_l20"

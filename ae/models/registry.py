@@ -25,7 +25,7 @@ def _dense(mc, image_shape: tuple[int, int, int]) -> nn.Module:
 def _conv(mc, image_shape: tuple[int, int, int]) -> nn.Module:
   return ConvAutoencoder(
       output_shape=tuple(image_shape), channels=_ints(mc.get("channels", (32, 64))),
-      code_size=int(mc.code_size), kernel_size=int(mc.get("kernel_size", 3)),
+      hidden_sizes=_ints(mc.get("hidden_sizes", (256,))), code_size=int(mc.code_size), kernel_size=int(mc.get("kernel_size", 3)),
       hidden_activation=mc.get("hidden_activation", "relu"),
       code_activation=mc.get("code_activation", "linear"),
       output_activation=mc.get("output_activation", "sigmoid"))
