@@ -64,7 +64,12 @@ def make_test_config(fake, **overrides) -> ml_collections.ConfigDict:
   config.num_figure_images = 4
   config.tensorboard = False
   config.progress = False
-  for key, value in overrides.items():
+  return set_fields(config, **overrides)
+
+
+def set_fields(config, **fields):
+  """Sets config fields named with "__" for dots (`train__num_steps=4`); returns config."""
+  for key, value in fields.items():
     node = config
     *parents, leaf = key.split("__")
     for p in parents:

@@ -12,7 +12,7 @@ from ae.train import parallel
 from ae.train.restore import load_trained
 from ae.train.runner import train_and_evaluate
 from experiments.configs import sparse, vae_2d
-from tests.conftest import make_test_config
+from tests.conftest import make_test_config, set_fields
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -27,13 +27,7 @@ def _from(module, fake, **overrides):
     config.train[key] = tiny.train[key]
   for key in ("eval_batch_size", "num_figure_images", "tensorboard", "progress"):
     config[key] = tiny[key]
-  for key, value in overrides.items():
-    node = config
-    *parents, leaf = key.split("__")
-    for p in parents:
-      node = node[p]
-    node[leaf] = value
-  return config
+  return set_fields(config, **overrides)
 
 
 def test_vae_run_reports_elbo_and_iwae_and_draws_figures(fake_fashion, tmp_path):
