@@ -11,6 +11,7 @@ import os
 import jax
 import jax.numpy as jnp
 import matplotlib
+import matplotlib.ticker
 import numpy as np
 from scipy.special import ndtri  # inverse standard normal CDF
 
@@ -119,6 +120,7 @@ def ae_vs_pca_plot(table: dict, models: list[str], path: str) -> None:
   ax.set(xscale="log", yscale="log", xlabel="code size k", ylabel="test MSE per pixel",
          title="Fashion-MNIST: autoencoders vs PCA")
   ax.set_xticks(ks, [str(k) for k in ks])
+  ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
   ax.grid(True, which="both", alpha=0.3)
   ax.legend()
   fig.tight_layout()
