@@ -19,7 +19,7 @@ import flax.linen as nn
 import jax
 
 from ae.layers import ConvTranspose
-from ae.models.dense import activation
+from ae.models.dense import EncodeDecode, activation
 
 
 def feature_shape(image_shape: Sequence[int], channels: Sequence[int]) -> tuple[int, int, int]:
@@ -71,7 +71,7 @@ class ConvDecoder(nn.Module):
     return activation(self.output_activation)(x)
 
 
-class ConvAutoencoder(nn.Module):
+class ConvAutoencoder(EncodeDecode, nn.Module):
   output_shape: Sequence[int] = (28, 28, 1)
   channels: Sequence[int] = (32, 64)
   hidden_sizes: Sequence[int] = (256,)
@@ -86,12 +86,3 @@ class ConvAutoencoder(nn.Module):
                                self.hidden_activation, self.code_activation)
     self.decoder = ConvDecoder(self.output_shape, self.channels, self.hidden_sizes,
                                self.kernel_size, self.hidden_activation, self.output_activation)
-
-  def encode(self, x: jax.Array) -> jax.Array:
-    return self.encoder(x)
-
-  def decode(self, z: jax.Array) -> jax.Array:
-    return self.decoder(z)
-
-  def __call__(self, x: jax.Array) -> jax.Array:
-    return self.decode(self.encode(x))

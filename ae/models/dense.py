@@ -61,7 +61,21 @@ class Decoder(nn.Module):
     return activation(self.output_activation)(z).reshape((z.shape[0], *self.output_shape))
 
 
-class Autoencoder(nn.Module):
+class EncodeDecode:
+  """`encode`, `decode` and `__call__` of a module whose setup() defines
+  `self.encoder` and `self.decoder`: x -> z = encode(x) -> x_hat = decode(z)."""
+
+  def encode(self, x: jax.Array) -> jax.Array:
+    return self.encoder(x)
+
+  def decode(self, z: jax.Array) -> jax.Array:
+    return self.decoder(z)
+
+  def __call__(self, x: jax.Array) -> jax.Array:
+    return self.decode(self.encode(x))
+
+
+class Autoencoder(EncodeDecode, nn.Module):
   """Encoder and decoder trained end to end: x -> z = encode(x) -> x_hat = decode(z)."""
   output_shape: Sequence[int] = (28, 28, 1)
   hidden_sizes: Sequence[int] = ()
@@ -75,12 +89,3 @@ class Autoencoder(nn.Module):
                            self.code_activation)
     self.decoder = Decoder(self.output_shape, self.hidden_sizes, self.hidden_activation,
                            self.output_activation)
-
-  def encode(self, x: jax.Array) -> jax.Array:
-    return self.encoder(x)
-
-  def decode(self, z: jax.Array) -> jax.Array:
-    return self.decoder(z)
-
-  def __call__(self, x: jax.Array) -> jax.Array:
-    return self.decode(self.encode(x))
