@@ -76,3 +76,37 @@ def set_fields(config, **fields):
       node = node[p]
     node[leaf] = value
   return config
+
+
+def export_untrained_codec(name: str, shape: tuple[int, int, int], path: str, seed_: int = 0) -> str:
+  """Exports a codec with freshly initialized parameters (valid, untrained) to `path`."""
+  import jax  # pylint: disable=g-import-not-at-top
+  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
+
+  from ae.compression import export  # pylint: disable=g-import-not-at-top
+  from ae.models import build_model  # pylint: disable=g-import-not-at-top
+  from experiments.configs import dense_codec, hyperprior  # pylint: disable=g-import-not-at-top
+  config = (dense_codec if name == "dense_codec" else hyperprior).get_config()
+  config.model.name = name
+  if name == "dense_codec":
+    config.model.hidden_sizes, config.model.latent_size = (32,), 8
+  else:
+    config.model.n, config.model.m = 8, 12
+  model = build_model(config.model, shape)
+  params = model.init({"params": jax.random.key(seed_)}, jnp.zeros((1, *shape)), jax.random.key(1),
+                      method="forward")["params"]
+  export.write_once(path, export.export_codec(config, params, shape, 0))
+  return path
+
+
+TINY_CODECS = {"dense_codec": (28, 28, 1), "bls2017": (32, 32, 3), "bmshj2018": (32, 32, 3),
+               "mbt2018_mean": (32, 32, 3)}
+
+
+@pytest.fixture(scope="session")
+def tiny_codecs(tmp_path_factory):
+  """A folder with one untrained tiny codec per model, named after the model."""
+  folder = tmp_path_factory.mktemp("codecs")
+  for name, shape in TINY_CODECS.items():
+    export_untrained_codec(name, shape, str(folder / f"{name}.aec"))
+  return str(folder)

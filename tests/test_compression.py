@@ -112,7 +112,7 @@ def test_table_bits_match_the_model_and_escape_out_of_range():
   want = np.asarray(em.bits_from_likelihood(eb.apply(v, jnp.asarray(values, jnp.float32), method="likelihood")))
   np.testing.assert_allclose(got, want, rtol=0.01)
   far = tbl.table_bits(np.array([[40, -40]]), np.array([[0, 1]]), t)
-  assert np.all(far > 10)  # escape symbol plus Exp-Golomb excess
+  assert np.all(far > 10)  # escape symbol plus the coded excess
 
 
 def test_scale_index_picks_smallest_scale_not_below():

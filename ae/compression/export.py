@@ -3,7 +3,7 @@
 The file is the msgpack serialization (flax.serialization) of
   {"format": "ae-codec", "version": 1, "model": <config.model as JSON>,
    "image_shape": [H, W, C], "trained_on": str, "lmbda": float, "step": int,
-   "params": <parameters>, "tables": {<latent>: <tables of ae.compression.tables>}}
+   "params": <parameters>, "tables": {<latent>: <tables.to_stored of its tables>}}
 and its identity is the SHA-256 of those bytes. Export is deterministic: the same
 checkpoint gives the same bytes and hash. A file is never overwritten with
 different content.
@@ -70,7 +70,7 @@ def export_codec(config, params, image_shape, step: int) -> bytes:
             "model": json.dumps(config.model.to_dict(), sort_keys=True),
             "image_shape": [int(d) for d in image_shape], "trained_on": str(config.data.name),
             "lmbda": float(config.rd.lmbda), "step": int(step), "params": params,
-            "tables": build_tables(model, config.model, params)}
+            "tables": {k: tbl.to_stored(t) for k, t in build_tables(model, config.model, params).items()}}
   return serialization.msgpack_serialize(bundle)
 
 
@@ -105,7 +105,11 @@ def load_codec(path: str) -> ExportedCodec:
   mc = ml_collections.ConfigDict(json.loads(bundle["model"]))
   model = build_model(mc, tuple(bundle["image_shape"]))
   meta = {k: bundle[k] for k in ("image_shape", "trained_on", "lmbda", "step")}
-  return ExportedCodec(model, mc, bundle["params"], bundle["tables"], meta,
+  try:
+    tables = {k: tbl.from_stored(t) for k, t in bundle["tables"].items()}
+  except (KeyError, ValueError, TypeError) as e:
+    raise UserError(f"{path} has damaged tables ({e})") from e
+  return ExportedCodec(model, mc, bundle["params"], tables, meta,
                        hashlib.sha256(data).hexdigest())
 
 

@@ -1,8 +1,8 @@
 """Frozen integer CDF tables for the entropy coder, built once at export, in numpy.
 
 Each table codes symbols s in [lo, hi] plus one escape symbol (index hi - lo + 1)
-for values outside; an escaped value's excess is sent separately (Exp-Golomb
-in the estimate here, and by the coder of the "real files" issue). Counts are
+for values outside; an escaped value's excess is sent separately by
+`ae.codec.coder` (a 5-bit length, then raw bits), and `table_bits` charges that. Counts are
 integers summing to 2^precision, every symbol at least 1, so a coder decodes
 exactly what the encoder coded on any machine: no float enters decoding once a
 table and its index are fixed.
@@ -52,6 +52,25 @@ def pack(cdfs: list[np.ndarray], los: list[int]) -> dict[str, np.ndarray]:
           "lo": np.array(los, np.int32)}
 
 
+def to_stored(tables: dict) -> dict:
+  """The file form of packed tables: rows trimmed to their length and concatenated
+  (`cdf_flat`), which for scale tables is ~8x smaller than the padded array."""
+  out = {k: v for k, v in tables.items() if k != "cdf"}
+  out["cdf_flat"] = np.concatenate([row[:n] for row, n in zip(tables["cdf"], tables["cdf_length"])])
+  return out
+
+
+def from_stored(stored: dict) -> dict:
+  """Inverse of `to_stored`: the padded {cdf, cdf_length, lo, ...} layout."""
+  lengths = np.asarray(stored["cdf_length"], np.int64)
+  flat = np.asarray(stored["cdf_flat"], np.int32)
+  if lengths.min() < 2 or lengths.sum() != len(flat):
+    raise ValueError("inconsistent stored tables")
+  rows = np.split(flat, np.cumsum(lengths)[:-1])
+  out = {k: np.asarray(v) for k, v in stored.items() if k != "cdf_flat"}
+  return {**out, **{k: v for k, v in pack(rows, list(stored["lo"])).items() if k == "cdf"}}
+
+
 def factorized_tables(likelihood_fn, quantiles: np.ndarray, precision: int = PRECISION) -> dict:
   """Tables of a factorized prior, one per channel.
 
@@ -91,9 +110,13 @@ def conditional_tables(likelihood_fn, scale_table: np.ndarray, tail_mass: float 
   return {**pack(cdfs, los), "scale_table": np.asarray(scale_table, np.float32)}
 
 
-def exp_golomb_bits(n: np.ndarray) -> np.ndarray:
-  """Length in bits of the order-0 Exp-Golomb code of non-negative integers n."""
-  return 2 * np.floor(np.log2(np.asarray(n, np.float64) + 1)) + 1
+ESCAPE_LENGTHS = 32
+
+
+def escape_bits(zigzag: np.ndarray) -> np.ndarray:
+  """Bits `ae.codec.coder` spends on an escaped excess with zigzag code v >= 0:
+  log2(32) for its bit length L = floor(log2(v + 1)), then L raw bits."""
+  return np.log2(ESCAPE_LENGTHS) + np.floor(np.log2(np.asarray(zigzag, np.float64) + 1))
 
 
 def table_bits(symbols: np.ndarray, table_index: np.ndarray, tables: dict,
@@ -101,7 +124,7 @@ def table_bits(symbols: np.ndarray, table_index: np.ndarray, tables: dict,
   """Bits to code integer `symbols` with the table of each `table_index` (same shape).
 
   In-range symbols cost -log2(count / 2^precision); others cost the escape
-  symbol plus the Exp-Golomb code of their zigzagged excess.
+  symbol plus `escape_bits` of their zigzagged excess.
   """
   symbols = np.asarray(symbols, np.int64)
   idx = np.asarray(table_index, np.int64)
@@ -115,7 +138,7 @@ def table_bits(symbols: np.ndarray, table_index: np.ndarray, tables: dict,
   bits = precision - np.log2(counts)
   excess = np.where(k < 0, -k - 1, k - (n - 1))
   zigzag = np.where(escape, np.where(k < 0, 2 * excess + 1, 2 * excess), 0)
-  return bits + np.where(escape, exp_golomb_bits(zigzag), 0.0)
+  return bits + np.where(escape, escape_bits(zigzag), 0.0)
 
 
 def scale_index(scales: np.ndarray, scale_table: np.ndarray) -> np.ndarray:

@@ -1,0 +1,188 @@
+"""`compress(image) -> bytes` and `decompress(bytes) -> image`, for any size.
+
+Images are uint8 arrays [H, W] (gray) or [H, W, 3] (RGB) on the [0, 255] scale.
+Block codecs (the dense Fashion-MNIST codec, 28x28) tile the image, edge-padded
+to whole blocks; convolutional codecs edge-pad to a multiple of 16. Decoding
+crops back to H x W. A gray image given to an RGB codec is coded as three equal
+channels and decoded to the rounded channel mean.
+
+Latents become integer symbols around fixed-point offsets: the factorized
+latents around the tables' channel medians, the hyperprior's y around the
+predicted means, with the table index from the predicted scale; everything the
+decoder computes runs in exact fixed point (`transforms`), so the encoder's
+indices and the decoder's agree on every machine. Streams: ["y"] for factorized
+codecs, ["z", "y"] for hyperpriors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ae.codec import bitstream, coder, registry
+from ae.codec import fixed_point as fx
+from ae.codec.registry import Codec
+from ae.errors import UserError
+
+PAD_MULTIPLE = 16
+
+
+class ImageError(UserError):
+  pass
+
+
+def check_image(image: np.ndarray) -> np.ndarray:
+  """Returns image as uint8 [H, W, C], C in {1, 3}; refuses anything else with one line."""
+  image = np.asarray(image)
+  if image.dtype != np.uint8:
+    raise ImageError(f"expected 8-bit pixels (uint8), got {image.dtype}; convert 16-bit or float "
+                     "images to 8 bits first")
+  if image.ndim == 2:
+    image = image[..., None]
+  if image.ndim != 3 or image.shape[2] not in (1, 3) or 0 in image.shape:
+    raise ImageError(f"expected a gray [H, W] or RGB [H, W, 3] image, got shape {image.shape}")
+  return image
+
+
+def _pad(image: np.ndarray, multiple_h: int, multiple_w: int) -> np.ndarray:
+  h, w = image.shape[:2]
+  return np.pad(image, ((0, (-h) % multiple_h), (0, (-w) % multiple_w), (0, 0)), mode="edge")
+
+
+def _factorized_symbols(y: np.ndarray, tables: dict) -> tuple[np.ndarray, np.ndarray]:
+  """Symbols round(y - offset) [..., C] and the fixed-point offsets [C]."""
+  off = fx.to_fixed(tables["offset"])
+  return np.round(y - off * 2.0**-fx.FRAC).astype(np.int64), off
+
+
+def _channel_index(shape: tuple[int, ...]) -> np.ndarray:
+  return np.broadcast_to(np.arange(shape[-1]), shape)
+
+
+def scale_index(scale: np.ndarray, scale_table: np.ndarray) -> np.ndarray:
+  """Table index of fixed-point scales: the smallest table scale >= scale (exact integers)."""
+  thresholds = np.ceil(np.asarray(scale_table, np.float64) * 2.0**fx.FRAC)
+  return np.minimum(np.searchsorted(thresholds, scale, "left"), len(thresholds) - 1)
+
+
+def _ceil_div(a: int, b: int) -> int:
+  return -(-a // b)
+
+
+def _latent_shapes(codec: Codec, h: int, w: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+  """Shapes of y and z (z empty for factorized codecs) for an H x W image."""
+  p = codec.program
+  m = codec.exported.tables["y"]["cdf"].shape[0] if p.kind != "hyperprior" else None
+  if p.kind == "dense":
+    bh, bw = p.block
+    return (_ceil_div(h, bh) * _ceil_div(w, bw), m), ()
+  yh, yw = _ceil_div(h, PAD_MULTIPLE), _ceil_div(w, PAD_MULTIPLE)
+  if p.kind == "factorized":
+    return (yh, yw, m), ()
+  n_z = codec.exported.tables["z"]["cdf"].shape[0]
+  m_y = p.params["g_a"]["conv_3"]["kernel"].shape[-1]
+  # z: two stride-2 SAME convolutions of y.
+  return (yh, yw, m_y), (_ceil_div(_ceil_div(yh, 2), 2), _ceil_div(_ceil_div(yw, 2), 2), n_z)
+
+
+def _tiles(image: np.ndarray, block: tuple[int, int]) -> np.ndarray:
+  bh, bw = block
+  x = _pad(image, bh, bw)
+  gh, gw = x.shape[0] // bh, x.shape[1] // bw
+  return x.reshape(gh, bh, gw, bw, -1).transpose(0, 2, 1, 3, 4).reshape(gh * gw, bh, bw, -1)
+
+
+def _untile(tiles: np.ndarray, h: int, w: int) -> np.ndarray:
+  n, bh, bw, c = tiles.shape
+  gh, gw = _ceil_div(h, bh), _ceil_div(w, bw)
+  return tiles.reshape(gh, gw, bh, bw, c).transpose(0, 2, 1, 3, 4).reshape(gh * bh, gw * bw, c)[:h, :w]
+
+
+def symbolize(image: np.ndarray, codec: Codec) -> tuple[bitstream.Header, list[tuple]]:
+  """The header and, per stream, (symbols, table index, tables) of a uint8 image."""
+  image = check_image(image)
+  h, w, c = image.shape
+  if c != codec.channels:
+    if codec.channels == 1:
+      raise ImageError(f"codec '{codec.name}' codes gray images and this image is RGB; convert it "
+                       "to gray or choose an RGB codec (`ae codecs`)")
+    image = np.repeat(image, 3, axis=2)
+  p, tables = codec.program, codec.exported.tables
+  header = bitstream.Header(bytes.fromhex(codec.sha256[:2 * bitstream.ID_BYTES]), h, w, c)
+  if p.kind == "dense":
+    y = p.analysis(_tiles(image, p.block).astype(np.float32) / 255.0)
+  else:
+    y = p.analysis(_pad(image, PAD_MULTIPLE, PAD_MULTIPLE).astype(np.float32) / 255.0)
+  if p.kind != "hyperprior":
+    sym, _ = _factorized_symbols(y, tables["y"])
+    return header, [(sym, _channel_index(sym.shape), tables["y"])]
+  z = p.hyper_analysis(y)
+  z_sym, z_off = _factorized_symbols(z, tables["z"])
+  mean, scale = p.hyper_synthesis(z_sym * 2.0**fx.FRAC + z_off, y.shape)
+  y_sym = np.round(y - mean * 2.0**-fx.FRAC).astype(np.int64)
+  return header, [(z_sym, _channel_index(z_sym.shape), tables["z"]),
+                  (y_sym, scale_index(scale, tables["y"]["scale_table"]), tables["y"])]
+
+
+def estimate_bits(image: np.ndarray, codec: Codec) -> list[float]:
+  """Information content in bits of each stream under the frozen tables (escapes included)."""
+  _, streams = symbolize(image, codec)
+  return [coder.estimated_bits(*s) for s in streams]
+
+
+def encode(image: np.ndarray, codec: Codec) -> bytes:
+  """The .ae file of a uint8 image [H, W(, C)] under `codec`."""
+  header, streams = symbolize(image, codec)
+  return bitstream.pack(header, [coder.encode(*s) for s in streams])
+
+
+def decode(data: bytes, codec: Codec | None = None) -> np.ndarray:
+  """The uint8 image [H, W] or [H, W, 3] of an .ae file."""
+  header, streams = bitstream.unpack(data)
+  if codec is None:
+    codec = registry.by_id(header.codec_id)
+  elif bytes.fromhex(codec.sha256[:2 * bitstream.ID_BYTES]) != header.codec_id:
+    raise registry.CodecNotFoundError(f"the file was made with codec {header.codec_id.hex()}, "
+                                      f"not with '{codec.name}'")
+  p, tables = codec.program, codec.exported.tables
+  y_shape, z_shape = _latent_shapes(codec, header.height, header.width)
+  if len(streams) != (2 if z_shape else 1):
+    raise bitstream.BitstreamError("corrupted file: wrong number of streams for its codec")
+  try:
+    if z_shape:
+      z_sym = coder.decode(streams[0], _channel_index(z_shape), tables["z"]).reshape(z_shape)
+      z_off = fx.to_fixed(tables["z"]["offset"])
+      mean, scale = p.hyper_synthesis(z_sym * 2.0**fx.FRAC + z_off, y_shape)
+      index = scale_index(scale, tables["y"]["scale_table"])
+      y_sym = coder.decode(streams[1], index, tables["y"]).reshape(y_shape)
+      y_hat = y_sym * 2.0**fx.FRAC + mean
+    else:
+      y_sym = coder.decode(streams[0], _channel_index(y_shape), tables["y"]).reshape(y_shape)
+      y_hat = y_sym * 2.0**fx.FRAC + fx.to_fixed(tables["y"]["offset"])
+  except coder.CodingError as e:
+    raise bitstream.BitstreamError(f"the file is corrupted ({e})") from e
+  if np.abs(y_hat).max(initial=0) > fx.CLIP * 2.0**fx.FRAC:
+    raise bitstream.BitstreamError("the file is corrupted (latents out of range)")
+  pixels = p.synthesis(y_hat)
+  out = (_untile(pixels, header.height, header.width) if p.kind == "dense"
+         else pixels[:header.height, :header.width])
+  if header.channels == 1:
+    out = out[..., :1] if out.shape[2] == 1 else ((out.astype(np.int32).sum(2, keepdims=True) + 1) // 3
+                                                   ).astype(np.uint8)
+    return out[..., 0]
+  return out
+
+
+def compress(image: np.ndarray, codec: str | Codec | None = None) -> bytes:
+  """Compresses a uint8 image [H, W] or [H, W, 3]; `codec` is a name, a Codec or None
+  (the default codec for the image's colour mode)."""
+  image = check_image(image)
+  if codec is None:
+    codec = registry.default_for(image.shape[2])
+  elif isinstance(codec, str):
+    codec = registry.get(codec)
+  return encode(image, codec)
+
+
+def decompress(data: bytes) -> np.ndarray:
+  """Decompresses an .ae file's bytes to a uint8 image [H, W] or [H, W, 3]."""
+  return decode(bytes(data))

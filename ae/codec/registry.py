@@ -1,0 +1,117 @@
+"""Where codecs are found: the ones shipped in `ae/codecs/`, plus `$AE_CODEC_PATH`.
+
+A codec is an exported `.aec` file (`ae.compression.export`); its name is the
+file name without the suffix, its identity the SHA-256 of its bytes (a file
+names its codec by the first 8 bytes of it). Directories in `AE_CODEC_PATH`
+(separated by `os.pathsep`) come before the shipped one; the first file of a
+name wins.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import os
+
+from ae.codec.transforms import Program, program_for
+from ae.compression.export import ExportedCodec, load_codec
+from ae.errors import UserError
+
+SUFFIX = ".aec"
+SHIPPED_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "codecs")
+
+
+class CodecNotFoundError(UserError):
+  pass
+
+
+@dataclasses.dataclass(frozen=True)
+class Codec:
+  """A loaded codec: the exported bundle, its numpy program and its name."""
+  name: str
+  path: str
+  exported: ExportedCodec
+  program: Program
+
+  @property
+  def sha256(self) -> str:
+    return self.exported.sha256
+
+  @property
+  def channels(self) -> int:
+    return int(self.exported.meta["image_shape"][2])
+
+  def describe(self) -> str:
+    """One line: name first, then model, rate setting and training data."""
+    m = self.exported.meta
+    size = "x".join(str(d) for d in m["image_shape"])
+    return (f"{self.name}\tmodel={self.exported.model_config.name}\tlambda={m['lmbda']:g}"
+            f"\ttrained_on={m['trained_on']} ({size}, step {m['step']})"
+            f"\tsha256={self.sha256[:16]}")
+
+
+def search_path() -> list[str]:
+  extra = [d for d in os.environ.get("AE_CODEC_PATH", "").split(os.pathsep) if d]
+  return [*extra, SHIPPED_DIR]
+
+
+def _files() -> dict[str, str]:
+  found: dict[str, str] = {}
+  for d in search_path():
+    if os.path.isdir(d):
+      for f in sorted(os.listdir(d)):
+        if f.endswith(SUFFIX):
+          found.setdefault(f[:-len(SUFFIX)], os.path.join(d, f))
+  return found
+
+
+@functools.lru_cache(maxsize=64)
+def _load(path: str, mtime_ns: int, size: int) -> Codec:
+  del mtime_ns, size  # cache keys: a changed file is reloaded
+  exported = load_codec(path)
+  program = program_for(exported.model_config, exported.params, exported.meta["image_shape"])
+  return Codec(os.path.basename(path)[:-len(SUFFIX)], path, exported, program)
+
+
+def load(path: str) -> Codec:
+  """Loads a codec file (cached while the file is unchanged)."""
+  st = os.stat(path)
+  return _load(os.path.abspath(path), st.st_mtime_ns, st.st_size)
+
+
+def available() -> list[Codec]:
+  """Every codec on the search path, sorted by name."""
+  return [load(p) for _, p in sorted(_files().items())]
+
+
+def get(name: str) -> Codec:
+  """The codec called `name`, or a codec file path."""
+  if name.endswith(SUFFIX) and os.path.isfile(name):
+    return load(name)
+  files = _files()
+  if name not in files:
+    known = ", ".join(sorted(files)) or "none installed"
+    raise CodecNotFoundError(f"no codec named '{name}' (available: {known})")
+  return load(files[name])
+
+
+def by_id(codec_id: bytes) -> Codec:
+  """The codec whose SHA-256 starts with the 8-byte `codec_id`."""
+  for path in _files().values():
+    with open(path, "rb") as f:
+      if hashlib.sha256(f.read()).digest()[:len(codec_id)] == codec_id:
+        return load(path)
+  raise CodecNotFoundError(f"the file was made with codec {codec_id.hex()}, which is not installed "
+                           "here (`ae codecs` lists the installed ones)")
+
+
+def default_for(channels: int) -> Codec:
+  """The shipped choice for an image: among codecs of its colour mode (gray may use an
+  RGB codec), the one whose lambda is the median, i.e. a middle rate."""
+  same = [c for c in available() if c.channels == channels]
+  pool = same or [c for c in available() if c.channels == 3]
+  if not pool:
+    raise CodecNotFoundError("no codec is installed for this image (`ae codecs` lists them)")
+  pool.sort(key=lambda c: (c.exported.meta["lmbda"], c.name))
+  return pool[len(pool) // 2]
