@@ -78,24 +78,18 @@ def set_fields(config, **fields):
   return config
 
 
-def export_untrained_codec(name: str, shape: tuple[int, int, int], path: str, seed_: int = 0) -> str:
+def export_untrained_codec(name: str, shape: tuple[int, int, int], path: str, seed_: int = 0,
+                           widths: tuple[int, int] = (8, 12)) -> str:
   """Exports a codec with freshly initialized parameters (valid, untrained) to `path`."""
-  import jax  # pylint: disable=g-import-not-at-top
-  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
-
   from ae.compression import export  # pylint: disable=g-import-not-at-top
-  from ae.models import build_model  # pylint: disable=g-import-not-at-top
   from experiments.configs import dense_codec, hyperprior  # pylint: disable=g-import-not-at-top
   config = (dense_codec if name == "dense_codec" else hyperprior).get_config()
   config.model.name = name
   if name == "dense_codec":
     config.model.hidden_sizes, config.model.latent_size = (32,), 8
   else:
-    config.model.n, config.model.m = 8, 12
-  model = build_model(config.model, shape)
-  params = model.init({"params": jax.random.key(seed_)}, jnp.zeros((1, *shape)), jax.random.key(1),
-                      method="forward")["params"]
-  export.write_once(path, export.export_codec(config, params, shape, 0))
+    config.model.n, config.model.m = widths
+  export.write_once(path, export.export_untrained(config, shape, seed_))
   return path
 
 

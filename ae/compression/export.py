@@ -74,6 +74,15 @@ def export_codec(config, params, image_shape, step: int) -> bytes:
   return serialization.msgpack_serialize(bundle)
 
 
+def export_untrained(config, image_shape, seed: int = 0) -> bytes:
+  """A codec file with freshly initialized parameters: valid and decodable, not trained
+  (for tests and timing benchmarks)."""
+  model = build_model(config.model, tuple(image_shape))
+  params = model.init({"params": jax.random.key(seed)}, jnp.zeros((1, *image_shape)),
+                      jax.random.key(seed + 1), method="forward")["params"]
+  return export_codec(config, params, image_shape, 0)
+
+
 def write_once(path: str, data: bytes) -> str:
   """Writes `data` atomically unless `path` already holds other bytes; returns the SHA-256."""
   digest = hashlib.sha256(data).hexdigest()

@@ -48,7 +48,7 @@ def load_split(data_config, split: str) -> ImageSet:
 
   Args:
     data_config: the `config.data` ConfigDict: `name` (a TFDS name, or
-      `folder:PATH`), `data_dir`, `manual_dir`, `download`, and for folders
+      `folder:PATH`, or `photos`: the offline photo set of `ae.data.photos`), `data_dir`, `manual_dir`, `download`, and for folders
       `image_size` and `test_percent`.
     split: a split name, e.g. "train" or "test" (TFDS slicing like "train[:10%]"
       works for TFDS sources).
@@ -60,6 +60,16 @@ def load_split(data_config, split: str) -> ImageSet:
                        image_size=tuple(data_config.get("image_size") or ()),
                        test_percent=data_config.get("test_percent", 10),
                        channels=data_config.get("channels", 0))
+  if name == "photos":
+    from ae.data import photos  # pylint: disable=g-import-not-at-top
+    images = photos.load_photos("test" if split.startswith("test") else "train")
+    size = int(data_config.get("crop_size", 64))
+    if split.startswith("test"):
+      crops = photos.center_crops(images, int(data_config.get("eval_crop_size", 256)))
+    else:
+      crops = photos.random_crops(images, size, int(data_config.get("num_crops", 20000)),
+                                  int(data_config.get("crop_seed", 0)))
+    return ImageSet(crops, np.full(len(crops), -1, np.int32))
   source = _tfds_source(data_config, split)
   return _read_all(source)
 

@@ -19,8 +19,14 @@ class TrainState(train_state.TrainState):
 
 
 def make_optimizer(train_config) -> optax.GradientTransformation:
-  """Adam (Kingma and Ba 2015) at `learning_rate`, optionally after global-norm clipping."""
-  tx = optax.adam(float(train_config.learning_rate))
+  """Adam (Kingma and Ba 2015) at `learning_rate`, optionally after global-norm clipping.
+
+  `lr_drop_step` > 0 multiplies the rate by 0.1 from that step on (the schedule
+  lives in the optimizer state's step count, so a resumed run follows it).
+  """
+  lr = float(train_config.learning_rate)
+  drop = int(train_config.get("lr_drop_step", 0) or 0)
+  tx = optax.adam(optax.piecewise_constant_schedule(lr, {drop: 0.1}) if drop > 0 else lr)
   clip = float(train_config.get("grad_clip_norm", 0.0) or 0.0)
   return optax.chain(optax.clip_by_global_norm(clip), tx) if clip > 0 else tx
 

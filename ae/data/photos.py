@@ -1,0 +1,99 @@
+"""An offline photo set from what packages ship, with a manifest and disjoint splits.
+
+Sources (all installed by pip or apt, nothing downloaded):
+- scikit-image's bundled photos: the lossless PNGs astronaut, chelsea, coffee
+  form the held-out "test" split; motorcycle_left/right (PNG) and rocket (JPEG,
+  downsampled by 2) are "train".
+- Debian's `mate-backgrounds` nature photographs (/usr/share/backgrounds/mate/
+  nature, JPEG wallpapers): "train", downsampled by 4 with a box filter, as the
+  learned-compression literature does with web photos, to wash out JPEG
+  artefacts. Used when the package is installed.
+
+`manifest()` lists every file: name, source package, path, original and used
+resolution, split. `load_photos(split)` gives the RGB photos as uint8 arrays
+[H, W, 3]; `random_crops` samples fixed-seed crops with horizontal flips for
+training, `center_crops` gives a fixed-size evaluation set. This is the
+data source `photos` (`config.data.name = "photos"`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import os
+
+import numpy as np
+from PIL import Image
+
+from ae.errors import DatasetNotFoundError
+
+MATE_NATURE = "/usr/share/backgrounds/mate/nature"
+SKIMAGE_TEST = ("astronaut.png", "chelsea.png", "coffee.png")
+SKIMAGE_TRAIN = (("motorcycle_left.png", 1), ("motorcycle_right.png", 1), ("rocket.jpg", 2))
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+  name: str
+  source: str          # package that ships the file
+  path: str
+  downsample: int      # box-filter factor applied before use
+  split: str           # "train" or "test"
+
+
+def _skimage_dir() -> str:
+  try:
+    import skimage.data  # pylint: disable=g-import-not-at-top
+  except ImportError as e:
+    raise DatasetNotFoundError("the photo set needs scikit-image (pip install scikit-image)") from e
+  return skimage.data.data_dir
+
+
+def manifest() -> list[Entry]:
+  """Every photo of the set, test split first; wallpapers only if installed."""
+  d = _skimage_dir()
+  out = [Entry(f[:-4], "scikit-image", os.path.join(d, f), 1, "test") for f in SKIMAGE_TEST]
+  out += [Entry(f[:-4], "scikit-image", os.path.join(d, f), k, "train") for f, k in SKIMAGE_TRAIN]
+  out += [Entry(os.path.basename(p)[:-4], "mate-backgrounds", p, 4, "train")
+          for p in sorted(glob.glob(os.path.join(MATE_NATURE, "*.jpg")))]
+  return out
+
+
+def read_photo(entry: Entry) -> np.ndarray:
+  """The photo as uint8 RGB [H, W, 3], downsampled by `entry.downsample` (box filter)."""
+  with Image.open(entry.path) as im:
+    im = im.convert("RGB")
+    if entry.downsample > 1:
+      im = im.reduce(entry.downsample)
+    return np.asarray(im, np.uint8).copy()
+
+
+def load_photos(split: str) -> list[np.ndarray]:
+  photos = [read_photo(e) for e in manifest() if e.split == split]
+  if not photos:
+    raise DatasetNotFoundError(f"the photo set has no '{split}' split")
+  return photos
+
+
+def random_crops(photos: list[np.ndarray], size: int, count: int, seed: int) -> np.ndarray:
+  """`count` crops [count, size, size, 3], photos chosen by their pixel area, random
+  positions and horizontal flips, all from `seed`."""
+  rng = np.random.default_rng(seed)
+  area = np.array([p.shape[0] * p.shape[1] for p in photos], np.float64)
+  which = rng.choice(len(photos), size=count, p=area / area.sum())
+  out = np.empty((count, size, size, 3), np.uint8)
+  for i, k in enumerate(which):
+    p = photos[k]
+    y, x = rng.integers(0, p.shape[0] - size + 1), rng.integers(0, p.shape[1] - size + 1)
+    crop = p[y:y + size, x:x + size]
+    out[i] = crop[:, ::-1] if rng.random() < 0.5 else crop
+  return out
+
+
+def center_crops(photos: list[np.ndarray], size: int) -> np.ndarray:
+  """The central size x size crop of each photo: [N, size, size, 3]."""
+  out = []
+  for p in photos:
+    y, x = (p.shape[0] - size) // 2, (p.shape[1] - size) // 2
+    out.append(p[y:y + size, x:x + size])
+  return np.stack(out)

@@ -1,0 +1,111 @@
+r"""Encode and decode time of a 768x512 RGB photo per codec model, split into
+transforms and entropy coding (medians over repeats, seconds, this CPU).
+
+  python scripts/bench_codec_files.py [--repeats=5] [--n=128 --m=192] [--json=PATH]
+
+Each conv model is built at widths N, M with fresh parameters (time does not
+depend on training, except the coder's share, which grows with the rate), plus
+every installed RGB codec. The image is a 768x512 crop of a photo from the
+offline set (a Kodak-sized frame).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import tempfile
+import time
+
+import numpy as np
+from absl import app, flags
+
+_REPEATS = flags.DEFINE_integer("repeats", 5, "Timed repeats (median reported).")
+_N = flags.DEFINE_integer("n", 128, "Width N of the fresh models.")
+_M = flags.DEFINE_integer("m", 192, "Width M of the fresh models.")
+_JSON = flags.DEFINE_string("json", None, "Write the table as JSON here.")
+
+
+def _photo() -> np.ndarray:
+  from ae.data import photos  # pylint: disable=g-import-not-at-top
+  entries = [e for e in photos.manifest() if e.source == "mate-backgrounds"]
+  img = photos.read_photo(entries[0]) if entries else np.tile(
+      photos.read_photo(photos.manifest()[0]), (2, 2, 1))
+  y, x = (img.shape[0] - 512) // 2, (img.shape[1] - 768) // 2
+  return np.ascontiguousarray(img[y:y + 512, x:x + 768])
+
+
+def _timed(fn, *args):
+  t = time.perf_counter()
+  out = fn(*args)
+  return out, time.perf_counter() - t
+
+
+def profile(codec, image: np.ndarray) -> dict[str, float]:
+  """One encode and decode, timed by stage (seconds)."""
+  from ae.codec import api, bitstream, coder  # pylint: disable=g-import-not-at-top
+  from ae.codec import fixed_point as fx  # pylint: disable=g-import-not-at-top
+  p, tables = codec.program, codec.exported.tables
+  x = api._pad(image, 16, 16).astype(np.float32) / 255.0  # pylint: disable=protected-access
+  t = {}
+  y, t["enc_analysis"] = _timed(p.analysis, x)
+  streams = []
+  if p.kind == "hyperprior":
+    z, t["enc_hyper_analysis"] = _timed(p.hyper_analysis, y)
+    z_sym, z_off = api._factorized_symbols(z, tables["z"])  # pylint: disable=protected-access
+    (mean, scale), t["enc_hyper_synthesis"] = _timed(p.hyper_synthesis, z_sym * 2.0**fx.FRAC + z_off,
+                                                     y.shape)
+    y_sym = np.round(y - mean * 2.0**-fx.FRAC).astype(np.int64)
+    streams = [(z_sym, api._channel_index(z_sym.shape), tables["z"]),  # pylint: disable=protected-access
+               (y_sym, api.scale_index(scale, tables["y"]["scale_table"]), tables["y"])]
+  else:
+    sym, _ = api._factorized_symbols(y, tables["y"])  # pylint: disable=protected-access
+    streams = [(sym, api._channel_index(sym.shape), tables["y"])]  # pylint: disable=protected-access
+  t0 = time.perf_counter()
+  data = [coder.encode(*s) for s in streams]
+  t["enc_coder"] = time.perf_counter() - t0
+  header = bitstream.Header(bytes.fromhex(codec.sha256[:16]), *image.shape)
+  file_bytes = bitstream.pack(header, data)
+  _, t["encode_total"] = _timed(api.encode, image, codec)
+  out, t["decode_total"] = _timed(api.decode, file_bytes, codec)
+  t0 = time.perf_counter()
+  for s, d in zip(streams, data):
+    coder.decode(d, s[1], s[2])
+  t["dec_coder"] = time.perf_counter() - t0
+  t["dec_transforms"] = t["decode_total"] - t["dec_coder"]
+  t["bytes"] = len(file_bytes)
+  t["bpp"] = 8 * len(file_bytes) / (image.shape[0] * image.shape[1])
+  assert out.shape == image.shape
+  return t
+
+
+def main(argv):
+  del argv
+  from ae.codec import registry  # pylint: disable=g-import-not-at-top
+  from ae.compression import export  # pylint: disable=g-import-not-at-top
+  from experiments.configs import hyperprior  # pylint: disable=g-import-not-at-top
+  image = _photo()
+  tmp = tempfile.mkdtemp()
+  codecs = []
+  for name in ("bls2017", "bmshj2018", "mbt2018_mean"):
+    path = os.path.join(tmp, f"{name}_N{_N.value}_M{_M.value}.aec")
+    config = hyperprior.get_config()
+    config.model.name, config.model.n, config.model.m = name, _N.value, _M.value
+    export.write_once(path, export.export_untrained(config, (64, 64, 3)))
+    codecs.append(registry.load(path))
+  codecs += [c for c in registry.available() if c.channels == 3]
+  rows = {}
+  for codec in codecs:
+    runs = [profile(codec, image) for _ in range(_REPEATS.value + 1)][1:]   # first run warms up
+    med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    rows[codec.name] = med
+    enc, dec = med["encode_total"], med["decode_total"]
+    print(f"{codec.name:28s} encode {enc:.3f} s (coder {med['enc_coder'] / enc:5.1%}), "
+          f"decode {dec:.3f} s (coder {med['dec_coder'] / dec:5.1%}), {med['bpp']:.3f} bpp")
+  if _JSON.value:
+    with open(_JSON.value, "w") as f:
+      json.dump({"image": "768x512 RGB", "repeats": _REPEATS.value, "codecs": rows}, f, indent=2)
+
+
+if __name__ == "__main__":
+  app.run(main)
