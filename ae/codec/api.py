@@ -135,6 +135,38 @@ def encode(image: np.ndarray, codec: Codec) -> bytes:
   return bitstream.pack(header, [coder.encode(*s) for s in streams])
 
 
+def reconstruct(codec: Codec, header: bitstream.Header, symbols: list[np.ndarray],
+                mean: np.ndarray | None = None) -> np.ndarray:
+  """The uint8 image the decoder makes from a file's decoded symbols (stream order), exactly;
+  `mean` is the hyperprior's fixed-point mean of y when already computed."""
+  p, tables = codec.program, codec.exported.tables
+  y_shape, z_shape = _latent_shapes(codec, header.height, header.width)
+  if z_shape:
+    z_hat = symbols[0].reshape(z_shape) * 2.0**fx.FRAC + fx.to_fixed(tables["z"]["offset"])
+    if mean is None:
+      mean, _ = p.hyper_synthesis(z_hat, y_shape)
+    y_hat = symbols[1].reshape(y_shape) * 2.0**fx.FRAC + mean
+  else:
+    y_hat = symbols[0].reshape(y_shape) * 2.0**fx.FRAC + fx.to_fixed(tables["y"]["offset"])
+  if np.abs(y_hat).max(initial=0) > fx.CLIP * 2.0**fx.FRAC:
+    raise bitstream.BitstreamError("the file is corrupted (latents out of range)")
+  pixels = p.synthesis(y_hat)
+  out = (_untile(pixels, header.height, header.width) if p.kind == "dense"
+         else pixels[:header.height, :header.width])
+  if header.channels == 3:
+    return out
+  if out.shape[2] == 1:
+    return out[..., 0]
+  return ((out.astype(np.int32).sum(2) + 1) // 3).astype(np.uint8)
+
+
+def encode_and_predict(image: np.ndarray, codec: Codec) -> tuple[bytes, np.ndarray]:
+  """The .ae file and the image the encoder predicts any decoder will produce from it."""
+  header, streams = symbolize(image, codec)
+  data = bitstream.pack(header, [coder.encode(*s) for s in streams])
+  return data, reconstruct(codec, header, [s[0] for s in streams])
+
+
 def decode(data: bytes, codec: Codec | None = None) -> np.ndarray:
   """The uint8 image [H, W] or [H, W, 3] of an .ae file."""
   header, streams = bitstream.unpack(data)
@@ -143,33 +175,22 @@ def decode(data: bytes, codec: Codec | None = None) -> np.ndarray:
   elif bytes.fromhex(codec.sha256[:2 * bitstream.ID_BYTES]) != header.codec_id:
     raise registry.CodecNotFoundError(f"the file was made with codec {header.codec_id.hex()}, "
                                       f"not with '{codec.name}'")
-  p, tables = codec.program, codec.exported.tables
+  tables = codec.exported.tables
   y_shape, z_shape = _latent_shapes(codec, header.height, header.width)
   if len(streams) != (2 if z_shape else 1):
     raise bitstream.BitstreamError("corrupted file: wrong number of streams for its codec")
   try:
     if z_shape:
-      z_sym = coder.decode(streams[0], _channel_index(z_shape), tables["z"]).reshape(z_shape)
-      z_off = fx.to_fixed(tables["z"]["offset"])
-      mean, scale = p.hyper_synthesis(z_sym * 2.0**fx.FRAC + z_off, y_shape)
-      index = scale_index(scale, tables["y"]["scale_table"])
-      y_sym = coder.decode(streams[1], index, tables["y"]).reshape(y_shape)
-      y_hat = y_sym * 2.0**fx.FRAC + mean
+      z_sym = coder.decode(streams[0], _channel_index(z_shape), tables["z"])
+      z_hat = z_sym.reshape(z_shape) * 2.0**fx.FRAC + fx.to_fixed(tables["z"]["offset"])
+      mean, scale = codec.program.hyper_synthesis(z_hat, y_shape)
+      y_sym = coder.decode(streams[1], scale_index(scale, tables["y"]["scale_table"]), tables["y"])
+      symbols = [z_sym, y_sym]
     else:
-      y_sym = coder.decode(streams[0], _channel_index(y_shape), tables["y"]).reshape(y_shape)
-      y_hat = y_sym * 2.0**fx.FRAC + fx.to_fixed(tables["y"]["offset"])
+      mean, symbols = None, [coder.decode(streams[0], _channel_index(y_shape), tables["y"])]
   except coder.CodingError as e:
     raise bitstream.BitstreamError(f"the file is corrupted ({e})") from e
-  if np.abs(y_hat).max(initial=0) > fx.CLIP * 2.0**fx.FRAC:
-    raise bitstream.BitstreamError("the file is corrupted (latents out of range)")
-  pixels = p.synthesis(y_hat)
-  out = (_untile(pixels, header.height, header.width) if p.kind == "dense"
-         else pixels[:header.height, :header.width])
-  if header.channels == 1:
-    out = out[..., :1] if out.shape[2] == 1 else ((out.astype(np.int32).sum(2, keepdims=True) + 1) // 3
-                                                   ).astype(np.uint8)
-    return out[..., 0]
-  return out
+  return reconstruct(codec, header, symbols, mean)
 
 
 def compress(image: np.ndarray, codec: str | Codec | None = None) -> bytes:

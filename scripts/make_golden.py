@@ -1,0 +1,67 @@
+r"""Writes the golden bitstreams under tests/golden/ and the SHA-256 of their decoded pixels.
+
+  python scripts/make_golden.py
+
+Run only when a shipped codec is added; the committed files must keep decoding to
+the committed hashes on every machine (tests/test_golden.py). Inputs are
+deterministic: synthetic gray images and crops of scikit-image's photos.
+"""
+
+import hashlib
+import json
+import os
+
+import numpy as np
+from absl import app
+
+GOLDEN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "golden")
+
+
+def _synthetic(h: int, w: int) -> np.ndarray:
+  yy, xx = np.mgrid[0:h, 0:w]
+  rng = np.random.default_rng(h * 1000 + w)
+  img = 120 + 90 * np.sin(xx / 4.0) * np.cos(yy / 5.0) + rng.normal(0, 12, (h, w))
+  return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def cases():
+  """(file name, codec name, uint8 image) of every golden file."""
+  import skimage.data  # pylint: disable=g-import-not-at-top
+  from ae.codec import registry  # pylint: disable=g-import-not-at-top
+  names = {c.name for c in registry.available()}
+  out = [("fmnist_q1_28x28.ae", "fmnist-dense-q1", _synthetic(28, 28)),
+         ("fmnist_q4_17x33.ae", "fmnist-dense-q4", _synthetic(17, 33)),
+         ("fmnist_q2_1x1.ae", "fmnist-dense-q2", _synthetic(1, 1))]
+  photo = sorted(n for n in names if n.startswith("photo-"))
+  if photo:
+    out += [("photo_rgb_40x56.ae", photo[0], skimage.data.astronaut()[100:140, 200:256]),
+            ("photo_gray_24x20.ae", photo[0], skimage.data.camera()[50:74, 60:80]),
+            ("photo_rgb_3x1000.ae", photo[-1], skimage.data.coffee()[:3, :600].repeat(2, 1)[:, :1000])]
+  return out
+
+
+def pixel_hash(image: np.ndarray) -> str:
+  return hashlib.sha256(np.ascontiguousarray(image, np.uint8).tobytes()).hexdigest()
+
+
+def main(argv):
+  del argv
+  from ae.codec import api, registry  # pylint: disable=g-import-not-at-top
+  os.makedirs(GOLDEN, exist_ok=True)
+  manifest = {}
+  for fname, codec_name, image in cases():
+    codec = registry.get(codec_name)
+    data = api.encode(image, codec)
+    with open(os.path.join(GOLDEN, fname), "wb") as f:
+      f.write(data)
+    decoded = api.decode(data, codec)
+    manifest[fname] = {"codec": codec_name, "codec_sha256": codec.sha256, "shape": list(decoded.shape),
+                       "pixels_sha256": pixel_hash(decoded), "bytes": len(data)}
+    print(fname, manifest[fname])
+  with open(os.path.join(GOLDEN, "golden.json"), "w") as f:
+    json.dump(manifest, f, indent=1, sort_keys=True)
+    f.write("\n")
+
+
+if __name__ == "__main__":
+  app.run(main)
