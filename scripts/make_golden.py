@@ -14,6 +14,7 @@ import os
 import numpy as np
 from absl import app
 
+PHOTO = "photo-mbt-q3"
 GOLDEN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "golden")
 
 
@@ -32,11 +33,10 @@ def cases():
   out = [("fmnist_q1_28x28.ae", "fmnist-dense-q1", _synthetic(28, 28)),
          ("fmnist_q4_17x33.ae", "fmnist-dense-q4", _synthetic(17, 33)),
          ("fmnist_q2_1x1.ae", "fmnist-dense-q2", _synthetic(1, 1))]
-  photo = sorted(n for n in names if n.startswith("photo-"))
-  if photo:
-    out += [("photo_rgb_40x56.ae", photo[0], skimage.data.astronaut()[100:140, 200:256]),
-            ("photo_gray_24x20.ae", photo[0], skimage.data.camera()[50:74, 60:80]),
-            ("photo_rgb_3x1000.ae", photo[-1], skimage.data.coffee()[:3, :600].repeat(2, 1)[:, :1000])]
+  if PHOTO in names:
+    out += [("photo_rgb_40x56.ae", PHOTO, skimage.data.astronaut()[100:140, 200:256]),
+            ("photo_gray_24x20.ae", PHOTO, skimage.data.camera()[50:74, 60:80]),
+            ("photo_rgb_3x1000.ae", PHOTO, skimage.data.coffee()[:3, :600].repeat(2, 1)[:, :1000])]
   return out
 
 

@@ -48,13 +48,16 @@ def to_fixed(x: np.ndarray, frac: int = FRAC) -> np.ndarray:
 
 
 def clip(a: np.ndarray) -> np.ndarray:
+  """Clips fixed-point activations to [-CLIP, CLIP], in place."""
   bound = CLIP * 2.0**FRAC
-  return np.clip(a, -bound, bound)
+  return np.clip(a, -bound, bound, out=a)
 
 
 def rescale(acc: np.ndarray, shift: int) -> np.ndarray:
-  """floor(acc / 2^shift + 1/2): exact for integer-valued acc below 2^52."""
-  return np.floor(acc * 2.0**-shift + 0.5)
+  """floor(acc / 2^shift + 1/2), in place: exact for integer-valued acc below 2^52."""
+  acc *= 2.0**-shift
+  acc += 0.5
+  return np.floor(acc, out=acc)
 
 
 def check_range(w_int: np.ndarray, bias_int: np.ndarray | None, name: str) -> None:
@@ -137,9 +140,14 @@ def igdn_fixed(a: np.ndarray, beta: np.ndarray, gamma: np.ndarray) -> np.ndarray
   if not bound < EXACT:
     raise RangeError("GDN parameters too large for exact fixed-point decoding")
   lim = NORM_CLIP * 2.0**NORM_FRAC
-  xc = np.clip(rescale(a, FRAC - NORM_FRAC), -lim, lim)
-  norm = (xc * xc) @ g.T + b
-  return clip(np.floor(a * np.sqrt(norm * 2.0**-(2 * NORM_FRAC + GAMMA_FRAC)) + 0.5))
+  xc = np.clip(rescale(a.copy(), FRAC - NORM_FRAC), -lim, lim)
+  np.square(xc, out=xc)
+  norm = xc.reshape(-1, xc.shape[-1]) @ g.T
+  norm += b
+  norm *= 2.0**-(2 * NORM_FRAC + GAMMA_FRAC)
+  np.sqrt(norm, out=norm)
+  norm *= a.reshape(norm.shape)
+  return clip(rescale(norm, 0).reshape(a.shape))
 
 
 def dense(a: np.ndarray, w_int: np.ndarray, b_int: np.ndarray) -> np.ndarray:

@@ -6,7 +6,9 @@ user would store (headers included).
 
 - jpeg420 / jpeg444: libjpeg, chroma subsampling 4:2:0 / 4:4:4, quality 5-95;
 - webp: libwebp lossy, quality 5-95 (method 6, the slowest and best);
-- jpeg2000: OpenJPEG, irreversible 9/7 wavelet, target compression ratios;
+- jpeg2000: OpenJPEG, irreversible 9/7 wavelet, target PSNR per setting (its
+  "dB" quality mode; ratio targets cannot go below its header on tiny images),
+  wavelet levels limited by the image size;
 - avif: libavif (AV1 intra), quality 5-95;
 - png: lossless reference (one point).
 """
@@ -15,13 +17,14 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 from PIL import Image, features
 
 QUALITIES = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
-J2K_RATIOS = (400, 200, 100, 60, 40, 25, 15, 10, 6, 4)
+J2K_PSNR = (22, 25, 28, 31, 34, 37, 40, 44, 48)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,15 +51,18 @@ def _jpeg(subsampling: int):
   return save
 
 
+def _jpeg2000(im, target_db, buf):
+  levels = max(1, min(6, int(math.log2(min(im.size)))))
+  im.save(buf, "JPEG2000", quality_mode="dB", quality_layers=[float(target_db)], irreversible=True,
+          num_resolutions=levels)
+
+
 CODECS = {
     "jpeg420": Classical("jpeg420", QUALITIES, _jpeg(2)),
     "jpeg444": Classical("jpeg444", QUALITIES, _jpeg(0)),
     "webp": Classical("webp", QUALITIES, lambda im, q, buf: im.save(buf, "WEBP", quality=int(q), method=6),
                       lambda: features.check("webp")),
-    "jpeg2000": Classical("jpeg2000", J2K_RATIOS,
-                          lambda im, r, buf: im.save(buf, "JPEG2000", quality_mode="rates",
-                                                     quality_layers=[float(r)], irreversible=True),
-                          lambda: features.check("jpg_2000")),
+    "jpeg2000": Classical("jpeg2000", J2K_PSNR, _jpeg2000, lambda: features.check("jpg_2000")),
     "avif": Classical("avif", QUALITIES, lambda im, q, buf: im.save(buf, "AVIF", quality=int(q), speed=4),
                       lambda: features.check("avif")),
     "png": Classical("png", (9,), lambda im, level, buf: im.save(buf, "PNG", compress_level=int(level))),

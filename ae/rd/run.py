@@ -1,0 +1,107 @@
+"""One evaluation run: an image set, a list of codecs, a workdir of results.
+
+Image sets: `photos` (the held-out lossless photos of ae.data.photos),
+`fashion_mnist` (test split, through the data layer; PCA transform coding is
+fitted on its train split), `folder:PATH` (every image in a folder, e.g. Kodak
+or CLIC; `kodak:PATH` also draws the published Kodak curves), or `tfds:NAME`
+(a TFDS dataset's test split, e.g. `tfds:clic` where it is prepared).
+
+Codecs: comma-separated names from `ae.rd.classical` (jpeg420, jpeg444, webp,
+jpeg2000, avif, png), installed learned codecs (`ae codecs`), `pca`, or the
+groups `classical`, `learned` (installed codecs of the set's colour mode) and
+`all` (the default).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import ml_collections
+import numpy as np
+
+from ae.errors import UserError
+from ae.rd import classical, harness, report
+
+
+def load_image_set(spec: str, max_images: int = 0) -> tuple[list[np.ndarray], np.ndarray | None]:
+  """(uint8 images [H, W] or [H, W, 3], train images for PCA or None)."""
+  train = None
+  if spec == "photos":
+    from ae.data import photos  # pylint: disable=g-import-not-at-top
+    images = photos.load_photos("test")
+  elif spec in ("fashion_mnist", "fashion_mnist:test"):
+    from ae.data.sources import load_split  # pylint: disable=g-import-not-at-top
+    from experiments.configs import seed  # pylint: disable=g-import-not-at-top
+    data = seed.get_config().data
+    test = load_split(data, "test").images
+    images = [im[..., 0] for im in test[:max_images or len(test)]]
+    train = load_split(data, "train").images
+  elif spec.startswith(("folder:", "kodak:")):
+    from ae.codec.image_io import read_image  # pylint: disable=g-import-not-at-top
+    from ae.data.folder import list_images  # pylint: disable=g-import-not-at-top
+    root = spec.split(":", 1)[1]
+    if not os.path.isdir(root):
+      raise UserError(f"no folder {root}")
+    images = [read_image(os.path.join(root, f))[0] for f in list_images(root)]
+  elif spec.startswith("tfds:"):
+    from ae.data.sources import load_split  # pylint: disable=g-import-not-at-top
+    data = ml_collections.ConfigDict({"name": spec[5:], "download": False})
+    images = [im[..., 0] if im.shape[2] == 1 else im for im in load_split(data, "test").images]
+  else:
+    raise UserError(f"unknown image set '{spec}' (photos, fashion_mnist, folder:PATH, kodak:PATH, "
+                    "tfds:NAME)")
+  if not images:
+    raise UserError(f"image set '{spec}' is empty")
+  return images[:max_images or len(images)], train
+
+
+def select_points(spec: str, gray: bool, train: np.ndarray | None) -> list[harness.Point]:
+  from ae.codec import registry  # pylint: disable=g-import-not-at-top
+  channels = 1 if gray else 3
+  learned = [c for c in registry.available() if c.channels == channels]
+  names = []
+  for token in [t.strip() for t in spec.split(",") if t.strip()]:
+    if token in ("all", "classical"):
+      names += [n for n in classical.available() if n not in names and not (gray and n == "jpeg444")]
+    if token in ("all", "learned"):
+      names += [c.name for c in learned if c.name not in names]
+    if token == "all" and train is not None and "pca" not in names:
+      names.append("pca")
+    if token not in ("all", "classical", "learned") and token not in names:
+      names.append(token)
+  points = []
+  for n in names:
+    if n in classical.CODECS:
+      points += harness.classical_points(n, gray)
+    elif n == "pca":
+      if train is None:
+        raise UserError("pca transform coding needs a set with a train split (fashion_mnist)")
+      points += harness.pca_points(train)
+    else:
+      points += harness.learned_points([registry.get(n)])
+  return points
+
+
+def run_evaluation(images_spec: str, codecs_spec: str, workdir: str, max_images: int = 0) -> dict:
+  """Evaluates, writes records/summary/BD JSON, Markdown and rd.png into workdir."""
+  images, train = load_image_set(images_spec, max_images)
+  gray = images[0].ndim == 2
+  points = select_points(codecs_spec, gray, train)
+  os.makedirs(workdir, exist_ok=True)
+  records = harness.evaluate(images, points)
+  summary = harness.summarize(records)
+  table = harness.bd_table(summary)
+  out = {"images": images_spec, "num_images": len(images), "codecs": codecs_spec,
+         "summary": summary, "bd_rate": table}
+  with open(os.path.join(workdir, "records.json"), "w") as f:
+    json.dump(records, f)
+  with open(os.path.join(workdir, "rd.json"), "w") as f:
+    json.dump(out, f, indent=1, sort_keys=True)
+  with open(os.path.join(workdir, "rd.md"), "w") as f:
+    f.write(f"# {images_spec}: {len(images)} images\n\n" + report.summary_markdown(summary) + "\n"
+            + report.bd_markdown(table, "cubic") + "\n" + report.bd_markdown(table, "pchip"))
+  anchors = report.load_anchors() if images_spec.startswith("kodak:") else None
+  report.rd_figure(summary, os.path.join(workdir, "rd.png"), f"{images_spec} ({len(images)} images)",
+                   anchors)
+  return out
