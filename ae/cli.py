@@ -4,6 +4,9 @@ r"""The `ae` command line (absl flags): real files in and out.
   ae decompress FILE -o IMAGE [--reference=ORIGINAL]
   ae info FILE
   ae codecs
+  ae eval --images=SET --workdir=DIR [--codecs=all] [--max_images=N]
+  ae denoise NOISY.png -o CLEAN.png [--model=NAME] [--sigma=S]
+  ae denoisers
 
 `python -m ae ...` is the same. Each command prints bytes, bits per pixel and,
 when the original is at hand, PSNR (8-bit, dB). Errors print one line to
@@ -24,9 +27,19 @@ _OUTPUT = flags.DEFINE_string("output", None, "Output file.", short_name="o")
 _CODEC = flags.DEFINE_string("codec", None, "Codec name (see `ae codecs`) or .aec file; "
                              "default: the shipped codec for the image's colour mode.")
 _REFERENCE = flags.DEFINE_string("reference", None, "Original image, to report PSNR on decompress.")
+_IMAGES = flags.DEFINE_string("images", "photos", "eval: photos | fashion_mnist | folder:PATH | "
+                              "kodak:PATH | tfds:NAME")
+_CODECS = flags.DEFINE_string("codecs", "all", "eval: comma-separated codecs or groups "
+                              "(all, classical, learned, pca).")
+_WORKDIR = flags.DEFINE_string("workdir", None, "eval: where the results go.")
+_MODEL = flags.DEFINE_string("model", None, "denoise: denoiser name (see `ae denoisers`) or .aed "
+                             "file; default: the blind one for the image's colour mode.")
+_SIGMA = flags.DEFINE_float("sigma", None, "denoise: the noise level (0-255 scale), if known.")
+_MAX_IMAGES = flags.DEFINE_integer("max_images", 0, "eval: only the first N images (0: all).")
 
 USAGE = ("usage: ae compress IMAGE -o FILE [--codec=NAME] | ae decompress FILE -o IMAGE "
-         "[--reference=IMAGE] | ae info FILE | ae codecs")
+         "[--reference=IMAGE] | ae info FILE | ae codecs | ae eval --images=SET --workdir=DIR | "
+         "ae denoise NOISY -o CLEAN [--model=NAME] [--sigma=S] | ae denoisers")
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -106,6 +119,42 @@ def cmd_codecs(args: list[str]) -> None:
     print(codec.describe())
 
 
+def cmd_eval(args: list[str]) -> None:
+  from ae.rd.run import run_evaluation  # pylint: disable=g-import-not-at-top
+  _need(args, 0, "eval takes flags only")
+  if not _WORKDIR.value:
+    raise UserError(f"missing --workdir. {USAGE}")
+  run_evaluation(_IMAGES.value, _CODECS.value, _WORKDIR.value, _MAX_IMAGES.value)
+  print(f"wrote {_WORKDIR.value}/rd.md, rd.json, records.json, rd.png")
+
+
+def cmd_denoise(args: list[str]) -> None:
+  from ae import denoise  # pylint: disable=g-import-not-at-top
+  from ae.codec import image_io  # pylint: disable=g-import-not-at-top
+  from ae.denoise import registry as dreg  # pylint: disable=g-import-not-at-top
+  _need(args, 1, "denoise takes one NOISY image")
+  out = _output()
+  image_io.encode_image_file(np.zeros((1, 1), np.uint8), out)   # refuse a bad extension first
+  image, notes = image_io.read_image(args[0])
+  for note in notes:
+    print(f"note: {note}", file=sys.stderr)
+  if _SIGMA.value is not None and not 0 <= _SIGMA.value <= 255:
+    raise UserError(f"--sigma={_SIGMA.value} is outside [0, 255]")
+  channels = 1 if image.ndim == 2 else 3
+  model = dreg.get(_MODEL.value) if _MODEL.value else dreg.choose(channels, _SIGMA.value)
+  clean = denoise.denoise(image, model)
+  image_io.write_atomic(out, image_io.encode_image_file(clean, out))
+  print(f"{out}: {image.shape[1]}x{image.shape[0]} {'gray' if channels == 1 else 'RGB'} denoised by "
+        f"{model.name} ({model.noise_setting()})")
+
+
+def cmd_denoisers(args: list[str]) -> None:
+  from ae.denoise import registry as dreg  # pylint: disable=g-import-not-at-top
+  _need(args, 0, "denoisers takes no argument")
+  for d in dreg.available():
+    print(d.describe())
+
+
 def _read_bytes(path: str) -> bytes:
   try:
     with open(path, "rb") as f:
@@ -117,7 +166,8 @@ def _read_bytes(path: str) -> bytes:
 
 
 COMMANDS = {"compress": cmd_compress, "decompress": cmd_decompress, "info": cmd_info,
-            "codecs": cmd_codecs}
+            "codecs": cmd_codecs, "eval": cmd_eval, "denoise": cmd_denoise,
+            "denoisers": cmd_denoisers}
 
 
 def main(argv: list[str]) -> None:

@@ -104,5 +104,28 @@ def evaluate_rate_distortion(model, config, params, test_set: ImageSet, mesh) ->
   return result
 
 
+_DENOISE = 3
+
+
+def evaluate_denoising(model, config, params, test_set: ImageSet, mesh) -> dict[str, float]:
+  """PSNR (dB, per image averaged, output clipped to [0, 1]) of the noisy test images and
+  of the model's output, with noise drawn once from the seed (the same for every run)."""
+  from ae import corruptions  # pylint: disable=g-import-not-at-top
+
+  def fn(p, x, r):
+    noisy = corruptions.corrupt(config.corruption, r, x)
+    out = jnp.clip(model.apply({"params": p}, noisy), 0.0, 1.0)
+    mse = lambda y: jnp.mean(jnp.square(y - x).reshape(x.shape[0], -1), axis=-1)
+    return jnp.stack([mse(jnp.clip(noisy, 0.0, 1.0)), mse(noisy), mse(out)], axis=-1)
+
+  key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(int(config.seed)), _EVAL_STREAM),
+                           _DENOISE)
+  out = evaluation.map_split(evaluation.make_eval_fn(fn, mesh, "denoise"), params, test_set.images,
+                             int(config.eval_batch_size), mesh, key)
+  psnr = lambda m: float(np.mean(10 * np.log10(1.0 / np.maximum(m, 1e-12))))
+  return {"noisy_psnr_clipped": psnr(out[:, 0]), "noisy_psnr": psnr(out[:, 1]),
+          "denoised_psnr": psnr(out[:, 2]), "corruption": corruptions.describe(config.corruption)}
+
+
 EVALUATORS = {"vae": evaluate_vae, "sparse": evaluate_sparse,
-              "rate_distortion": evaluate_rate_distortion}
+              "rate_distortion": evaluate_rate_distortion, "denoising": evaluate_denoising}

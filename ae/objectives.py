@@ -125,9 +125,25 @@ def rate_distortion(model: nn.Module, config) -> LossFn:
   return loss_fn
 
 
+def denoising(model: nn.Module, config) -> LossFn:
+  """1/2 E ||x - f(corrupt(x))||^2: the model sees a corrupted batch (`ae.corruptions`,
+  drawn afresh from the step's key) and is scored against the clean one (Vincent et
+  al. 2008). Metrics: MSE and PSNR of the output and of the noisy input, vs clean."""
+  from ae import corruptions  # pylint: disable=g-import-not-at-top
+
+  def loss_fn(params, images: jax.Array, rng: jax.Array) -> tuple[jax.Array, Metrics]:
+    noisy = corruptions.corrupt(config.corruption, rng, images)
+    x_hat = model.apply({"params": params}, noisy)
+    noisy_q = _quality(images, noisy)
+    return losses.half_sse_loss(images, x_hat), {
+        **_quality(images, x_hat), "noisy_mse": noisy_q["mse"], "noisy_psnr": noisy_q["psnr"]}
+
+  return loss_fn
+
+
 OBJECTIVES: dict[str, Callable[[nn.Module, Any], LossFn]] = {
     "reconstruction": reconstruction, "sparse": sparse, "vae": vae,
-    "rate_distortion": rate_distortion}
+    "rate_distortion": rate_distortion, "denoising": denoising}
 
 
 def build_objective(model: nn.Module, config) -> LossFn:

@@ -97,3 +97,9 @@ def center_crops(photos: list[np.ndarray], size: int) -> np.ndarray:
     y, x = (p.shape[0] - size) // 2, (p.shape[1] - size) // 2
     out.append(p[y:y + size, x:x + size])
   return np.stack(out)
+
+
+def to_gray(images: np.ndarray) -> np.ndarray:
+  """uint8 RGB [..., 3] -> uint8 gray [..., 1] with ITU-R 601 luma weights (as Pillow's "L")."""
+  y = images.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+  return np.clip(np.round(y), 0, 255).astype(np.uint8)[..., None]

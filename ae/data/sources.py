@@ -69,6 +69,8 @@ def load_split(data_config, split: str) -> ImageSet:
     else:
       crops = photos.random_crops(images, size, int(data_config.get("num_crops", 20000)),
                                   int(data_config.get("crop_seed", 0)))
+    if data_config.get("gray", False):
+      crops = photos.to_gray(crops)
     return ImageSet(crops, np.full(len(crops), -1, np.int32))
   source = _tfds_source(data_config, split)
   return _read_all(source)

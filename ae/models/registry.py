@@ -37,6 +37,13 @@ def _vae(mc, image_shape: tuple[int, int, int]) -> nn.Module:
              hidden_activation=mc.get("hidden_activation", "relu"))
 
 
+def _unet(mc, image_shape: tuple[int, int, int]) -> nn.Module:
+  from ae.models.denoise import DenoisingUNet  # pylint: disable=g-import-not-at-top
+  del image_shape
+  return DenoisingUNet(widths=_ints(mc.get("widths", (32, 64, 96))),
+                       residual=bool(mc.get("residual", True)))
+
+
 def _codec(mc, image_shape: tuple[int, int, int]) -> nn.Module:
   from ae.compression import models as codecs  # pylint: disable=g-import-not-at-top
   if mc.name == "dense_codec":
@@ -53,7 +60,7 @@ def _codec(mc, image_shape: tuple[int, int, int]) -> nn.Module:
 
 
 MODELS = {"dense": _dense, "conv": _conv, "vae": _vae, "dense_codec": _codec, "bls2017": _codec,
-          "bmshj2018": _codec, "mbt2018_mean": _codec}
+          "bmshj2018": _codec, "mbt2018_mean": _codec, "denoise_unet": _unet}
 
 
 def build_model(model_config, image_shape: tuple[int, int, int]) -> nn.Module:
@@ -66,6 +73,6 @@ def build_model(model_config, image_shape: tuple[int, int, int]) -> nn.Module:
 
 def code_size(model_config) -> int:
   """The size of the code (or latent) of `model_config`, 0 if it has none."""
-  if model_config.name in ("dense_codec", "bls2017", "bmshj2018", "mbt2018_mean"):
-    return 0  # a codec's size is its rate, not a code dimension
+  if model_config.name in ("dense_codec", "bls2017", "bmshj2018", "mbt2018_mean", "denoise_unet"):
+    return 0  # a codec's size is its rate, not a code dimension; the U-Net has no bottleneck code
   return int(model_config.get("code_size", 0) or model_config.get("latent_size", 0) or 0)

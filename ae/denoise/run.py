@@ -1,0 +1,96 @@
+"""One denoising evaluation run: sets, sigmas, methods; JSON, Markdown and a figure in a workdir.
+
+Sets: `fashion` (the first N Fashion-MNIST test images; calibration on train
+images), `photos_gray` and `photos_rgb` (the held-out photos of ae.data.photos,
+gray by ITU-R 601 luma; calibration on 96x96 crops of the train photos).
+Denoisers: every installed one (`ae denoisers`) trained on the set's data,
+plus any `.aed` files given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from ae.denoise import denoise_float
+from ae.denoise import evaluate as ev
+from ae.denoise import registry
+from ae.errors import UserError
+
+
+def load_set(name: str, n: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+  """(clean test images, calibration images), uint8 [H, W] or [H, W, 3]."""
+  if name == "fashion":
+    from ae.data.sources import load_split  # pylint: disable=g-import-not-at-top
+    from experiments.configs import seed  # pylint: disable=g-import-not-at-top
+    data = seed.get_config().data
+    test = [im[..., 0] for im in load_split(data, "test").images[:n]]
+    return test, [im[..., 0] for im in load_split(data, "train").images[:20]]
+  if name in ("photos_gray", "photos_rgb"):
+    from ae.data import photos  # pylint: disable=g-import-not-at-top
+    test = photos.load_photos("test")[:n or None]
+    calib = list(photos.random_crops(photos.load_photos("train"), 96, 4, 1))
+    if name == "photos_gray":
+      test = [photos.to_gray(t)[..., 0] for t in test]
+      calib = [photos.to_gray(c)[..., 0] for c in calib]
+    return test, calib
+  raise UserError(f"unknown denoising set '{name}' (fashion, photos_gray, photos_rgb)")
+
+
+def denoisers_for(set_name: str, extra: list[str]) -> list:
+  source = "fashion_mnist" if set_name == "fashion" else "photos"
+  found = [d for d in registry.available() if d.trained_on.startswith(source)]
+  found += [registry.get(e) for e in extra]
+  return [d for d in found if d.trained_on.startswith(source)]
+
+
+def figure(clean: np.ndarray, sigma: float, methods: dict, path: str, crop: int = 128) -> None:
+  """Clean / noisy / each method, side by side on a central crop (nearest-neighbour upscaled
+  for small images)."""
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  from ae.rd import metrics  # pylint: disable=g-import-not-at-top
+  noisy = ev.add_noise(clean, sigma, 424242)
+  h, w = clean.shape[:2]
+  y, x = max(0, (h - crop) // 2), max(0, (w - crop) // 2)
+  cut = lambda a: a[y:y + crop, x:x + crop]
+  panels = [("clean", clean), (f"noisy sigma={sigma:g}", ev._to8(noisy))]  # pylint: disable=protected-access
+  panels += [(m, ev._to8(fn(noisy))) for m, fn in methods.items()]  # pylint: disable=protected-access
+  fig, axes = plt.subplots(1, len(panels), figsize=(2.2 * len(panels), 2.6), dpi=120)
+  for ax, (title, img) in zip(axes, panels):
+    ax.imshow(cut(img), cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255,
+              interpolation="nearest")
+    score = "" if title == "clean" else f"\n{metrics.psnr(img, clean):.2f} dB"
+    ax.set_title(title + score, fontsize=7)
+    ax.axis("off")
+  fig.tight_layout()
+  fig.savefig(path, metadata={"Software": None})
+  plt.close(fig)
+
+
+def run(workdir: str, sets: list[str], n_fashion: int = 100, extra: list[str] = (),
+        sigmas=ev.SIGMAS) -> dict:
+  os.makedirs(workdir, exist_ok=True)
+  records, params = [], {}
+  for s in sets:
+    clean, calib = load_set(s, n_fashion if s == "fashion" else 0)
+    denoisers = denoisers_for(s, list(extra))
+    recs, params[s] = ev.evaluate_set(s, clean, calib, denoisers, sigmas)
+    records += recs
+    fig_methods, _ = ev.methods_for(25.0, calib, denoisers)
+    keep = {k: v for k, v in fig_methods.items() if k in ("nl_means", "bm3d") or k in
+            {d.name for d in denoisers}}
+    figure(clean[0], 25.0, keep, os.path.join(workdir, f"denoise_{s}.png"),
+           crop=128 if clean[0].shape[0] > 64 else 28)
+  summary = ev.summarize(records)
+  out = {"sets": sets, "sigmas": list(sigmas), "calibrated": params, "summary": summary}
+  with open(os.path.join(workdir, "denoise.json"), "w") as f:
+    json.dump(out, f, indent=1, sort_keys=True)
+  with open(os.path.join(workdir, "denoise_records.json"), "w") as f:
+    json.dump(records, f)
+  with open(os.path.join(workdir, "denoise.md"), "w") as f:
+    f.write(ev.markdown(summary))
+  return out

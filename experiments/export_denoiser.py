@@ -1,0 +1,36 @@
+r"""Exports a trained denoising run to a denoiser file.
+
+  python -m experiments.export_denoiser --workdir=workdirs/dae_blind --out=ae/denoisers/fmnist-dense-blind.aed
+"""
+
+import sys
+
+from absl import app, flags
+
+_WORKDIR = flags.DEFINE_string("workdir", None, "Workdir of a trained denoising run.")
+_OUT = flags.DEFINE_string("out", None, "Denoiser file to write.")
+flags.mark_flags_as_required(["workdir", "out"])
+
+
+def main(argv):
+  del argv
+  from ae.codec.image_io import write_atomic  # pylint: disable=g-import-not-at-top
+  from ae.denoise.registry import export_denoiser  # pylint: disable=g-import-not-at-top
+  from ae.errors import UserError  # pylint: disable=g-import-not-at-top
+  from ae.logs import quiet_orbax  # pylint: disable=g-import-not-at-top
+  from ae.train.restore import load_trained  # pylint: disable=g-import-not-at-top
+  quiet_orbax()
+  try:
+    run = load_trained(_WORKDIR.value)
+    if run.config.get("objective") != "denoising":
+      raise UserError(f"{_WORKDIR.value} is not a denoising run")
+    data = export_denoiser(run.config, run.params, run.test_set.image_shape, run.step)
+    write_atomic(_OUT.value, data)
+    print(f"{_OUT.value}: {len(data):,} bytes")
+  except UserError as e:
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+  app.run(main)

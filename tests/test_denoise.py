@@ -1,0 +1,116 @@
+"""Denoising: corruption statistics, one training step of each denoiser, baselines, CLI."""
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import pytest
+from PIL import Image
+
+from ae import corruptions
+from ae.denoise import baselines
+from ae.denoise import evaluate as ev
+from ae.denoise.registry import export_denoiser
+from experiments.configs import dae, dae_unet
+from tests.test_cli import run_cli
+from tests.test_family import _train
+
+N = (64, 64, 64, 1)
+
+
+def _x(value=0.5):
+  return jnp.full(N, value, jnp.float32)
+
+
+def test_gaussian_noise_statistics_unclipped():
+  noisy = corruptions.gaussian(jax.random.key(0), _x(0.02), 25.0)
+  n = np.asarray(noisy - 0.02) * 255.0
+  assert abs(n.mean()) < 0.2 and n.std() == pytest.approx(25.0, rel=0.01)
+  assert float(noisy.min()) < 0.0                     # not clipped
+
+
+def test_blind_gaussian_draws_one_sigma_per_image():
+  noisy = corruptions.blind_gaussian(jax.random.key(1), _x(), 0.0, 55.0)
+  per_image = np.asarray(noisy - 0.5).reshape(64, -1).std(1) * 255.0
+  assert per_image.min() < 15 and per_image.max() > 40 and per_image.max() < 57
+
+
+def test_keras_noise_is_clipped_with_factor_half():
+  noisy = np.asarray(corruptions.keras(jax.random.key(2), _x(0.5), 0.5))
+  assert noisy.min() == 0.0 and noisy.max() == 1.0
+  inner = noisy[(noisy > 0) & (noisy < 1)] - 0.5
+  assert abs(inner.mean()) < 0.01
+  assert np.mean(noisy == 1.0) == pytest.approx(0.1587, abs=0.01)   # P(N(0,.5) > .5)
+
+
+def test_salt_pepper_and_masking_fractions():
+  sp = np.asarray(corruptions.salt_pepper(jax.random.key(3), _x(), 0.2))
+  hit = sp != 0.5
+  assert hit.mean() == pytest.approx(0.2, abs=0.01)
+  assert np.mean(sp[hit] == 1.0) == pytest.approx(0.5, abs=0.02) and set(np.unique(sp)) == {0, .5, 1}
+  mk = np.asarray(corruptions.masking(jax.random.key(4), _x(), 0.3))
+  assert np.mean(mk == 0) == pytest.approx(0.3, abs=0.01) and set(np.unique(mk)) == {0.0, 0.5}
+
+
+def _tiny(config):
+  config.train.learning_rate = 3e-3
+  return config
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "blind_gaussian", "keras", "salt_pepper", "masking"])
+def test_dense_denoiser_trains_on_each_corruption(kind):
+  config = _tiny(dae.get_config())
+  config.model.hidden_sizes, config.model.code_size = (64,), 32
+  config.corruption.kind = kind
+  _, _, m = _train(config, steps=40)
+  assert np.all(np.isfinite(m["loss"])) and m["loss"][-3:].mean() < m["loss"][:3].mean()
+  assert {"psnr", "noisy_psnr"} <= set(m)
+
+
+def test_unet_denoiser_trains_and_keeps_shape():
+  config = _tiny(dae_unet.get_config())
+  config.model.widths = (8, 16)
+  model, state, m = _train(config, steps=6)
+  assert m["loss"][-1] < m["loss"][0]
+  out = model.apply({"params": state.params}, jnp.zeros((2, 17, 23, 1)))
+  assert out.shape == (2, 17, 23, 1)
+
+
+def test_baselines_reduce_noise():
+  rng = np.random.default_rng(0)
+  yy, xx = np.mgrid[0:48, 0:48]
+  clean = (128 + 80 * np.sin(xx / 7.0) * np.cos(yy / 9.0)).astype(np.uint8)
+  noisy = ev.add_noise(clean, 25.0, 1)
+  noisy_psnr = 10 * np.log10(1 / np.mean((noisy - clean / 255.0) ** 2))
+  assert noisy_psnr == pytest.approx(20.17, abs=0.3)
+  for name, fn in baselines.BASELINES.items():
+    out = fn(noisy, 25.0)
+    psnr = 10 * np.log10(1 / np.mean((out - clean / 255.0) ** 2))
+    assert psnr > noisy_psnr + 2, name
+  del rng
+
+
+@pytest.fixture
+def tiny_denoiser(tmp_path, monkeypatch):
+  config = _tiny(dae_unet.get_config())
+  config.model.widths = (8, 16)
+  _, state, _ = _train(config, steps=4)
+  path = tmp_path / "dn" / "tiny-unet.aed"
+  path.parent.mkdir()
+  path.write_bytes(export_denoiser(config, state.params, (28, 28, 1), 4))
+  monkeypatch.setenv("AE_DENOISER_PATH", str(path.parent))
+  return str(path)
+
+
+def test_cli_denoise_round_trip(tiny_denoiser, tmp_path, capsys):
+  rng = np.random.default_rng(5)
+  Image.fromarray(rng.integers(0, 256, (21, 30, 3)).astype(np.uint8)).save(tmp_path / "noisy.png")
+  assert run_cli("denoise", str(tmp_path / "noisy.png"), "-o", str(tmp_path / "clean.png"),
+                 "--model=tiny-unet", "--sigma=25") == 0
+  assert "tiny-unet" in capsys.readouterr().out
+  assert np.asarray(Image.open(tmp_path / "clean.png")).shape == (21, 30, 3)
+  assert run_cli("denoisers") == 0
+  assert capsys.readouterr().out.startswith("tiny-unet\tmodel=denoise_unet\tnoise=blind gaussian")
+  assert run_cli("denoise", str(tmp_path / "missing.png"), "-o", str(tmp_path / "x.png")) == 1
+  err = capsys.readouterr().err.strip()
+  assert err.startswith("error:") and len(err.splitlines()) == 1 and not (tmp_path / "x.png").exists()
