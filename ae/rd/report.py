@@ -8,7 +8,6 @@ import os
 
 import numpy as np
 
-from ae.rd.harness import curves
 
 ANCHORS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                        "..", "shared", "anchors", "kodak_rd.json")
@@ -55,7 +54,12 @@ def rd_figure(summary: list[dict], path: str, title: str, anchors: dict | None =
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
   fig, ax = plt.subplots(figsize=(7, 5), dpi=120)
-  for name, (r, p) in sorted(curves(summary).items()):
+  points = {}
+  for row in summary:
+    if math.isfinite(row["psnr"]):
+      points.setdefault(row["codec"], []).append((row["bpp"], row["psnr"]))
+  for name, pts in sorted(points.items()):
+    r, p = np.array(pts).T
     order = np.argsort(r)
     learned = name not in ("jpeg420", "jpeg444", "webp", "jpeg2000", "avif", "pca")
     ax.plot(r[order], p[order], "o-" if learned else ".-", lw=2.2 if learned else 1.2, ms=4, label=name)
