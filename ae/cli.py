@@ -25,7 +25,7 @@ from ae.errors import UserError
 
 _OUTPUT = flags.DEFINE_string("output", None, "Output file.", short_name="o")
 _CODEC = flags.DEFINE_string("codec", None, "Codec name (see `ae codecs`) or .aec file; "
-                             "default: the shipped codec for the image's colour mode.")
+                             "default: a middle-rate shipped codec for the image's size and colour mode.")
 _REFERENCE = flags.DEFINE_string("reference", None, "Original image, to report PSNR on decompress.")
 _IMAGES = flags.DEFINE_string("images", "photos", "eval: photos | fashion_mnist | folder:PATH | "
                               "kodak:PATH | tfds:NAME")
@@ -71,7 +71,8 @@ def cmd_compress(args: list[str]) -> None:
   for note in notes:
     print(f"note: {note}", file=sys.stderr)
   channels = 1 if image.ndim == 2 else 3
-  codec = registry.get(_CODEC.value) if _CODEC.value else registry.default_for(channels)
+  codec = (registry.get(_CODEC.value) if _CODEC.value
+           else registry.default_for(channels, image.shape[0], image.shape[1]))
   data = api.encode(image, codec)
   decoded = api.decode(data, codec)          # the file's own reconstruction
   image_io.write_atomic(out, data)

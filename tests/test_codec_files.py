@@ -125,9 +125,12 @@ def test_block_decoding_does_not_depend_on_the_batch(codecs):
 
 
 def test_default_codec_follows_the_colour_mode(codecs):
-  gray, rgb = registry.default_for(1), registry.default_for(3)
+  gray, rgb = registry.default_for(1, 28, 28), registry.default_for(3, 300, 400)
   assert gray.channels == 1 and rgb.channels == 3
-  lambdas = sorted(c.exported.meta["lmbda"] for c in registry.available() if c.channels == 1)
+  small_gray = [c for c in registry.available()
+                if c.channels == 1 and c.exported.meta["image_shape"][0] <= 32]
+  lambdas = sorted(c.exported.meta["lmbda"] for c in small_gray)
   assert gray.exported.meta["lmbda"] == lambdas[len(lambdas) // 2]     # a middle rate
+  assert registry.default_for(1, 300, 400).exported.meta["image_shape"][0] > 32   # gray photo
   gray = _image((20, 20))
   assert api.decompress(api.compress(gray)).shape == (20, 20)

@@ -195,10 +195,10 @@ def decode(data: bytes, codec: Codec | None = None) -> np.ndarray:
 
 def compress(image: np.ndarray, codec: str | Codec | None = None) -> bytes:
   """Compresses a uint8 image [H, W] or [H, W, 3]; `codec` is a name, a Codec or None
-  (the default codec for the image's colour mode)."""
+  (the default codec for the image's size class and colour mode)."""
   image = check_image(image)
   if codec is None:
-    codec = registry.default_for(image.shape[2])
+    codec = registry.default_for(image.shape[2], image.shape[0], image.shape[1])
   elif isinstance(codec, str):
     codec = registry.get(codec)
   return encode(image, codec)

@@ -106,11 +106,15 @@ def by_id(codec_id: bytes) -> Codec:
                            "here (`ae codecs` lists the installed ones)")
 
 
-def default_for(channels: int) -> Codec:
-  """The shipped choice for an image: among codecs of its colour mode (gray may use an
-  RGB codec), the one whose lambda is the median, i.e. a middle rate."""
-  same = [c for c in available() if c.channels == channels]
-  pool = same or [c for c in available() if c.channels == 3]
+def default_for(channels: int, height: int = 0, width: int = 0) -> Codec:
+  """The shipped choice for an image: codecs trained on images of its size class (at most
+  32x32, like Fashion-MNIST, or larger photos) and colour mode (a gray image may use an
+  RGB codec), then the one whose lambda is the median, i.e. a middle rate."""
+  small = 0 < max(height, width) <= 32
+  everything = available()
+  sized = [c for c in everything if (c.exported.meta["image_shape"][0] <= 32) == small] or everything
+  pool = ([c for c in sized if c.channels == channels] or [c for c in sized if c.channels == 3]
+          or [c for c in everything if c.channels in (channels, 3)])
   if not pool:
     raise CodecNotFoundError("no codec is installed for this image (`ae codecs` lists them)")
   pool.sort(key=lambda c: (c.exported.meta["lmbda"], c.name))
