@@ -48,10 +48,19 @@ def _pad(image: np.ndarray, multiple_h: int, multiple_w: int) -> np.ndarray:
   return np.pad(image, ((0, (-h) % multiple_h), (0, (-w) % multiple_w), (0, 0)), mode="edge")
 
 
+def _bounded(symbols: np.ndarray, offset: np.ndarray) -> np.ndarray:
+  """Symbols limited so that symbol * 2^FRAC + offset stays within the decoder's clip range
+  (reached only by absurd latents; the decoder refuses files beyond it as corrupt)."""
+  bound = fx.CLIP * 2.0**fx.FRAC
+  lo = np.ceil((-bound - offset) * 2.0**-fx.FRAC)
+  hi = np.floor((bound - offset) * 2.0**-fx.FRAC)
+  return np.clip(symbols, lo, hi).astype(np.int64)
+
+
 def _factorized_symbols(y: np.ndarray, tables: dict) -> tuple[np.ndarray, np.ndarray]:
   """Symbols round(y - offset) [..., C] and the fixed-point offsets [C]."""
   off = fx.to_fixed(tables["offset"])
-  return np.round(y - off * 2.0**-fx.FRAC).astype(np.int64), off
+  return _bounded(np.round(y - off * 2.0**-fx.FRAC), off), off
 
 
 def _channel_index(shape: tuple[int, ...]) -> np.ndarray:
@@ -118,7 +127,7 @@ def symbolize(image: np.ndarray, codec: Codec) -> tuple[bitstream.Header, list[t
   z = p.hyper_analysis(y)
   z_sym, z_off = _factorized_symbols(z, tables["z"])
   mean, scale = p.hyper_synthesis(z_sym * 2.0**fx.FRAC + z_off, y.shape)
-  y_sym = np.round(y - mean * 2.0**-fx.FRAC).astype(np.int64)
+  y_sym = _bounded(np.round(y - mean * 2.0**-fx.FRAC), mean)
   return header, [(z_sym, _channel_index(z_sym.shape), tables["z"]),
                   (y_sym, scale_index(scale, tables["y"]["scale_table"]), tables["y"])]
 
