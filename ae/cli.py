@@ -19,7 +19,7 @@ import os
 import sys
 
 import numpy as np
-from absl import app, flags
+from absl import app, flags, logging
 
 from ae.errors import UserError
 
@@ -142,7 +142,8 @@ def cmd_denoise(args: list[str]) -> None:
   if _SIGMA.value is not None and not 0 <= _SIGMA.value <= 255:
     raise UserError(f"--sigma={_SIGMA.value} is outside [0, 255]")
   channels = 1 if image.ndim == 2 else 3
-  model = dreg.get(_MODEL.value) if _MODEL.value else dreg.choose(channels, _SIGMA.value)
+  model = (dreg.get(_MODEL.value) if _MODEL.value
+           else dreg.choose(channels, _SIGMA.value, image.shape[0], image.shape[1]))
   clean = denoise.denoise(image, model)
   image_io.write_atomic(out, image_io.encode_image_file(clean, out))
   print(f"{out}: {image.shape[1]}x{image.shape[0]} {'gray' if channels == 1 else 'RGB'} denoised by "
@@ -172,6 +173,7 @@ COMMANDS = {"compress": cmd_compress, "decompress": cmd_decompress, "info": cmd_
 
 
 def main(argv: list[str]) -> None:
+  logging.set_verbosity(logging.WARNING)       # no library INFO lines around the output
   if len(argv) < 2 or argv[1] not in COMMANDS:
     print(USAGE, file=sys.stderr)
     sys.exit(2)

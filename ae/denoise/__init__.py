@@ -59,7 +59,7 @@ def denoise(image: np.ndarray, model: str | Denoiser | None = None,
   """Denoises a uint8 image [H, W] or [H, W, 3]; returns uint8 of the same shape."""
   image = np.asarray(image)
   channels = 1 if image.ndim == 2 else image.shape[2]
-  d = (registry.choose(channels, sigma) if model is None
+  d = (registry.choose(channels, sigma, image.shape[0], image.shape[1]) if model is None
        else registry.get(model) if isinstance(model, str) else model)
   out = denoise_float(image.astype(np.float32) / 255.0, d)
   return np.round(out * 255.0).astype(np.uint8)

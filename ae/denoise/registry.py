@@ -112,13 +112,15 @@ def get(name: str) -> Denoiser:
   return load(files[name])
 
 
-def choose(channels: int, sigma: float | None = None) -> Denoiser:
+def choose(channels: int, sigma: float | None = None, height: int = 0, width: int = 0) -> Denoiser:
   """The default for an image: a model of its colour mode (gray may use per-channel RGB
-  and vice versa), trained at `sigma` if one is, else blind; photo models before 28x28 ones."""
+  and vice versa), trained at `sigma` if one is, else blind; models trained on 28x28
+  images for images up to 32x32, photo models for larger ones."""
+  small = 0 < max(height, width) <= 32
   pool = [d for d in available() if d.channels == channels] or available()
   if not pool:
     raise UserError("no denoiser is installed (`ae denoisers` lists them)")
   def rank(d):
     fixed = d.corruption.kind == "gaussian" and sigma is not None and float(d.corruption.sigma) == sigma
-    return (not fixed, not d.blind, d.image_shape[0] <= 28, d.name)
+    return ((d.image_shape[0] <= 32) != small, not fixed, not d.blind, d.name)
   return sorted(pool, key=rank)[0]

@@ -1,9 +1,9 @@
 r"""Convolutional codecs with GDN: bls2017 (factorized), bmshj2018 (scale hyperprior),
 mbt2018_mean (mean-scale hyperprior, no context model).
 
-Until the photo corpus lands, the offline default trains on Fashion-MNIST
-(28x28 gray, padded to 32 inside the model) with reduced widths N=64, M=96;
-`--config.data.name=folder:PATH` trains on a folder of photos of one size.
+The offline default trains on Fashion-MNIST (28x28 gray, padded to 32 inside the
+model) with reduced widths N=64, M=96; `--config.data.name=photos` trains on the
+offline photo set (see photo_codec.py), `folder:PATH` on a folder of photos of one size.
 Loss = bpp + lambda * 255^2 * MSE; convolution steps are unrolled (see conv.py).
 
   python -m experiments.train --config=experiments/configs/hyperprior.py \
