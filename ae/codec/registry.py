@@ -17,6 +17,7 @@ import os
 from ae.codec.transforms import Program, program_for
 from ae.compression.export import ExportedCodec, load_codec
 from ae.errors import UserError
+from ae.search_path import named_files
 
 SUFFIX = ".aec"
 SHIPPED_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "codecs")
@@ -51,19 +52,8 @@ class Codec:
             f"\tsha256={self.sha256[:16]}")
 
 
-def search_path() -> list[str]:
-  extra = [d for d in os.environ.get("AE_CODEC_PATH", "").split(os.pathsep) if d]
-  return [*extra, SHIPPED_DIR]
-
-
 def _files() -> dict[str, str]:
-  found: dict[str, str] = {}
-  for d in search_path():
-    if os.path.isdir(d):
-      for f in sorted(os.listdir(d)):
-        if f.endswith(SUFFIX):
-          found.setdefault(f[:-len(SUFFIX)], os.path.join(d, f))
-  return found
+  return named_files("AE_CODEC_PATH", SHIPPED_DIR, SUFFIX)
 
 
 @functools.lru_cache(maxsize=64)

@@ -22,6 +22,7 @@ from flax import serialization
 
 from ae.errors import UserError
 from ae.models import build_model
+from ae.search_path import named_files
 
 FORMAT, VERSION, SUFFIX = "ae-denoiser", 1, ".aed"
 SHIPPED_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "denoisers")
@@ -89,14 +90,7 @@ def load(path: str) -> Denoiser:
 
 
 def _files() -> dict[str, str]:
-  dirs = [d for d in os.environ.get("AE_DENOISER_PATH", "").split(os.pathsep) if d] + [SHIPPED_DIR]
-  found: dict[str, str] = {}
-  for d in dirs:
-    if os.path.isdir(d):
-      for f in sorted(os.listdir(d)):
-        if f.endswith(SUFFIX):
-          found.setdefault(f[:-len(SUFFIX)], os.path.join(d, f))
-  return found
+  return named_files("AE_DENOISER_PATH", SHIPPED_DIR, SUFFIX)
 
 
 def available() -> list[Denoiser]:

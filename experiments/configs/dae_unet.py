@@ -12,7 +12,7 @@ Photos (random 64x64 crops of the offline photo set's train split, RGB; add
       --workdir=workdirs/dae_unet_photos_rgb
 """
 
-from experiments.configs import dae
+from experiments.configs import dae, photo_codec
 
 
 def get_config(arg: str = "fashion_mnist"):
@@ -32,19 +32,7 @@ def get_config(arg: str = "fashion_mnist"):
   config.train.eval_every_steps = 935
   config.train.checkpoint_every_steps = 935
   if arg == "photos":
-    config.data.name = "photos"
+    photo_codec.use_photos(config, num_steps=2500, eval_every=1000)
     config.data.gray = False
-    config.data.crop_size = 64
-    config.data.num_crops = 24000
-    config.data.crop_seed = 0
-    config.data.eval_crop_size = 256
-    config.train.batch_size = 16
-    config.train.num_epochs = 0
     config.model.widths = (24, 48, 64)
-    config.train.num_steps = 2500
-    config.train.log_every_steps = 250
-    config.train.eval_every_steps = 1000
-    config.train.checkpoint_every_steps = 1000
-    config.eval_batch_size = 4
-    config.num_figure_images = 3
   return config
