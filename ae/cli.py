@@ -22,6 +22,7 @@ import numpy as np
 from absl import app, flags, logging
 
 from ae.errors import UserError
+from ae.rd.metrics import psnr
 
 _OUTPUT = flags.DEFINE_string("output", None, "Output file.", short_name="o")
 _CODEC = flags.DEFINE_string("codec", None, "Codec name (see `ae codecs`) or .aec file; "
@@ -40,12 +41,6 @@ _MAX_IMAGES = flags.DEFINE_integer("max_images", 0, "eval: only the first N imag
 USAGE = ("usage: ae compress IMAGE -o FILE [--codec=NAME] | ae decompress FILE -o IMAGE "
          "[--reference=IMAGE] | ae info FILE | ae codecs | ae eval --images=SET --workdir=DIR | "
          "ae denoise NOISY -o CLEAN [--model=NAME] [--sigma=S] | ae denoisers")
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-  """PSNR in dB of two uint8 images on the [0, 255] scale (inf when equal)."""
-  mse = np.mean(np.square(a.astype(np.float64) - b.astype(np.float64)))
-  return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
 
 
 def _bpp(nbytes: int, image: np.ndarray) -> float:
