@@ -19,3 +19,13 @@ class ConfigError(UserError):
 
 class NonFiniteLossError(UserError):
   """Training produced a NaN or infinite loss."""
+
+
+def exit_on_user_error(fn, *args, **kwargs):
+  """Runs fn; a UserError becomes one `error:` line on stderr and exit status 1."""
+  import sys  # pylint: disable=g-import-not-at-top
+  try:
+    return fn(*args, **kwargs)
+  except UserError as e:
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(1)

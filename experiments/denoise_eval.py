@@ -7,8 +7,6 @@ and the trained denoisers, at sigma 15, 25, 50 (0-255 scale).
 Writes denoise.json, denoise.md, denoise_records.json and denoise_<set>.png (crops side by side).
 """
 
-import sys
-
 from absl import app, flags
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Where results go.")
@@ -22,13 +20,10 @@ flags.mark_flags_as_required(["workdir"])
 def main(argv):
   del argv
   from ae.denoise.run import run  # pylint: disable=g-import-not-at-top
-  from ae.errors import UserError  # pylint: disable=g-import-not-at-top
-  try:
-    run(_WORKDIR.value, _SETS.value, _N.value, _EXTRA.value, tuple(float(s) for s in _SIGMAS.value))
-    print(f"wrote {_WORKDIR.value}/denoise.md, denoise.json, denoise_*.png")
-  except UserError as e:
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(1)
+  from ae.errors import exit_on_user_error  # pylint: disable=g-import-not-at-top
+  exit_on_user_error(run, _WORKDIR.value, _SETS.value, _N.value, _EXTRA.value,
+                     tuple(float(s) for s in _SIGMAS.value))
+  print(f"wrote {_WORKDIR.value}/denoise.md, denoise.json, denoise_*.png")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,6 @@ of every codec against every other), rd.md and rd.png into the workdir. Also
 `ae eval` with the same flags.
 """
 
-import sys
-
 from absl import app, flags
 
 _IMAGES = flags.DEFINE_string("images", "photos", "photos | fashion_mnist | folder:PATH | kodak:PATH | tfds:NAME")
@@ -24,14 +22,10 @@ flags.mark_flags_as_required(["workdir"])
 
 def main(argv):
   del argv
-  from ae.errors import UserError  # pylint: disable=g-import-not-at-top
+  from ae.errors import exit_on_user_error  # pylint: disable=g-import-not-at-top
   from ae.rd.run import run_evaluation  # pylint: disable=g-import-not-at-top
-  try:
-    run_evaluation(_IMAGES.value, _CODECS.value, _WORKDIR.value, _MAX.value)
-    print(f"wrote {_WORKDIR.value}/rd.md, rd.json, records.json, rd.png")
-  except UserError as e:
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(1)
+  exit_on_user_error(run_evaluation, _IMAGES.value, _CODECS.value, _WORKDIR.value, _MAX.value)
+  print(f"wrote {_WORKDIR.value}/rd.md, rd.json, records.json, rd.png")
 
 
 if __name__ == "__main__":

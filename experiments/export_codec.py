@@ -8,7 +8,6 @@ escapes included) and PSNR of the 8-bit output on the test split.
 """
 
 import json
-import sys
 
 from absl import app, flags
 
@@ -18,27 +17,24 @@ _EVALUATE = flags.DEFINE_bool("evaluate", True, "Evaluate the exported codec on 
 flags.mark_flags_as_required(["workdir", "out"])
 
 
-def main(argv):
-  del argv
+def _export() -> None:
   from ae.compression import export  # pylint: disable=g-import-not-at-top
-  from ae.errors import UserError  # pylint: disable=g-import-not-at-top
   from ae.logs import quiet_orbax  # pylint: disable=g-import-not-at-top
   from ae.train.restore import load_trained  # pylint: disable=g-import-not-at-top
   quiet_orbax()
-  try:
-    run = load_trained(_WORKDIR.value)
-    if run.config.get("objective") != "rate_distortion":
-      raise UserError(f"{_WORKDIR.value} is not a codec run (objective "
-                      f"'{run.config.get('objective')}')")
-    data = export.export_codec(run.config, run.params, run.test_set.image_shape, run.step)
-    digest = export.write_once(_OUT.value, data)
-    print(f"{_OUT.value}: {len(data):,} bytes, sha256 {digest}")
-    if _EVALUATE.value:
-      result = export.evaluate_codec(export.load_codec(_OUT.value), run.test_set.images)
-      print(json.dumps(result, indent=2, sort_keys=True))
-  except UserError as e:
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(1)
+  run = load_trained(_WORKDIR.value, objective="rate_distortion")
+  data = export.export_codec(run.config, run.params, run.test_set.image_shape, run.step)
+  digest = export.write_once(_OUT.value, data)
+  print(f"{_OUT.value}: {len(data):,} bytes, sha256 {digest}")
+  if _EVALUATE.value:
+    result = export.evaluate_codec(export.load_codec(_OUT.value), run.test_set.images)
+    print(json.dumps(result, indent=2, sort_keys=True))
+
+
+def main(argv):
+  del argv
+  from ae.errors import exit_on_user_error  # pylint: disable=g-import-not-at-top
+  exit_on_user_error(_export)
 
 
 if __name__ == "__main__":

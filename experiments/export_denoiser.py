@@ -3,8 +3,6 @@ r"""Exports a trained denoising run to a denoiser file.
   python -m experiments.export_denoiser --workdir=workdirs/dae_blind --out=ae/denoisers/fmnist-dense-blind.aed
 """
 
-import sys
-
 from absl import app, flags
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Workdir of a trained denoising run.")
@@ -12,24 +10,22 @@ _OUT = flags.DEFINE_string("out", None, "Denoiser file to write.")
 flags.mark_flags_as_required(["workdir", "out"])
 
 
-def main(argv):
-  del argv
+def _export() -> None:
   from ae.codec.image_io import write_atomic  # pylint: disable=g-import-not-at-top
   from ae.denoise.registry import export_denoiser  # pylint: disable=g-import-not-at-top
-  from ae.errors import UserError  # pylint: disable=g-import-not-at-top
   from ae.logs import quiet_orbax  # pylint: disable=g-import-not-at-top
   from ae.train.restore import load_trained  # pylint: disable=g-import-not-at-top
   quiet_orbax()
-  try:
-    run = load_trained(_WORKDIR.value)
-    if run.config.get("objective") != "denoising":
-      raise UserError(f"{_WORKDIR.value} is not a denoising run")
-    data = export_denoiser(run.config, run.params, run.test_set.image_shape, run.step)
-    write_atomic(_OUT.value, data)
-    print(f"{_OUT.value}: {len(data):,} bytes")
-  except UserError as e:
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(1)
+  run = load_trained(_WORKDIR.value, objective="denoising")
+  data = export_denoiser(run.config, run.params, run.test_set.image_shape, run.step)
+  write_atomic(_OUT.value, data)
+  print(f"{_OUT.value}: {len(data):,} bytes")
+
+
+def main(argv):
+  del argv
+  from ae.errors import exit_on_user_error  # pylint: disable=g-import-not-at-top
+  exit_on_user_error(_export)
 
 
 if __name__ == "__main__":

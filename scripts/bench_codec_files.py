@@ -45,36 +45,15 @@ def _timed(fn, *args):
 
 
 def profile(codec, image: np.ndarray) -> dict[str, float]:
-  """One encode and decode, timed by stage (seconds)."""
+  """One encode and decode, timed as transforms (everything but the coder) and coder (seconds)."""
   from ae.codec import api, bitstream, coder  # pylint: disable=g-import-not-at-top
-  from ae.codec import fixed_point as fx  # pylint: disable=g-import-not-at-top
-  p, tables = codec.program, codec.exported.tables
-  x = api._pad(image, 16, 16).astype(np.float32) / 255.0  # pylint: disable=protected-access
   t = {}
-  y, t["enc_analysis"] = _timed(p.analysis, x)
-  streams = []
-  if p.kind == "hyperprior":
-    z, t["enc_hyper_analysis"] = _timed(p.hyper_analysis, y)
-    z_sym, z_off = api._factorized_symbols(z, tables["z"])  # pylint: disable=protected-access
-    (mean, scale), t["enc_hyper_synthesis"] = _timed(p.hyper_synthesis, z_sym * 2.0**fx.FRAC + z_off,
-                                                     y.shape)
-    y_sym = np.round(y - mean * 2.0**-fx.FRAC).astype(np.int64)
-    streams = [(z_sym, api._channel_index(z_sym.shape), tables["z"]),  # pylint: disable=protected-access
-               (y_sym, api.scale_index(scale, tables["y"]["scale_table"]), tables["y"])]
-  else:
-    sym, _ = api._factorized_symbols(y, tables["y"])  # pylint: disable=protected-access
-    streams = [(sym, api._channel_index(sym.shape), tables["y"])]  # pylint: disable=protected-access
-  t0 = time.perf_counter()
-  data = [coder.encode(*s) for s in streams]
-  t["enc_coder"] = time.perf_counter() - t0
-  header = bitstream.Header(bytes.fromhex(codec.sha256[:16]), *image.shape)
+  (header, streams), t["enc_transforms"] = _timed(api.symbolize, image, codec)
+  data, t["enc_coder"] = _timed(lambda: [coder.encode(*s) for s in streams])
   file_bytes = bitstream.pack(header, data)
   _, t["encode_total"] = _timed(api.encode, image, codec)
   out, t["decode_total"] = _timed(api.decode, file_bytes, codec)
-  t0 = time.perf_counter()
-  for s, d in zip(streams, data):
-    coder.decode(d, s[1], s[2])
-  t["dec_coder"] = time.perf_counter() - t0
+  _, t["dec_coder"] = _timed(lambda: [coder.decode(d, s[1], s[2]) for s, d in zip(streams, data)])
   t["dec_transforms"] = t["decode_total"] - t["dec_coder"]
   t["bytes"] = len(file_bytes)
   t["bpp"] = 8 * len(file_bytes) / (image.shape[0] * image.shape[1])

@@ -44,15 +44,10 @@ def curve_name(codec_name: str) -> str:
 
 
 def learned_points(codecs) -> list[Point]:
-  from ae.codec import api, bitstream, coder  # pylint: disable=g-import-not-at-top
-  points = []
-  for c in codecs:
-    def encode(im, c=c):
-      header, streams = api.symbolize(im, c)
-      return bitstream.pack(header, [coder.encode(*s) for s in streams])
-    points.append(Point(curve_name(c.name), c.name, encode, lambda b, c=c: api.decode(b, c),
-                        lambda im, c=c: api.encode_and_predict(im, c)))
-  return points
+  from ae.codec import api  # pylint: disable=g-import-not-at-top
+  return [Point(curve_name(c.name), c.name, lambda im, c=c: api.encode(im, c),
+                lambda b, c=c: api.decode(b, c), lambda im, c=c: api.encode_and_predict(im, c))
+          for c in codecs]
 
 
 def pca_points(train_images: np.ndarray) -> list[Point]:

@@ -33,9 +33,13 @@ def load_config(workdir: str) -> ml_collections.ConfigDict:
     return ml_collections.ConfigDict(json.load(f))
 
 
-def load_trained(workdir: str, mesh=None) -> TrainedRun:
-  """The config, model, newest checkpoint's parameters and test split of a workdir."""
+def load_trained(workdir: str, mesh=None, objective: str | None = None) -> TrainedRun:
+  """The config, model, newest checkpoint's parameters and test split of a workdir;
+  with `objective`, refuses a run trained for another one."""
   config = load_config(workdir)
+  if objective is not None and config.get("objective", "reconstruction") != objective:
+    raise UserError(f"{workdir} is not a {objective} run (objective "
+                    f"'{config.get('objective', 'reconstruction')}')")
   test_set = load_split(config.data, config.data.eval_split)
   mesh = mesh or parallel.make_mesh()
   model, state, _ = init_state(config, test_set.image_shape, mesh)
