@@ -43,6 +43,20 @@ def test_aux_loss_trains_the_quantiles():
   assert np.all(qt[:, 0] < qt[:, 1]) and np.all(qt[:, 1] < qt[:, 2])
 
 
+def test_aux_learning_rate_moves_only_the_quantiles_faster():
+  import ml_collections  # pylint: disable=g-import-not-at-top
+  from ae.train.state import make_optimizer  # pylint: disable=g-import-not-at-top
+  params = {"entropy_y": {"quantiles": jnp.zeros((2, 1, 3)), "matrix_0": jnp.zeros(3)},
+            "conv": {"kernel": jnp.zeros(4)}}
+  grads = jax.tree.map(jnp.ones_like, params)
+  for aux, expected in ((0.0, 1e-4), (1e-2, 1e-2)):
+    tx = make_optimizer(ml_collections.ConfigDict({"learning_rate": 1e-4, "aux_learning_rate": aux}))
+    updates, _ = tx.update(grads, tx.init(params), params)
+    np.testing.assert_allclose(updates["entropy_y"]["quantiles"], -expected, rtol=1e-3)
+    np.testing.assert_allclose(updates["entropy_y"]["matrix_0"], -1e-4, rtol=1e-3)
+    np.testing.assert_allclose(updates["conv"]["kernel"], -1e-4, rtol=1e-3)
+
+
 @pytest.fixture(scope="module")
 def trained_codec(fake_fashion, tmp_path_factory):
   wd = tmp_path_factory.mktemp("codec")

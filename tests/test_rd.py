@@ -82,6 +82,20 @@ def test_photo_manifest_splits_are_disjoint_and_test_is_lossless():
   assert len({os.path.realpath(p) for p in test}) == len(test)
 
 
+def test_photo_set_served_by_tfds_matches_the_files(tmp_path, monkeypatch):
+  from ae.data import photos, photos_tfds
+  test_entries = [e for e in photos.manifest() if e.split == "test"]
+  loaded = photos.load_photos("test", data_dir=str(tmp_path))
+  assert len(loaded) == len(test_entries)
+  for image, entry in zip(loaded, test_entries):
+    np.testing.assert_array_equal(image, photos.read_photo(entry))
+  # Another manifest (e.g. a wallpaper package installed later) is another dataset.
+  key = photos_tfds.manifest_key(photos.manifest())
+  monkeypatch.setattr(photos, "manifest", lambda: test_entries[:1])
+  assert photos_tfds.manifest_key(photos.manifest()) != key
+  assert len(photos.load_photos("test", data_dir=str(tmp_path))) == 1
+
+
 def test_select_points_groups():
   names = {p.curve for p in select_points("classical", gray=True, train=None)}
   assert "jpeg444" not in names and "jpeg420" in names

@@ -5,7 +5,7 @@ import optax
 import pytest
 
 from ae import objectives
-from ae.errors import ConfigError, NonFiniteLossError
+from ae.errors import ConfigError, NonFiniteLossError, UserError
 from ae.models import build_model
 from ae.train import parallel, step as step_lib
 from ae.train.checkpoint import Checkpointer
@@ -96,6 +96,20 @@ def test_resumed_run_ends_where_an_uninterrupted_one_does(fake_fashion, tmp_path
   jax.tree.map(np.testing.assert_array_equal, _params(tmp_path / "full", config, fake_fashion),
                _params(tmp_path / "resumed", config, fake_fashion))
   assert _metrics(tmp_path / "full") == _metrics(tmp_path / "resumed")
+
+
+def test_init_from_starts_from_another_runs_parameters(fake_fashion, tmp_path):
+  base = make_test_config(fake_fashion)
+  train_and_evaluate(base, str(tmp_path / "base"))
+  tuned = make_test_config(fake_fashion, train__num_steps=4, train__learning_rate=0.0,
+                           train__init_from=str(tmp_path / "base"))
+  train_and_evaluate(tuned, str(tmp_path / "tuned"))
+  # Adam with a zero rate leaves the copied parameters untouched.
+  jax.tree.map(np.testing.assert_array_equal, _params(tmp_path / "base", base, fake_fashion),
+               _params(tmp_path / "tuned", tuned, fake_fashion))
+  other = make_test_config(fake_fashion, model__code_size=4, train__init_from=str(tmp_path / "base"))
+  with pytest.raises(UserError, match="do not fit"):
+    train_and_evaluate(other, str(tmp_path / "other"))
 
 
 def test_workdir_layout_and_results(fake_fashion, tmp_path):

@@ -4,14 +4,19 @@ Sources (all installed by pip or apt, nothing downloaded):
 - scikit-image's bundled photos: the lossless PNGs astronaut, chelsea, coffee
   form the held-out "test" split; motorcycle_left/right (PNG) and rocket (JPEG,
   downsampled by 2) are "train".
+- scikit-learn's sample images china and flower (JPEG, downsampled by 2): "train",
+  when scikit-learn is installed.
 - Debian's `mate-backgrounds` nature photographs (/usr/share/backgrounds/mate/
-  nature, JPEG wallpapers): "train", downsampled by 4 with a box filter, as the
+  nature) and the photographs among `plasma-workspace-wallpapers` (the
+  2560x1600 JPEGs of the ten listed in PLASMA_PHOTOS; the others are renders
+  and drawings): "train", downsampled by 4 with a box filter, as the
   learned-compression literature does with web photos, to wash out JPEG
-  artefacts. Used when the package is installed.
+  artefacts. Used when the packages are installed.
 
-`manifest()` lists every file: name, source package, path, original and used
-resolution, split. `load_photos(split)` gives the RGB photos as uint8 arrays
-[H, W, 3]; `random_crops` samples fixed-seed crops with horizontal flips for
+`manifest()` lists every file: name, source package, path, downsampling, split
+(`python -m ae.data.photos` prints it with resolutions). `load_photos(split)`
+gives the RGB photos as uint8 arrays [H, W, 3], read through the TFDS dataset of
+`ae.data.photos_tfds` (prepared once per manifest); `random_crops` samples fixed-seed crops with horizontal flips for
 training, `center_crops` gives a fixed-size evaluation set. This is the
 data source `photos` (`config.data.name = "photos"`).
 """
@@ -30,6 +35,10 @@ from ae.errors import DatasetNotFoundError
 MATE_NATURE = "/usr/share/backgrounds/mate/nature"
 SKIMAGE_TEST = ("astronaut.png", "chelsea.png", "coffee.png")
 SKIMAGE_TRAIN = (("motorcycle_left.png", 1), ("motorcycle_right.png", 1), ("rocket.jpg", 2))
+SKLEARN_TRAIN = ("china.jpg", "flower.jpg")
+PLASMA_DIR = "/usr/share/wallpapers"
+PLASMA_PHOTOS = ("BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour", "EveningGlow",
+                 "FallenLeaf", "Grey", "OneStandsOut", "Path", "summer_1am")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,9 +63,24 @@ def manifest() -> list[Entry]:
   d = _skimage_dir()
   out = [Entry(f[:-4], "scikit-image", os.path.join(d, f), 1, "test") for f in SKIMAGE_TEST]
   out += [Entry(f[:-4], "scikit-image", os.path.join(d, f), k, "train") for f, k in SKIMAGE_TRAIN]
+  out += _sklearn_entries()
   out += [Entry(os.path.basename(p)[:-4], "mate-backgrounds", p, 4, "train")
           for p in sorted(glob.glob(os.path.join(MATE_NATURE, "*.jpg")))]
+  plasma = [(n, os.path.join(PLASMA_DIR, n, "contents", "images", "2560x1600.jpg"))
+            for n in PLASMA_PHOTOS]
+  out += [Entry(n, "plasma-workspace-wallpapers", p, 4, "train")
+          for n, p in plasma if os.path.isfile(p)]
   return out
+
+
+def _sklearn_entries() -> list[Entry]:
+  try:
+    import sklearn.datasets  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    return []
+  d = os.path.join(os.path.dirname(sklearn.datasets.__file__), "images")
+  return [Entry(f[:-4], "scikit-learn", os.path.join(d, f), 2, "train")
+          for f in SKLEARN_TRAIN if os.path.isfile(os.path.join(d, f))]
 
 
 def read_photo(entry: Entry) -> np.ndarray:
@@ -68,8 +92,10 @@ def read_photo(entry: Entry) -> np.ndarray:
     return np.asarray(im, np.uint8).copy()
 
 
-def load_photos(split: str) -> list[np.ndarray]:
-  photos = [read_photo(e) for e in manifest() if e.split == split]
+def load_photos(split: str, data_dir: str | None = None) -> list[np.ndarray]:
+  """The `split` photos as uint8 RGB [H, W, 3], in manifest order, through TFDS."""
+  from ae.data import photos_tfds  # pylint: disable=g-import-not-at-top
+  photos = photos_tfds.load(split, data_dir)
   if not photos:
     raise DatasetNotFoundError(f"the photo set has no '{split}' split")
   return photos
@@ -103,3 +129,16 @@ def to_gray(images: np.ndarray) -> np.ndarray:
   """uint8 RGB [..., 3] -> uint8 gray [..., 1] with ITU-R 601 luma weights (as Pillow's "L")."""
   y = images.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
   return np.clip(np.round(y), 0, 255).astype(np.uint8)[..., None]
+
+
+def main() -> None:
+  """Prints the manifest: name, source, split, used resolution, file."""
+  for e in manifest():
+    with Image.open(e.path) as im:
+      w, h = im.size
+    print(f"{e.name:20s} {e.source:28s} {e.split:5s} {w // e.downsample}x{h // e.downsample}"
+          f" (/{e.downsample}) {e.path}")
+
+
+if __name__ == "__main__":
+  main()

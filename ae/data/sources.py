@@ -48,7 +48,7 @@ def load_split(data_config, split: str) -> ImageSet:
 
   Args:
     data_config: the `config.data` ConfigDict: `name` (a TFDS name, or
-      `folder:PATH`, or `photos`: the offline photo set of `ae.data.photos`), `data_dir`, `manual_dir`, `download`, and for folders
+      `folder:PATH`, or `photos`: the offline photo set of `ae.data.photos`, served by TFDS), `data_dir`, `manual_dir`, `download`, and for folders
       `image_size` and `test_percent`.
     split: a split name, e.g. "train" or "test" (TFDS slicing like "train[:10%]"
       works for TFDS sources).
@@ -62,7 +62,8 @@ def load_split(data_config, split: str) -> ImageSet:
                        channels=data_config.get("channels", 0))
   if name == "photos":
     from ae.data import photos  # pylint: disable=g-import-not-at-top
-    images = photos.load_photos("test" if split.startswith("test") else "train")
+    images = photos.load_photos("test" if split.startswith("test") else "train",
+                                _data_dir(data_config))
     size = int(data_config.get("crop_size", 64))
     if split.startswith("test"):
       crops = photos.center_crops(images, int(data_config.get("eval_crop_size", 256)))

@@ -23,7 +23,7 @@ from ae import evaluation, objectives, viz
 from ae.baselines import pca as pca_lib
 from ae.data import pipeline
 from ae.data.sources import load_split
-from ae.errors import ConfigError, NonFiniteLossError
+from ae.errors import ConfigError, NonFiniteLossError, UserError
 from ae.evaluators import EVALUATORS
 from ae.models import build_model, registry
 from ae.train import parallel, progress, step as step_lib, workdir as workdir_lib
@@ -59,6 +59,18 @@ def init_state(config, image_shape: tuple[int, int, int], mesh):
   return model, jax.device_put(state, parallel.replicated(mesh)), data_key
 
 
+def warm_start(state, init_from: str, mesh):
+  """`state` with the parameters of the newest checkpoint in workdir `init_from`
+  (fresh optimizer state and step 0): fine-tuning, e.g. a codec to another lambda."""
+  from ae.train.restore import load_trained  # pylint: disable=g-import-not-at-top
+  params = load_trained(init_from, mesh).params
+  shapes = lambda t: jax.tree_util.tree_map(lambda a: a.shape, t)
+  if shapes(params) != shapes(state.params):
+    raise UserError(f"train.init_from={init_from}: its parameters do not fit this model")
+  logging.info("Initialized the parameters from %s.", init_from)
+  return state.replace(params=jax.device_put(params, parallel.replicated(mesh)))
+
+
 def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | None = None) -> dict:
   """Trains `config` in `workdir` (resuming if possible) and returns the final metrics.
 
@@ -85,6 +97,8 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
   if start:
     state = ckpt.restore(start, state)
     logging.info("Resumed from checkpoint at step %d.", start)
+  elif tc.get("init_from"):
+    state = warm_start(state, str(tc.init_from), mesh)
   schedule = pipeline.BatchSchedule(len(train_set), int(tc.batch_size), data_key)
   last = total_steps(tc, schedule.steps_per_epoch)
   if stop_at_step is not None:

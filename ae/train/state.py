@@ -18,17 +18,37 @@ class TrainState(train_state.TrainState):
   rng: jax.Array
 
 
+def _adam(lr: float, drop: int) -> optax.GradientTransformation:
+  return optax.adam(optax.piecewise_constant_schedule(lr, {drop: 0.1}) if drop > 0 else lr)
+
+
+def is_aux_param(path: tuple) -> bool:
+  """True for the entropy models' tail quantiles, the only parameters the aux loss trains."""
+  return any(getattr(k, "key", None) == "quantiles" for k in path)
+
+
 def make_optimizer(train_config) -> optax.GradientTransformation:
   """Adam (Kingma and Ba 2015) at `learning_rate`, optionally after global-norm clipping.
 
   `lr_drop_step` > 0 multiplies the rate by 0.1 from that step on (the schedule
   lives in the optimizer state's step count, so a resumed run follows it).
+  `aux_learning_rate` > 0 gives the entropy models' quantiles their own Adam at
+  that rate, unclipped and never dropped, as CompressAI trains them (main 1e-4,
+  aux 1e-3): Adam moves each parameter by about its learning rate per step, and
+  tail quantiles must travel several units while the transforms need small steps.
   """
   lr = float(train_config.learning_rate)
   drop = int(train_config.get("lr_drop_step", 0) or 0)
-  tx = optax.adam(optax.piecewise_constant_schedule(lr, {drop: 0.1}) if drop > 0 else lr)
+  tx = _adam(lr, drop)
   clip = float(train_config.get("grad_clip_norm", 0.0) or 0.0)
-  return optax.chain(optax.clip_by_global_norm(clip), tx) if clip > 0 else tx
+  if clip > 0:
+    tx = optax.chain(optax.clip_by_global_norm(clip), tx)
+  aux_lr = float(train_config.get("aux_learning_rate", 0.0) or 0.0)
+  if aux_lr <= 0:
+    return tx
+  labels = lambda params: jax.tree_util.tree_map_with_path(
+      lambda path, _: "aux" if is_aux_param(path) else "main", params)
+  return optax.multi_transform({"main": tx, "aux": _adam(aux_lr, 0)}, labels)
 
 
 def create_state(apply_fn, params: Any, tx: optax.GradientTransformation,
