@@ -134,3 +134,15 @@ def test_default_codec_follows_the_colour_mode(codecs):
   assert registry.default_for(1, 300, 400).exported.meta["image_shape"][0] > 32   # gray photo
   gray = _image((20, 20))
   assert api.decompress(api.compress(gray)).shape == (20, 20)
+
+
+def test_written_files_get_the_umask_permissions(tmp_path):
+  import os  # pylint: disable=g-import-not-at-top
+  from ae.codec.image_io import write_atomic  # pylint: disable=g-import-not-at-top
+  umask = os.umask(0o022)
+  try:
+    write_atomic(str(tmp_path / "out.ae"), b"data")
+  finally:
+    os.umask(umask)
+  assert (tmp_path / "out.ae").stat().st_mode & 0o777 == 0o644
+  assert os.listdir(tmp_path) == ["out.ae"]

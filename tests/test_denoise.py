@@ -90,6 +90,24 @@ def test_baselines_reduce_noise():
   del rng
 
 
+@pytest.mark.parametrize("kind", ["salt_pepper", "masking"])
+def test_impulse_noise_and_its_baselines(kind):
+  yy, xx = np.mgrid[0:48, 0:48]
+  clean = (128 + 80 * np.sin(xx / 7.0) * np.cos(yy / 9.0)).astype(np.uint8)
+  rgb = np.stack([clean, 255 - clean, clean // 2], -1)
+  noisy = ev.add_impulse(rgb, kind, 0.2, 3)
+  hit = np.any(noisy != rgb / 255.0, axis=-1)
+  assert hit.mean() == pytest.approx(0.2, abs=0.03)
+  values = set(np.unique(noisy[hit]))
+  assert values <= ({0.0, 1.0} if kind == "salt_pepper" else {0.0})
+  assert np.all(noisy[hit] == noisy[hit][:, :1])           # all channels of a pixel together
+  records = ev.evaluate_impulse("toy", [clean, rgb], [], settings=((kind, 0.2),), log=None)
+  summary = {r["method"]: r["psnr"] for r in ev.summarize(records)}
+  assert set(summary) == {"noisy", "median3", "inpaint"}
+  assert summary["median3"] > summary["noisy"] + 5 and summary["inpaint"] > summary["median3"]
+  assert f"| {kind} 0.2 |" in ev.markdown(ev.summarize(records))
+
+
 @pytest.fixture
 def tiny_denoiser(tmp_path, monkeypatch):
   config = _tiny(dae_unet.get_config())

@@ -134,6 +134,14 @@ def test_other_config_in_same_workdir_is_refused(fake_fashion, tmp_path):
                                         model__code_size=4), str(tmp_path))
 
 
+def test_options_added_later_with_neutral_defaults_still_resume():
+  from ae.train.workdir import _diff  # pylint: disable=g-import-not-at-top
+  stored = {"train": {"learning_rate": 1e-3}}
+  assert _diff(stored, {"train": {"learning_rate": 1e-3, "init_from": "", "aux_learning_rate": 0.0}}) == []
+  assert _diff(stored, {"train": {"learning_rate": 1e-3, "aux_learning_rate": 1e-2}}) == [
+      "train.aux_learning_rate: None -> 0.01"]
+
+
 def test_periods_must_align_with_fused_steps(fake_fashion, tmp_path):
   with pytest.raises(ConfigError, match="multiple of train.steps_per_call"):
     train_and_evaluate(make_test_config(fake_fashion, train__log_every_steps=3), str(tmp_path))

@@ -71,6 +71,9 @@ def write_atomic(path: str, data: bytes) -> None:
   try:
     with os.fdopen(fd, "wb") as f:
       f.write(data)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)   # what open() would give, not mkstemp's 0600
     os.replace(tmp, path)
   except BaseException:
     if os.path.exists(tmp):

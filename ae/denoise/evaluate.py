@@ -6,6 +6,12 @@ noisy PSNR is of that float image; every method's output is clipped, rounded to
 8 bits (what a user saves) and scored with PSNR and SSIM (ae.rd.metrics) against
 x, averaged per image. TV and bilateral strengths are calibrated per set and
 sigma on training images (`baselines.calibrate`), never on test images.
+
+Impulse noise (`evaluate_impulse`): salt-and-pepper (a fraction of pixels set to
+0 or 255) and masking (a fraction set to 0), as `ae.corruptions` draws them in
+training; against a 3x3 median filter and biharmonic inpainting of the pixels
+found at 0 or 255 (no oracle mask), and the denoisers trained on that corruption.
+Every record names its noise ("gaussian 25", "salt_pepper 0.1", "masking 0.25").
 """
 
 from __future__ import annotations
@@ -29,6 +35,17 @@ def add_noise(clean: np.ndarray, sigma: float, seed: int) -> np.ndarray:
   return clean.astype(np.float64) / 255.0 + rng.normal(0.0, sigma / 255.0, clean.shape)
 
 
+def add_impulse(clean: np.ndarray, kind: str, amount: float, seed: int) -> np.ndarray:
+  """Float [0, 1] image with a fraction `amount` of pixels (all channels together) hit:
+  `salt_pepper` sets them to 0 or 1 with equal odds, `masking` to 0."""
+  rng = np.random.default_rng(seed)
+  x = clean.astype(np.float64) / 255.0
+  shape = clean.shape[:2] + (1,) * (clean.ndim - 2)
+  hit = rng.random(shape) < amount
+  value = (rng.random(shape) < 0.5).astype(np.float64) if kind == "salt_pepper" else 0.0
+  return np.where(hit, value, x)
+
+
 def _to8(x: np.ndarray) -> np.ndarray:
   return np.round(np.clip(x, 0, 1) * 255.0).astype(np.uint8)
 
@@ -49,48 +66,80 @@ def methods_for(sigma: float, calib: list[np.ndarray], denoisers, include_bm3d: 
   return fns, {"tv_factor": tv_f, "bilateral_factor": bi_f}
 
 
+def _score(name: str, noise: str, clean: list[np.ndarray], corrupt, fns, log) -> list[dict]:
+  """Records of the noisy input and of each method on every image of a set."""
+  records = []
+  for i, x in enumerate(clean):
+    noisy = corrupt(x, i)
+    records.append({"set": name, "noise": noise, "image": i, "method": "noisy",
+                    "psnr": metrics.psnr(noisy * 255.0, x), "ssim": metrics.ssim(_to8(noisy), x)})
+    for m, fn in fns.items():
+      out = _to8(fn(noisy))
+      records.append({"set": name, "noise": noise, "image": i, "method": m,
+                      "psnr": metrics.psnr(out, x), "ssim": metrics.ssim(out, x)})
+  if log:
+    log(f"{name} {noise}: " + ", ".join(f"{r['method']} {r['psnr']:.2f}" for r in summarize(records)))
+  return records
+
+
 def evaluate_set(name: str, clean: list[np.ndarray], calib: list[np.ndarray], denoisers,
                  sigmas=SIGMAS, seed: int = 0, log=print) -> tuple[list[dict], dict]:
-  """Per-image records and the calibrated parameters of one image set."""
+  """Per-image records under Gaussian noise and the calibrated parameters of one image set;
+  denoisers trained on impulse noise are left out."""
   records, params = [], {}
+  gaussian = [d for d in denoisers if d.corruption.kind in ("gaussian", "blind_gaussian", "keras")]
   for sigma in sigmas:
-    fns, params[f"sigma={sigma:g}"] = methods_for(sigma, calib, denoisers)
-    for i, x in enumerate(clean):
-      noisy = add_noise(x, sigma, seed * 1_000_003 + int(sigma) * 1009 + i)
-      records.append({"set": name, "sigma": sigma, "image": i, "method": "noisy",
-                      "psnr": metrics.psnr(noisy * 255.0, x), "ssim": metrics.ssim(_to8(noisy), x)})
-      for m, fn in fns.items():
-        out = _to8(fn(noisy))
-        records.append({"set": name, "sigma": sigma, "image": i, "method": m,
-                        "psnr": metrics.psnr(out, x), "ssim": metrics.ssim(out, x)})
-    if log:
-      s = summarize([r for r in records if r["sigma"] == sigma])
-      log(f"{name} sigma={sigma:g}: " + ", ".join(f"{r['method']} {r['psnr']:.2f}" for r in s))
+    fns, params[f"sigma={sigma:g}"] = methods_for(sigma, calib, gaussian)
+    corrupt = lambda x, i, sigma=sigma: add_noise(x, sigma, seed * 1_000_003 + int(sigma) * 1009 + i)
+    records += _score(name, f"gaussian {sigma:g}", clean, corrupt, fns, log)
   return records, params
 
 
+IMPULSE = (("salt_pepper", 0.1), ("masking", 0.25))
+
+
+def evaluate_impulse(name: str, clean: list[np.ndarray], denoisers, settings=IMPULSE,
+                     seed: int = 0, log=print) -> list[dict]:
+  """Per-image records under each (kind, amount) of `settings`: median filter, inpainting
+  and the denoisers trained on that kind of corruption."""
+  records = []
+  for kind, amount in settings:
+    fns = {"median3": baselines.median, "inpaint": baselines.inpaint_extremes}
+    for d in denoisers:
+      if d.corruption.kind == kind:
+        fns[d.name] = lambda x, d=d: denoise_float(x, d)
+    corrupt = lambda x, i, k=kind, a=amount: add_impulse(x, k, a, seed * 1_000_003 + 7919 + i)
+    records += _score(name, f"{kind} {amount:g}", clean, corrupt, fns, log)
+  return records
+
+
 def summarize(records: list[dict]) -> list[dict]:
-  """Mean PSNR and SSIM per (set, sigma, method), per image averaged."""
+  """Mean PSNR and SSIM per (set, noise, method), per image averaged."""
   groups = defaultdict(list)
   for r in records:
-    groups[(r["set"], r["sigma"], r["method"])].append(r)
-  return [{"set": k[0], "sigma": k[1], "method": k[2], "images": len(v),
+    groups[(r["set"], r["noise"], r["method"])].append(r)
+  return [{"set": k[0], "noise": k[1], "method": k[2], "images": len(v),
            "psnr": float(np.mean([r["psnr"] for r in v])),
            "ssim": float(np.nanmean([r["ssim"] for r in v]))} for k, v in groups.items()]
 
 
 def markdown(summary: list[dict]) -> str:
-  """One table per set: rows sigma, columns methods, cells PSNR / SSIM."""
+  """One table per set and noise family: rows noise, columns methods, cells PSNR / SSIM."""
   out = []
+  family = lambda noise: "gaussian" if noise.startswith("gaussian") else "impulse"
   for s in sorted({r["set"] for r in summary}):
-    rows = [r for r in summary if r["set"] == s]
-    methods = list(dict.fromkeys(r["method"] for r in rows))
-    out.append(f"**{s}** ({rows[0]['images']} images), PSNR dB / SSIM\n")
-    out.append("| sigma | " + " | ".join(methods) + " |")
-    out.append("|---" * (len(methods) + 1) + "|")
-    for sigma in sorted({r["sigma"] for r in rows}):
-      cell = {r["method"]: r for r in rows if r["sigma"] == sigma}
-      out.append(f"| {sigma:g} | " + " | ".join(
-          f"{cell[m]['psnr']:.2f} / {cell[m]['ssim']:.3f}" if m in cell else "—" for m in methods) + " |")
-    out.append("")
+    for fam in ("gaussian", "impulse"):
+      rows = [r for r in summary if r["set"] == s and family(r["noise"]) == fam]
+      if rows:
+        out += _table(f"**{s}** ({rows[0]['images']} images), PSNR dB / SSIM\n", rows)
   return "\n".join(out) + "\n"
+
+
+def _table(title: str, rows: list[dict]) -> list[str]:
+  methods = list(dict.fromkeys(r["method"] for r in rows))
+  out = [title, "| noise | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
+  for noise in dict.fromkeys(r["noise"] for r in rows):
+    cell = {r["method"]: r for r in rows if r["noise"] == noise}
+    out.append(f"| {noise} | " + " | ".join(
+        f"{cell[m]['psnr']:.2f} / {cell[m]['ssim']:.3f}" if m in cell else "—" for m in methods) + " |")
+  return out + [""]

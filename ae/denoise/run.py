@@ -72,21 +72,24 @@ def figure(clean: np.ndarray, sigma: float, methods: dict, path: str, crop: int 
 
 
 def run(workdir: str, sets: list[str], n_fashion: int = 100, extra: list[str] = (),
-        sigmas=ev.SIGMAS) -> dict:
+        sigmas=ev.SIGMAS, impulse=ev.IMPULSE) -> dict:
+  """Gaussian noise at `sigmas` and impulse noise `impulse` ((kind, amount) pairs) on
+  each set; writes denoise.json, denoise.md, denoise_records.json, denoise_<set>.png."""
   os.makedirs(workdir, exist_ok=True)
   records, params = [], {}
   for s in sets:
     clean, calib = load_set(s, n_fashion if s == "fashion" else 0)
     denoisers = denoisers_for(s, list(extra))
     recs, params[s] = ev.evaluate_set(s, clean, calib, denoisers, sigmas)
-    records += recs
+    records += recs + ev.evaluate_impulse(s, clean, denoisers, impulse)
     fig_methods, _ = ev.methods_for(25.0, calib, denoisers)
     keep = {k: v for k, v in fig_methods.items() if k in ("nl_means", "bm3d") or k in
-            {d.name for d in denoisers}}
+            {d.name for d in denoisers if d.blind}}
     figure(clean[0], 25.0, keep, os.path.join(workdir, f"denoise_{s}.png"),
            crop=128 if clean[0].shape[0] > 64 else 28)
   summary = ev.summarize(records)
-  out = {"sets": sets, "sigmas": list(sigmas), "calibrated": params, "summary": summary}
+  out = {"sets": sets, "sigmas": list(sigmas), "impulse": [list(p) for p in impulse],
+         "calibrated": params, "summary": summary}
   with open(os.path.join(workdir, "denoise.json"), "w") as f:
     json.dump(out, f, indent=1, sort_keys=True)
   with open(os.path.join(workdir, "denoise_records.json"), "w") as f:

@@ -37,9 +37,14 @@ def _comparable(cfg: dict) -> dict:
 
 
 def _diff(a: dict, b: dict, prefix: str = "") -> list[str]:
+  """Changed fields from `a` (the stored config) to `b`; a field `a` lacks counts as
+  unchanged when `b` sets it off (0, "", False): options added to the configs later
+  with their neutral default still resume older runs."""
   out = []
   for k in sorted(set(a) | set(b)):
     va, vb = a.get(k), b.get(k)
+    if k not in a and not isinstance(vb, dict) and not vb:
+      continue
     if isinstance(va, dict) and isinstance(vb, dict):
       out += _diff(va, vb, f"{prefix}{k}.")
     elif va != vb:

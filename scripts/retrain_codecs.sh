@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Retrains the shipped codecs from scratch and exports them to ROOT/codecs/*.aec
+# (about 2 hours on 2 CPU cores; copy the .aec files to ae/codecs/ to ship them).
+#   bash scripts/retrain_codecs.sh [ROOT=workdirs] [WHICH=all|fashion|photos]
+# Fashion-MNIST: the dense codec (128 latents, 20 epochs) at four lambdas.
+# Photos: mbt2018-mean (N=64, M=96) trained at lambda 0.013 (photo-mbt-q4), then
+# fine-tuned from it for 3,000 steps at three lower lambdas (q1-q3).
+# Rerunning resumes unfinished runs and re-exports finished ones.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="${1:-workdirs}"
+which="${2:-all}"
+mkdir -p "$root/codecs"
+train() { python3 -m experiments.train "$@" --config.progress=false; }
+export_() { python3 -m experiments.export_codec --workdir="$root/$1" --out="$root/codecs/$2.aec"; }
+
+if [[ "$which" == all || "$which" == fashion ]]; then
+  q=1
+  for l in 0.0003 0.001 0.003 0.03; do
+    train --config=experiments/configs/dense_codec.py --workdir="$root/fm_codec_q$q" \
+        --config.rd.lmbda=$l --config.model.latent_size=128 && export_ "fm_codec_q$q" "fmnist-dense-q$q"
+    q=$((q + 1))
+  done
+fi
+if [[ "$which" == all || "$which" == photos ]]; then
+  photo=experiments/configs/photo_codec.py
+  train --config=$photo --workdir="$root/photo_q4" --config.rd.lmbda=0.013 && export_ photo_q4 photo-mbt-q4
+  q=1
+  for l in 0.0018 0.0035 0.0067; do
+    train --config=$photo --workdir="$root/photo_q$q" --config.rd.lmbda=$l \
+        --config.train.init_from="$root/photo_q4" --config.train.num_steps=3000 \
+        --config.train.lr_drop_step=2400 --config.train.eval_every_steps=1500 \
+        --config.train.checkpoint_every_steps=1500 && export_ "photo_q$q" "photo-mbt-q$q"
+    q=$((q + 1))
+  done
+fi
