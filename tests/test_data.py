@@ -87,3 +87,30 @@ def test_local_slice_partitions_the_global_batch():
   idx = np.arange(24).reshape(3, 8)
   parts = [pipeline.local_slice(idx, p, 4) for p in range(4)]
   np.testing.assert_array_equal(np.concatenate(parts, axis=-1), idx)
+
+
+def test_tfds_images_of_different_sizes_load_as_a_list(tmp_path):
+  import ml_collections  # pylint: disable=g-import-not-at-top
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  from ae.data.sources import load_image_list  # pylint: disable=g-import-not-at-top
+
+  class AeTestVarSizes(tfds.core.GeneratorBasedBuilder):
+    VERSION = tfds.core.Version("1.0.0")
+
+    def _info(self):
+      return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
+          "image": tfds.features.Tensor(shape=(None, None, 3), dtype=np.uint8, encoding="zlib")}))
+
+    def _split_generators(self, dl_manager):
+      return {"test": self._generate_examples()}
+
+    def _generate_examples(self):
+      for i in range(3):
+        yield str(i), {"image": np.full((5 + i, 7, 3), i, np.uint8)}
+
+  AeTestVarSizes(data_dir=str(tmp_path), file_format="array_record").download_and_prepare()
+  data = ml_collections.ConfigDict({"name": "ae_test_var_sizes", "data_dir": str(tmp_path),
+                                    "download": False})
+  images = load_image_list(data, "test")
+  assert sorted(im.shape for im in images) == [(5, 7, 3), (6, 7, 3), (7, 7, 3)]
+  assert all(im.dtype == np.uint8 and np.all(im == im[0, 0, 0]) for im in images)

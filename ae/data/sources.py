@@ -107,6 +107,17 @@ def _tfds_source(data_config, split: str):
         f"dataset '{name}' split '{split}' is not available ({first_line}){hint}") from e
 
 
+def load_image_list(data_config, split: str) -> list[np.ndarray]:
+  """The images of a TFDS split as a list of uint8 [H, W, C], for sets whose images
+  differ in size (e.g. `clic`), which `load_split` cannot stack."""
+  source = _tfds_source(data_config, split)
+  examples = source.__getitems__(list(range(len(source)))) if len(source) else []
+  if examples and "image" not in examples[0]:
+    raise DatasetNotFoundError(f"dataset has no 'image' feature (features: {sorted(examples[0])})")
+  images = [np.asarray(e["image"], np.uint8) for e in examples]
+  return [im[..., None] if im.ndim == 2 else im for im in images]
+
+
 def _read_all(source) -> ImageSet:
   """Reads a TFDS data source (random-access sequence of example dicts) into memory."""
   n = len(source)

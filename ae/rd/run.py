@@ -45,9 +45,9 @@ def load_image_set(spec: str, max_images: int = 0) -> tuple[list[np.ndarray], np
       raise UserError(f"no folder {root}")
     images = [read_image(os.path.join(root, f))[0] for f in list_images(root)]
   elif spec.startswith("tfds:"):
-    from ae.data.sources import load_split  # pylint: disable=g-import-not-at-top
+    from ae.data.sources import load_image_list  # pylint: disable=g-import-not-at-top
     data = ml_collections.ConfigDict({"name": spec[5:], "download": False})
-    images = [im[..., 0] if im.shape[2] == 1 else im for im in load_split(data, "test").images]
+    images = [im[..., 0] if im.shape[2] == 1 else im for im in load_image_list(data, "test")]
   else:
     raise UserError(f"unknown image set '{spec}' (photos, fashion_mnist, folder:PATH, kodak:PATH, "
                     "tfds:NAME)")
