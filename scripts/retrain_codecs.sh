@@ -29,8 +29,8 @@ if [[ "$which" == all || "$which" == photos ]]; then
   for l in 0.0018 0.0035 0.0067; do
     train --config=$photo --workdir="$root/photo_q$q" --config.rd.lmbda=$l \
         --config.train.init_from="$root/photo_q4" --config.train.num_steps=3000 \
-        --config.train.lr_drop_step=2400 --config.train.eval_every_steps=1500 \
-        --config.train.checkpoint_every_steps=1500 && export_ "photo_q$q" "photo-mbt-q$q"
+        --config.train.lr_drop_step=2400 \
+        && export_ "photo_q$q" "photo-mbt-q$q"
     q=$((q + 1))
   done
 fi
