@@ -13,6 +13,8 @@ from absl import app, flags
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Workdir of a trained codec run.")
 _OUT = flags.DEFINE_string("out", None, "Codec file to write.")
+_DTYPE = flags.DEFINE_enum("param_dtype", "float16", ["float16", "float32"],
+                           "Precision of the stored parameters (float16: half the bytes).")
 _EVALUATE = flags.DEFINE_bool("evaluate", True, "Evaluate the exported codec on the test split.")
 flags.mark_flags_as_required(["workdir", "out"])
 
@@ -23,7 +25,8 @@ def _export() -> None:
   from ae.train.restore import load_trained  # pylint: disable=g-import-not-at-top
   quiet_orbax()
   run = load_trained(_WORKDIR.value, objective="rate_distortion")
-  data = export.export_codec(run.config, run.params, run.test_set.image_shape, run.step)
+  data = export.export_codec(run.config, run.params, run.test_set.image_shape, run.step,
+                             _DTYPE.value)
   digest = export.write_once(_OUT.value, data)
   print(f"{_OUT.value}: {len(data):,} bytes, sha256 {digest}")
   if _EVALUATE.value:

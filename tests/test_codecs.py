@@ -87,6 +87,27 @@ def test_export_is_deterministic_and_tables_match_the_estimate(trained_codec, tm
                                 run.model.apply({"params": run.params}, x))
 
 
+def test_half_precision_export_is_smaller_and_round_trips(trained_codec, tmp_path):
+  wd, results = trained_codec
+  run = load_trained(wd)
+  full = export.export_codec(run.config, run.params, run.test_set.image_shape, run.step)
+  half = export.export_codec(run.config, run.params, run.test_set.image_shape, run.step, "float16")
+  assert len(half) < 0.6 * len(full)
+  (tmp_path / "h.aec").write_bytes(half)
+  codec = export.load_codec(str(tmp_path / "h.aec"))
+  leaves = jax.tree.leaves(codec.params)
+  assert all(a.dtype == np.float32 for a in leaves)
+  rounded = jax.tree.map(lambda a: np.asarray(a).astype(np.float16).astype(np.float32), run.params)
+  jax.tree.map(np.testing.assert_array_equal, codec.params, rounded)
+  assert export.evaluate_codec(codec, run.test_set.images)["bpp"] == pytest.approx(
+      results["rate_distortion"]["bpp"], rel=0.02)
+  from ae.codec import api, registry  # pylint: disable=g-import-not-at-top
+  loaded = registry.load(str(tmp_path / "h.aec"))
+  image = run.test_set.images[0, ..., 0]
+  data, predicted = api.encode_and_predict(image, loaded)
+  np.testing.assert_array_equal(api.decode(data, loaded), predicted)
+
+
 def test_codec_files_are_immutable_and_checked(trained_codec, tmp_path):
   path = str(tmp_path / "c.aec")
   export.write_once(path, b"first")

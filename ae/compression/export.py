@@ -62,16 +62,29 @@ def build_tables(model: nn.Module, model_config, params) -> dict:
   return tables
 
 
-def export_codec(config, params, image_shape, step: int) -> bytes:
-  """The codec file's bytes for a trained run."""
+def export_codec(config, params, image_shape, step: int, param_dtype: str = "float32") -> bytes:
+  """The codec file's bytes for a trained run. `param_dtype="float16"` stores the
+  parameters rounded to half precision (half the file size); the tables are built
+  from the rounded parameters, which every loader widens back to float32, so
+  encoder, decoder and tables agree exactly on what the file holds."""
   model = build_model(config.model, tuple(image_shape))
-  params = jax.tree.map(np.asarray, jax.device_get(params))
+  if param_dtype not in ("float32", "float16"):
+    raise UserError(f"param_dtype must be float32 or float16, not {param_dtype}")
+  params = jax.tree.map(lambda a: np.asarray(a).astype(param_dtype)
+                        if np.issubdtype(np.asarray(a).dtype, np.floating) else np.asarray(a),
+                        jax.device_get(params))
   bundle = {"format": FORMAT, "version": VERSION,
             "model": json.dumps(config.model.to_dict(), sort_keys=True),
             "image_shape": [int(d) for d in image_shape], "trained_on": str(config.data.name),
             "lmbda": float(config.rd.lmbda), "step": int(step), "params": params,
-            "tables": {k: tbl.to_stored(t) for k, t in build_tables(model, config.model, params).items()}}
+            "tables": {k: tbl.to_stored(t) for k, t in
+                       build_tables(model, config.model, _widen(params)).items()}}
   return serialization.msgpack_serialize(bundle)
+
+
+def _widen(params: dict) -> dict:
+  """float16 leaves as float32 (exactly); everything else unchanged."""
+  return jax.tree.map(lambda a: a.astype(np.float32) if a.dtype == np.float16 else a, params)
 
 
 def export_untrained(config, image_shape, seed: int = 0) -> bytes:
@@ -118,7 +131,7 @@ def load_codec(path: str) -> ExportedCodec:
     tables = {k: tbl.from_stored(t) for k, t in bundle["tables"].items()}
   except (KeyError, ValueError, TypeError) as e:
     raise UserError(f"{path} has damaged tables ({e})") from e
-  return ExportedCodec(model, mc, bundle["params"], tables, meta,
+  return ExportedCodec(model, mc, _widen(bundle["params"]), tables, meta,
                        hashlib.sha256(data).hexdigest())
 
 
