@@ -7,6 +7,8 @@ from absl import app, flags
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Workdir of a trained denoising run.")
 _OUT = flags.DEFINE_string("out", None, "Denoiser file to write.")
+_DTYPE = flags.DEFINE_enum("param_dtype", "float16", ["float16", "float32"],
+                           "Precision of the stored parameters (float16: half the bytes).")
 flags.mark_flags_as_required(["workdir", "out"])
 
 
@@ -17,7 +19,7 @@ def _export() -> None:
   from ae.train.restore import load_trained  # pylint: disable=g-import-not-at-top
   quiet_orbax()
   run = load_trained(_WORKDIR.value, objective="denoising")
-  data = export_denoiser(run.config, run.params, run.test_set.image_shape, run.step)
+  data = export_denoiser(run.config, run.params, run.test_set.image_shape, run.step, _DTYPE.value)
   write_atomic(_OUT.value, data)
   print(f"{_OUT.value}: {len(data):,} bytes")
 

@@ -116,8 +116,19 @@ def tiny_denoiser(tmp_path, monkeypatch):
   path = tmp_path / "dn" / "tiny-unet.aed"
   path.parent.mkdir()
   path.write_bytes(export_denoiser(config, state.params, (28, 28, 1), 4))
+  half = export_denoiser(config, state.params, (28, 28, 1), 4, "float16")
+  assert len(half) < 0.6 * path.stat().st_size
+  (tmp_path / "tiny-half.aed").write_bytes(half)
   monkeypatch.setenv("AE_DENOISER_PATH", str(path.parent))
   return str(path)
+
+
+def test_half_precision_denoiser_matches_full(tiny_denoiser, tmp_path):
+  from ae.denoise import denoise_float, registry  # pylint: disable=g-import-not-at-top
+  full, half = registry.load(tiny_denoiser), registry.load(str(tmp_path / "tiny-half.aed"))
+  assert all(a.dtype == np.float32 for a in jax.tree.leaves(half.params))
+  noisy = np.random.default_rng(2).random((28, 28))
+  np.testing.assert_allclose(denoise_float(noisy, half), denoise_float(noisy, full), atol=1e-2)
 
 
 def test_cli_denoise_round_trip(tiny_denoiser, tmp_path, capsys):

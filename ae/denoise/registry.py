@@ -58,13 +58,19 @@ class Denoiser:
             f"step {self.step})")
 
 
-def export_denoiser(config, params, image_shape, step: int) -> bytes:
+def export_denoiser(config, params, image_shape, step: int, param_dtype: str = "float32") -> bytes:
+  """The denoiser file's bytes; `param_dtype="float16"` halves them (loading widens back)."""
+  if param_dtype not in ("float32", "float16"):
+    raise UserError(f"param_dtype must be float32 or float16, not {param_dtype}")
+  params = jax.tree.map(lambda a: np.asarray(a).astype(param_dtype)
+                        if np.issubdtype(np.asarray(a).dtype, np.floating) else np.asarray(a),
+                        jax.device_get(params))
   bundle = {"format": FORMAT, "version": VERSION,
             "model": json.dumps(config.model.to_dict(), sort_keys=True),
             "image_shape": [int(d) for d in image_shape],
             "corruption": json.dumps(config.corruption.to_dict(), sort_keys=True),
             "trained_on": str(config.data.name) + (" (gray)" if config.data.get("gray") else ""),
-            "step": int(step), "params": jax.tree.map(np.asarray, jax.device_get(params))}
+            "step": int(step), "params": params}
   return serialization.msgpack_serialize(bundle)
 
 
@@ -82,7 +88,9 @@ def _load(path: str, mtime_ns: int) -> Denoiser:
   shape = tuple(int(d) for d in bundle["image_shape"])
   return Denoiser(os.path.basename(path)[:-len(SUFFIX)], build_model(mc, shape), mc,
                   ml_collections.ConfigDict(json.loads(bundle["corruption"])), shape,
-                  bundle["trained_on"], int(bundle["step"]), bundle["params"])
+                  bundle["trained_on"], int(bundle["step"]),
+                  jax.tree.map(lambda a: a.astype(np.float32) if a.dtype == np.float16 else a,
+                               bundle["params"]))
 
 
 def load(path: str) -> Denoiser:
