@@ -131,7 +131,8 @@ def markdown(summary: list[dict]) -> str:
     for fam in ("gaussian", "impulse"):
       rows = [r for r in summary if r["set"] == s and family(r["noise"]) == fam]
       if rows:
-        out += _table(f"**{s}** ({rows[0]['images']} images), PSNR dB / SSIM\n", rows)
+        out += _table(f"**{s}**, {fam} noise ({rows[0]['images']} images), PSNR dB / SSIM\n",
+                      rows)
   return "\n".join(out) + "\n"
 
 
