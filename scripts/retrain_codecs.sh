@@ -3,8 +3,8 @@
 # (about 2 hours on 2 CPU cores; copy the .aec files to ae/codecs/ to ship them).
 #   bash scripts/retrain_codecs.sh [ROOT=workdirs] [WHICH=all|fashion|photos]
 # Fashion-MNIST: the dense codec (128 latents, 20 epochs) at four lambdas.
-# Photos: mbt2018-mean (N=64, M=96) trained at lambda 0.013 (photo-mbt-q4), then
-# fine-tuned from it for 3,000 steps at three lower lambdas (q1-q3).
+# Photos: mbt2018-mean (N=64, M=96) trained 10,000 steps at lambda 0.013, then
+# fine-tuned from it for 3,000 steps at each of four lambdas (photo-mbt-q1..q4).
 # Rerunning resumes unfinished runs and re-exports finished ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,11 +24,11 @@ if [[ "$which" == all || "$which" == fashion ]]; then
 fi
 if [[ "$which" == all || "$which" == photos ]]; then
   photo=experiments/configs/photo_codec.py
-  train --config=$photo --workdir="$root/photo_q4" --config.rd.lmbda=0.013 && export_ photo_q4 photo-mbt-q4
+  train --config=$photo --workdir="$root/photo_base" --config.rd.lmbda=0.013
   q=1
-  for l in 0.0018 0.0035 0.0067; do
+  for l in 0.0018 0.0035 0.0067 0.013; do
     train --config=$photo --workdir="$root/photo_q$q" --config.rd.lmbda=$l \
-        --config.train.init_from="$root/photo_q4" --config.train.num_steps=3000 \
+        --config.train.init_from="$root/photo_base" --config.train.num_steps=3000 \
         --config.train.lr_drop_step=2400 \
         && export_ "photo_q$q" "photo-mbt-q$q"
     q=$((q + 1))
