@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retrains every shipped model from scratch and regenerates every table and figure of
-# README.md (about 6 hours on 2 CPU cores): the autoencoder family and AE-vs-PCA study,
+# README.md (hours on 2 CPU cores): the autoencoder family and AE-vs-PCA study,
 # the codecs, the denoisers, then the rate-distortion and denoising evaluations with the
 # retrained models (found first through AE_CODEC_PATH / AE_DENOISER_PATH).
 #   bash scripts/retrain_all.sh [ROOT=workdirs]
