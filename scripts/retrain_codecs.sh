@@ -6,12 +6,8 @@
 # Photos: mbt2018-mean (N=64, M=96) trained 10,000 steps at lambda 0.013, then
 # fine-tuned from it for 3,000 steps at each of four lambdas (photo-mbt-q1..q4).
 # Rerunning resumes unfinished runs and re-exports finished ones.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-root="${1:-workdirs}"
-which="${2:-all}"
+source "$(dirname "$0")/retrain_common.sh"
 mkdir -p "$root/codecs"
-train() { python3 -m experiments.train "$@" --config.progress=false; }
 export_() { python3 -m experiments.export_codec --workdir="$root/$1" --out="$root/codecs/$2.aec"; }
 
 if [[ "$which" == all || "$which" == fashion ]]; then

@@ -3,12 +3,8 @@
 # hour on 2 CPU cores; the U-Nets' .aed files are the ones shipped in ae/denoisers/).
 #   bash scripts/retrain_denoisers.sh [ROOT=workdirs] [WHICH=all|fashion|photos]
 # Rerunning resumes unfinished runs and re-exports finished ones.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-root="${1:-workdirs}"
-which="${2:-all}"
+source "$(dirname "$0")/retrain_common.sh"
 mkdir -p "$root/denoisers"
-train() { python3 -m experiments.train "$@" --config.progress=false; }
 export_() { python3 -m experiments.export_denoiser --workdir="$root/$1" --out="$root/denoisers/$2.aed"; }
 unet=experiments/configs/dae_unet.py
 half="--config.train.num_epochs=0 --config.train.num_steps=470 --config.train.eval_every_steps=470 --config.train.checkpoint_every_steps=470"

@@ -23,6 +23,7 @@ import ml_collections
 import numpy as np
 from flax import serialization
 
+from ae import stored_params
 from ae.compression import entropy_math as em
 from ae.compression import tables as tbl
 from ae.errors import UserError
@@ -68,23 +69,14 @@ def export_codec(config, params, image_shape, step: int, param_dtype: str = "flo
   from the rounded parameters, which every loader widens back to float32, so
   encoder, decoder and tables agree exactly on what the file holds."""
   model = build_model(config.model, tuple(image_shape))
-  if param_dtype not in ("float32", "float16"):
-    raise UserError(f"param_dtype must be float32 or float16, not {param_dtype}")
-  params = jax.tree.map(lambda a: np.asarray(a).astype(param_dtype)
-                        if np.issubdtype(np.asarray(a).dtype, np.floating) else np.asarray(a),
-                        jax.device_get(params))
+  params = stored_params.narrow(params, param_dtype)
   bundle = {"format": FORMAT, "version": VERSION,
             "model": json.dumps(config.model.to_dict(), sort_keys=True),
             "image_shape": [int(d) for d in image_shape], "trained_on": str(config.data.name),
             "lmbda": float(config.rd.lmbda), "step": int(step), "params": params,
             "tables": {k: tbl.to_stored(t) for k, t in
-                       build_tables(model, config.model, _widen(params)).items()}}
+                       build_tables(model, config.model, stored_params.widen(params)).items()}}
   return serialization.msgpack_serialize(bundle)
-
-
-def _widen(params: dict) -> dict:
-  """float16 leaves as float32 (exactly); everything else unchanged."""
-  return jax.tree.map(lambda a: a.astype(np.float32) if a.dtype == np.float16 else a, params)
 
 
 def export_untrained(config, image_shape, seed: int = 0) -> bytes:
@@ -131,7 +123,7 @@ def load_codec(path: str) -> ExportedCodec:
     tables = {k: tbl.from_stored(t) for k, t in bundle["tables"].items()}
   except (KeyError, ValueError, TypeError) as e:
     raise UserError(f"{path} has damaged tables ({e})") from e
-  return ExportedCodec(model, mc, _widen(bundle["params"]), tables, meta,
+  return ExportedCodec(model, mc, stored_params.widen(bundle["params"]), tables, meta,
                        hashlib.sha256(data).hexdigest())
 
 

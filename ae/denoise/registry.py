@@ -20,6 +20,7 @@ import ml_collections
 import numpy as np
 from flax import serialization
 
+from ae import stored_params
 from ae.errors import UserError
 from ae.models import build_model
 from ae.search_path import named_files
@@ -60,11 +61,7 @@ class Denoiser:
 
 def export_denoiser(config, params, image_shape, step: int, param_dtype: str = "float32") -> bytes:
   """The denoiser file's bytes; `param_dtype="float16"` halves them (loading widens back)."""
-  if param_dtype not in ("float32", "float16"):
-    raise UserError(f"param_dtype must be float32 or float16, not {param_dtype}")
-  params = jax.tree.map(lambda a: np.asarray(a).astype(param_dtype)
-                        if np.issubdtype(np.asarray(a).dtype, np.floating) else np.asarray(a),
-                        jax.device_get(params))
+  params = stored_params.narrow(params, param_dtype)
   bundle = {"format": FORMAT, "version": VERSION,
             "model": json.dumps(config.model.to_dict(), sort_keys=True),
             "image_shape": [int(d) for d in image_shape],
@@ -89,8 +86,7 @@ def _load(path: str, mtime_ns: int) -> Denoiser:
   return Denoiser(os.path.basename(path)[:-len(SUFFIX)], build_model(mc, shape), mc,
                   ml_collections.ConfigDict(json.loads(bundle["corruption"])), shape,
                   bundle["trained_on"], int(bundle["step"]),
-                  jax.tree.map(lambda a: a.astype(np.float32) if a.dtype == np.float16 else a,
-                               bundle["params"]))
+                  stored_params.widen(bundle["params"]))
 
 
 def load(path: str) -> Denoiser:

@@ -59,6 +59,14 @@ def init_state(config, image_shape: tuple[int, int, int], mesh):
   return model, jax.device_put(state, parallel.replicated(mesh)), data_key
 
 
+def _has_checkpoint(workdir: str) -> bool:
+  """Whether `workdir` holds a config and at least one step folder under checkpoints/
+  (checked by name, so nothing is created for a wrong path)."""
+  ckpts = os.path.join(workdir, "checkpoints")
+  return (os.path.isfile(os.path.join(workdir, "config.json")) and os.path.isdir(ckpts)
+          and any(d.isdigit() for d in os.listdir(ckpts)))
+
+
 def warm_start(state, init_from: str, mesh):
   """`state` with the parameters of the newest checkpoint in workdir `init_from`
   (fresh optimizer state and step 0): fine-tuning, e.g. a codec to another lambda."""
@@ -80,6 +88,8 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
   """
   tc = config.train
   _check_periods(tc)
+  if tc.get("init_from") and not _has_checkpoint(str(tc.init_from)):
+    raise UserError(f"train.init_from={tc.init_from} is not a workdir with a checkpoint")
   workdir_lib.prepare_workdir(workdir, config)
   mesh = mesh or parallel.make_mesh()
   parallel.check_batch_size(int(tc.batch_size), mesh)

@@ -1,0 +1,30 @@
+"""Parameters as stored in model files (.aec codecs, .aed denoisers): float32 or float16.
+
+`narrow` rounds the floating leaves to the stored precision (half the bytes for
+float16); `widen` turns float16 leaves back into float32, exactly, so every user
+of a loaded file computes with the values the file holds.
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+from ae.errors import UserError
+
+DTYPES = ("float32", "float16")
+
+
+def narrow(params, dtype: str):
+  """Host numpy copies of `params` with floating leaves in `dtype` (float32 or float16)."""
+  if dtype not in DTYPES:
+    raise UserError(f"param_dtype must be float32 or float16, not {dtype}")
+  def cast(a):
+    a = np.asarray(a)
+    return a.astype(dtype) if np.issubdtype(a.dtype, np.floating) else a
+  return jax.tree.map(cast, jax.device_get(params))
+
+
+def widen(params):
+  """float16 leaves as float32 (exactly); everything else unchanged."""
+  return jax.tree.map(lambda a: a.astype(np.float32) if a.dtype == np.float16 else a, params)
