@@ -7,9 +7,11 @@ Both sides run the same computation: GDN analysis, IGDN synthesis with 5x5
 stride-2 transposed convolutions, hyper-analysis/synthesis, a factorized prior
 on z and a Gaussian conditional on y, loss bpp + lambda 255^2 MSE, one Adam
 update. Prints the median seconds per step of each and their ratio, plus JAX
-with XLA's own transposed-convolution gradient (what `ae.layers.ConvTranspose`
-replaces) and with the input-dilated forward pass (what its sub-pixel forward
-replaces). Target (issue 4): JAX no slower than PyTorch on this CPU.
+with each of ae's convolution replacements undone in turn: kernel gradients
+over the whole batch instead of cache-sized chunks, autodiff's strided-conv
+gradients in the analysis transforms (flax's Conv), the input-dilated forward
+of the transposed convolution, and XLA's own transposed-convolution gradient.
+Target (issue 4): JAX no slower than PyTorch on this CPU.
 """
 
 import statistics
@@ -45,7 +47,8 @@ def _dilated_forward(ct):
   return fn
 
 
-def jax_step_seconds(n, m, batch, size, repeats, xla_transpose=False, dilated_forward=False):
+def jax_step_seconds(n, m, batch, size, repeats, variant="ae"):
+  """Median seconds per step; `variant` undoes one of ae's replacements (see the docstring)."""
   import ml_collections  # pylint: disable=g-import-not-at-top
   from ae import objectives  # pylint: disable=g-import-not-at-top
   from ae.models import build_model  # pylint: disable=g-import-not-at-top
@@ -53,11 +56,19 @@ def jax_step_seconds(n, m, batch, size, repeats, xla_transpose=False, dilated_fo
   from ae.train.state import create_state, make_optimizer  # pylint: disable=g-import-not-at-top
   import importlib  # pylint: disable=g-import-not-at-top
   ct = importlib.import_module("ae.layers.conv_transpose")
-  original = ct.conv_transpose
-  if xla_transpose:  # autodiff through the input-dilated convolution instead
-    ct.conv_transpose = ct._transpose  # pylint: disable=protected-access
-  elif dilated_forward:
+  sc = importlib.import_module("ae.layers.strided_conv")
+  cm = importlib.import_module("ae.layers.conv_math")
+  saved = (ct.conv_transpose, sc._conv_fast, cm.CHUNK_BYTES)  # pylint: disable=protected-access
+  if variant == "whole_batch_kernel_grad":
+    cm.CHUNK_BYTES = 1 << 62
+  elif variant == "autodiff_strided_conv":
+    sc._conv_fast = cm.conv_same  # pylint: disable=protected-access
+  elif variant == "dilated_forward":
     ct.conv_transpose = _dilated_forward(ct)
+  elif variant == "xla_transpose":  # autodiff through the input-dilated convolution
+    ct.conv_transpose = ct._transpose  # pylint: disable=protected-access
+  elif variant != "ae":
+    raise ValueError(f"unknown variant {variant!r}")
   config = ml_collections.ConfigDict({
       "model": {"name": "bmshj2018", "n": n, "m": m, "family": "gaussian"},
       "objective": "rate_distortion", "rd": {"lmbda": LMBDA, "track_rounded_rate": False},
@@ -79,7 +90,7 @@ def jax_step_seconds(n, m, batch, size, repeats, xla_transpose=False, dilated_fo
   try:
     return _median_time(run, repeats)
   finally:
-    ct.conv_transpose = original
+    ct.conv_transpose, sc._conv_fast, cm.CHUNK_BYTES = saved  # pylint: disable=protected-access
 
 
 def torch_step_seconds(n, m, batch, size, repeats):
@@ -159,11 +170,13 @@ def torch_step_seconds(n, m, batch, size, repeats):
 def main(_):
   args = (_N.value, _M.value, _BATCH.value, _SIZE.value, _REPEATS.value)
   jax_s = jax_step_seconds(*args)
-  print(f"JAX (ae, custom transposed-conv gradient): {jax_s:.3f} s/step")
-  dil_s = jax_step_seconds(*args, dilated_forward=True)
-  print(f"JAX, same with input-dilated forward:      {dil_s:.3f} s/step")
-  xla_s = jax_step_seconds(*args[:-1], repeats=max(1, args[-1] // 2), xla_transpose=True)
-  print(f"JAX with XLA's transposed-conv gradient:   {xla_s:.3f} s/step")
+  print(f"JAX (ae):                                      {jax_s:.3f} s/step")
+  for variant, label in [("whole_batch_kernel_grad", "kernel gradients over the whole batch"),
+                         ("autodiff_strided_conv", "autodiff strided-conv gradients"),
+                         ("dilated_forward", "input-dilated transposed-conv forward")]:
+    print(f"JAX, {label + ':':42s}{jax_step_seconds(*args, variant=variant):.3f} s/step")
+  xla_s = jax_step_seconds(*args[:-1], repeats=max(1, args[-1] // 2), variant="xla_transpose")
+  print(f"JAX, {'XLA transposed-conv gradient:':42s}{xla_s:.3f} s/step")
   try:
     torch_s, threads = torch_step_seconds(*args)
     print(f"PyTorch ({threads} threads):                   {torch_s:.3f} s/step")

@@ -27,7 +27,7 @@ import numpy as np
 from ae.compression import quantization as q
 from ae.compression.entropy_models import EntropyBottleneck, conditional_bits
 from ae.compression.gdn import GDN
-from ae.layers import ConvTranspose
+from ae.layers import Conv, ConvTranspose
 
 PAD_MULTIPLE = 16
 
@@ -86,8 +86,8 @@ class AnalysisGDN(nn.Module):
   @nn.compact
   def __call__(self, x):
     for i in range(3):
-      x = GDN(name=f"gdn_{i}")(nn.Conv(self.n, (5, 5), strides=2, name=f"conv_{i}")(x))
-    return nn.Conv(self.m, (5, 5), strides=2, name="conv_3")(x)
+      x = GDN(name=f"gdn_{i}")(Conv(self.n, 5, 2, name=f"conv_{i}")(x))
+    return Conv(self.m, 5, 2, name="conv_3")(x)
 
 
 class SynthesisGDN(nn.Module):
@@ -135,8 +135,8 @@ class HyperAnalysis(nn.Module):
   def __call__(self, y):
     act = nn.relu if self.activation == "relu" else nn.leaky_relu
     y = act(nn.Conv(self.n, (3, 3), name="conv_0")(y))
-    y = act(nn.Conv(self.n, (5, 5), strides=2, name="conv_1")(y))
-    return nn.Conv(self.n, (5, 5), strides=2, name="conv_2")(y)
+    y = act(Conv(self.n, 5, 2, name="conv_1")(y))
+    return Conv(self.n, 5, 2, name="conv_2")(y)
 
 
 class HyperSynthesis(nn.Module):

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import flax.linen as nn
 import jax
 
-from ae.layers import ConvTranspose
+from ae.layers import Conv, ConvTranspose
 from ae.models.dense import EncodeDecode, activation
 
 
@@ -42,7 +42,7 @@ class ConvEncoder(nn.Module):
   def __call__(self, x: jax.Array) -> jax.Array:
     act = activation(self.hidden_activation)
     for i, c in enumerate(self.channels):
-      x = act(nn.Conv(c, (self.kernel_size,) * 2, strides=2, name=f"conv_{i}")(x))
+      x = act(Conv(c, self.kernel_size, 2, name=f"conv_{i}")(x))
     x = x.reshape((x.shape[0], -1))
     for i, width in enumerate(self.hidden_sizes):
       x = act(nn.Dense(width, name=f"hidden_{i}")(x))

@@ -18,7 +18,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ae.layers import ConvTranspose
+from ae.layers import Conv, ConvTranspose
 
 
 class DenoisingUNet(nn.Module):
@@ -38,7 +38,7 @@ class DenoisingUNet(nn.Module):
     for i, width in enumerate(self.widths[:-1]):
       y = self._block(y, width, f"enc_{i}")
       skips.append(y)
-      y = nn.relu(nn.Conv(self.widths[i + 1], (3, 3), strides=2, name=f"down_{i}")(y))
+      y = nn.relu(Conv(self.widths[i + 1], 3, 2, name=f"down_{i}")(y))
     y = self._block(y, self.widths[-1], "middle")
     for i in reversed(range(len(self.widths) - 1)):
       y = nn.relu(ConvTranspose(self.widths[i], 3, 2, name=f"up_{i}")(y))

@@ -1,0 +1,74 @@
+"""Strided and transposed convolutions: custom gradients against autodiff, chunking, flax parity."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ae.layers import Conv, conv_math, conv_transpose, strided_conv
+
+
+def _grads(fn, x, w, g):
+  return jax.grad(lambda x, w: jnp.sum(fn(x, w) * g), argnums=(0, 1))(x, w)
+
+
+@pytest.mark.parametrize("k,s,h,w", [(5, 2, 8, 6), (3, 2, 4, 4), (4, 2, 6, 2), (3, 1, 5, 4),
+                                     (7, 3, 6, 9), (1, 2, 4, 2)])
+def test_strided_conv_gradients_match_autodiff(k, s, h, w):
+  kx, kw, kg = jax.random.split(jax.random.PRNGKey(k * 10 + s), 3)
+  x, kernel = jax.random.normal(kx, (3, h, w, 2)), jax.random.normal(kw, (k, k, 2, 5))
+  g = jax.random.normal(kg, (3, h // s, w // s, 5))
+  np.testing.assert_array_equal(strided_conv(x, kernel, s), conv_math.conv_same(x, kernel, s))
+  got = _grads(lambda x, w: strided_conv(x, w, s), x, kernel, g)
+  want = _grads(lambda x, w: conv_math.conv_same(x, w, s), x, kernel, g)
+  for a, b in zip(got, want):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_sizes_not_divisible_by_the_stride_fall_back_to_autodiff():
+  x, kernel = jnp.ones((1, 5, 7, 2)), jnp.ones((3, 3, 2, 4))
+  got = _grads(lambda x, w: strided_conv(x, w, 2), x, kernel, jnp.ones((1, 3, 4, 4)))
+  want = _grads(lambda x, w: conv_math.conv_same(x, w, 2), x, kernel, jnp.ones((1, 3, 4, 4)))
+  for a, b in zip(got, want):
+    np.testing.assert_allclose(a, b, rtol=1e-5)
+  with pytest.raises(ValueError, match="B, H, W, C"):
+    strided_conv(jnp.ones((5, 7, 2)), kernel, 2)
+
+
+@pytest.mark.parametrize("budget", [1, 3 * 4 * 4 * 4 * 4, 10**9])
+def test_chunked_kernel_gradient_equals_the_whole_batch(budget):
+  ku, kg, kw = jax.random.split(jax.random.PRNGKey(3), 3)
+  u, g, w = (jax.random.normal(ku, (6, 8, 8, 3)), jax.random.normal(kg, (6, 4, 4, 4)),
+             jax.random.normal(kw, (5, 5, 3, 4)))
+  _, vjp = jax.vjp(lambda k: conv_math.conv_same(u, k, 2), w)
+  np.testing.assert_allclose(conv_math.kernel_grad(u, g, w, 2, budget), vjp(g)[0],
+                             rtol=1e-4, atol=1e-4)
+
+
+def test_batch_chunk_is_the_largest_divisor_in_budget():
+  assert conv_math.batch_chunk(8, 100, 10**6) == 8
+  assert conv_math.batch_chunk(8, 100, 450) == 4
+  assert conv_math.batch_chunk(6, 100, 500) == 3
+  assert conv_math.batch_chunk(7, 100, 650) == 1       # 7 is prime
+  assert conv_math.batch_chunk(8, 10**9, 10) == 1
+
+
+def test_transposed_conv_gradient_with_chunks_matches_autodiff(monkeypatch):
+  monkeypatch.setattr(conv_math, "CHUNK_BYTES", 1)   # one example per chunk
+  kx, kw, kg = jax.random.split(jax.random.PRNGKey(4), 3)
+  x, w, g = (jax.random.normal(kx, (4, 3, 5, 2)), jax.random.normal(kw, (5, 5, 3, 2)),
+             jax.random.normal(kg, (4, 6, 10, 3)))
+  got = _grads(lambda x, w: conv_transpose(x, w, 2), x, w, g)
+  want = _grads(lambda x, w: conv_math.dilated_transpose(x, w, 2), x, w, g)
+  for a, b in zip(got, want):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_conv_layer_has_flax_conv_parameters_and_outputs():
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, 8, 10, 3))
+  ours, theirs = Conv(6, 5, 2), nn.Conv(6, (5, 5), strides=2)
+  params = ours.init(jax.random.PRNGKey(1), x)
+  flax_params = theirs.init(jax.random.PRNGKey(1), x)
+  jax.tree.map(np.testing.assert_array_equal, params, flax_params)
+  np.testing.assert_array_equal(ours.apply(params, x), theirs.apply(params, x))
