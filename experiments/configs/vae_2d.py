@@ -11,4 +11,5 @@ def get_config():
   config = vae.get_config()
   config.model.latent_size = 2
   config.eval.iwae_samples = 1000
+  config.eval.iwae_examples = 2000  # first 2,000 test images
   return config

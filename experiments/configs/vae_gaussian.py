@@ -17,4 +17,5 @@ def get_config():
   config.model.likelihood = "gaussian"
   config.binarize = False
   config.eval.iwae_samples = 1000
+  config.eval.iwae_examples = 2000  # first 2,000 test images
   return config
