@@ -33,5 +33,11 @@ def apply_overrides(config, overrides: Iterable[str]):
     value = parse_value(text)
     if isinstance(node[leaf], float) and isinstance(value, int):
       value = float(value)
-    node[leaf] = value
+    if isinstance(node[leaf], tuple):  # "256" -> (256,), "512,256" -> (512, 256)
+      value = tuple(value) if isinstance(value, (list, tuple)) else (value,)
+    try:
+      node[leaf] = value
+    except TypeError as e:
+      raise ConfigError(f"override '{item}': {value!r} does not fit the field's type "
+                        f"{type(node[leaf]).__name__}") from e
   return config

@@ -6,11 +6,13 @@ r"""bmshj2018 train step (N=128, M=192, batch 8 of 128x128 RGB): JAX against PyT
 Both sides run the same computation: GDN analysis, IGDN synthesis with 5x5
 stride-2 transposed convolutions, hyper-analysis/synthesis, a factorized prior
 on z and a Gaussian conditional on y, loss bpp + lambda 255^2 MSE, one Adam
-update. Prints the median seconds per step of each and their ratio, plus JAX
-with each of ae's convolution replacements undone in turn: kernel gradients
-over the whole batch instead of cache-sized chunks, autodiff's strided-conv
-gradients in the analysis transforms (flax's Conv), the input-dilated forward
-of the transposed convolution, and XLA's own transposed-convolution gradient.
+update. Every step runs once per round, in rounds interleaved so that all see the
+same machine load. Prints the median seconds per step of each, the median
+per-round ratio of JAX to PyTorch, and JAX with each of ae's convolution
+replacements undone in turn: kernel gradients over the whole batch instead of
+cache-sized chunks, autodiff's strided-conv gradients in the analysis transforms
+(flax's Conv), the input-dilated forward of the transposed convolution, and XLA's
+own transposed-convolution gradient.
 Target (issue 4): JAX no slower than PyTorch on this CPU.
 """
 
@@ -30,14 +32,20 @@ _SIZE = flags.DEFINE_integer("size", 128, "Crop height and width.")
 LMBDA = 0.01
 
 
-def _median_time(fn, repeats):
-  fn()
-  times = []
-  for _ in range(repeats):
-    t = time.perf_counter()
+def interleaved_medians(fns: dict, repeats: int) -> tuple[dict, list[dict]]:
+  """Times every fn once per round, `repeats` rounds after one warm-up round, so all
+  see the same machine load; returns ({name: median seconds}, per-round seconds)."""
+  for fn in fns.values():
     fn()
-    times.append(time.perf_counter() - t)
-  return statistics.median(times)
+  rounds = []
+  for _ in range(repeats):
+    times = {}
+    for name, fn in fns.items():
+      t = time.perf_counter()
+      fn()
+      times[name] = time.perf_counter() - t
+    rounds.append(times)
+  return {k: statistics.median(r[k] for r in rounds) for k in fns}, rounds
 
 
 def _dilated_forward(ct):
@@ -47,8 +55,9 @@ def _dilated_forward(ct):
   return fn
 
 
-def jax_step_seconds(n, m, batch, size, repeats, variant="ae"):
-  """Median seconds per step; `variant` undoes one of ae's replacements (see the docstring)."""
+def jax_step(n, m, batch, size, variant="ae"):
+  """A function running one step, compiled; `variant` undoes one of ae's replacements
+  (see the docstring) while it is traced."""
   import ml_collections  # pylint: disable=g-import-not-at-top
   from ae import objectives  # pylint: disable=g-import-not-at-top
   from ae.models import build_model  # pylint: disable=g-import-not-at-top
@@ -88,12 +97,14 @@ def jax_step_seconds(n, m, batch, size, repeats, variant="ae"):
     jax.block_until_ready(metrics)
 
   try:
-    return _median_time(run, repeats)
+    run()  # traces and compiles with the variant's functions in place
   finally:
     ct.conv_transpose, sc._conv_fast, cm.CHUNK_BYTES = saved  # pylint: disable=protected-access
+  return run
 
 
-def torch_step_seconds(n, m, batch, size, repeats):
+def torch_step(n, m, batch, size):
+  """(a function running the same step in PyTorch, its thread count)."""
   import torch  # pylint: disable=g-import-not-at-top
   from torch import nn  # pylint: disable=g-import-not-at-top
 
@@ -164,25 +175,31 @@ def torch_step_seconds(n, m, batch, size, repeats):
     loss.backward()
     opt.step()
 
-  return _median_time(run, repeats), torch.get_num_threads()
+  return run, torch.get_num_threads()
+
+
+VARIANTS = [("ae", "JAX (ae)"),
+            ("whole_batch_kernel_grad", "JAX, kernel gradients over the whole batch"),
+            ("autodiff_strided_conv", "JAX, autodiff strided-conv gradients"),
+            ("dilated_forward", "JAX, input-dilated transposed-conv forward"),
+            ("xla_transpose", "JAX, XLA transposed-conv gradient")]
 
 
 def main(_):
-  args = (_N.value, _M.value, _BATCH.value, _SIZE.value, _REPEATS.value)
-  jax_s = jax_step_seconds(*args)
-  print(f"JAX (ae):                                      {jax_s:.3f} s/step")
-  for variant, label in [("whole_batch_kernel_grad", "kernel gradients over the whole batch"),
-                         ("autodiff_strided_conv", "autodiff strided-conv gradients"),
-                         ("dilated_forward", "input-dilated transposed-conv forward")]:
-    print(f"JAX, {label + ':':42s}{jax_step_seconds(*args, variant=variant):.3f} s/step")
-  xla_s = jax_step_seconds(*args[:-1], repeats=max(1, args[-1] // 2), variant="xla_transpose")
-  print(f"JAX, {'XLA transposed-conv gradient:':42s}{xla_s:.3f} s/step")
+  shape = (_N.value, _M.value, _BATCH.value, _SIZE.value)
+  labels = dict(VARIANTS)
+  fns = {name: jax_step(*shape, variant=name) for name, _ in VARIANTS}
   try:
-    torch_s, threads = torch_step_seconds(*args)
-    print(f"PyTorch ({threads} threads):                   {torch_s:.3f} s/step")
-    print(f"ratio JAX / PyTorch: {jax_s / torch_s:.2f} (target <= 1)")
+    fns["torch"], threads = torch_step(*shape)
+    labels["torch"] = f"PyTorch ({threads} threads)"
   except ImportError:
     print("PyTorch is not installed (pip install torch): no comparison")
+  medians, rounds = interleaved_medians(fns, _REPEATS.value)
+  for name, seconds in medians.items():
+    print(f"{labels[name] + ':':46s}{seconds:.3f} s/step")
+  if "torch" in fns:
+    ratio = statistics.median(r["ae"] / r["torch"] for r in rounds)
+    print(f"ratio JAX (ae) / PyTorch, median over rounds: {ratio:.2f} (target <= 1)")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retrains the autoencoder family from scratch and regenerates every table and figure
-# of README.md's "autoencoder family" section (about 1.5 hours on 2 CPU cores).
+# of README.md's "autoencoder family" section (about 2 hours on 2 CPU cores).
 #   bash scripts/run_family.sh [ROOT=workdirs]
 # Rerunning resumes unfinished runs and re-evaluates finished ones.
 set -euo pipefail

@@ -74,3 +74,18 @@ def test_ae_vs_pca_script_end_to_end(fake_fashion, tmp_path):
   assert "| 2 |" in (tmp_path / "ae_vs_pca.md").read_text()
   assert (tmp_path / "ae_vs_pca.png").stat().st_size > 1000
   assert (tmp_path / "conv_k4" / "results.json").exists()
+
+
+def test_overrides_parse_literals_and_fill_tuple_fields():
+  from ae.config_utils import apply_overrides
+  from ae.errors import ConfigError
+  from experiments.configs import conv
+  config = apply_overrides(conv.get_config(), ["model.hidden_sizes=256", "model.channels=8,16",
+                                               "train.learning_rate=1", "model.code_size=4"])
+  assert config.model.hidden_sizes == (256,) and config.model.channels == (8, 16)
+  assert config.train.learning_rate == 1.0 and isinstance(config.train.learning_rate, float)
+  assert config.model.code_size == 4
+  with pytest.raises(ConfigError, match="no config field"):
+    apply_overrides(config, ["model.nope=1"])
+  with pytest.raises(ConfigError, match="does not fit"):
+    apply_overrides(config, ["model.code_size=abc"])
