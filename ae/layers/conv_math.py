@@ -12,8 +12,8 @@ gradient of both as a strided or stride-1 convolution instead:
   super-resolution using an efficient sub-pixel convolutional neural network").
 - `kernel_grad`: d/dw <A_w u, g>, the kernel gradient of the strided convolution,
   summed over batch chunks small enough to stay in cache (measured here for a 5x5
-  stride-2 128->128 layer at batch 8 of 64x64 inputs: about 2x faster per image
-  than the whole batch at once).
+  stride-2 128->128 layer at batch 8 of 64x64 inputs: about 2x faster than over
+  the whole batch at once).
 """
 
 from __future__ import annotations
