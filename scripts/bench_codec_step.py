@@ -48,10 +48,10 @@ def interleaved_medians(fns: dict, repeats: int) -> tuple[dict, list[dict]]:
   return {k: statistics.median(r[k] for r in rounds) for k in fns}, rounds
 
 
-def _dilated_forward(ct):
+def _dilated_forward(ct, cm):
   """ae's custom gradient with the input-dilated forward it replaced by a sub-pixel one."""
-  fn = jax.custom_vjp(lambda x, w, s: ct._transpose(x, w, s), nondiff_argnums=(2,))  # pylint: disable=protected-access
-  fn.defvjp(lambda x, w, s: (ct._transpose(x, w, s), (x, w)), ct._bwd)  # pylint: disable=protected-access
+  fn = jax.custom_vjp(cm.dilated_transpose, nondiff_argnums=(2,))
+  fn.defvjp(lambda x, w, s: (cm.dilated_transpose(x, w, s), (x, w)), ct._bwd)  # pylint: disable=protected-access
   return fn
 
 
@@ -73,9 +73,9 @@ def jax_step(n, m, batch, size, variant="ae"):
   elif variant == "autodiff_strided_conv":
     sc._conv_fast = cm.conv_same  # pylint: disable=protected-access
   elif variant == "dilated_forward":
-    ct.conv_transpose = _dilated_forward(ct)
+    ct.conv_transpose = _dilated_forward(ct, cm)
   elif variant == "xla_transpose":  # autodiff through the input-dilated convolution
-    ct.conv_transpose = ct._transpose  # pylint: disable=protected-access
+    ct.conv_transpose = cm.dilated_transpose
   elif variant != "ae":
     raise ValueError(f"unknown variant {variant!r}")
   config = ml_collections.ConfigDict({

@@ -72,3 +72,36 @@ def test_conv_layer_has_flax_conv_parameters_and_outputs():
   flax_params = theirs.init(jax.random.PRNGKey(1), x)
   jax.tree.map(np.testing.assert_array_equal, params, flax_params)
   np.testing.assert_array_equal(ours.apply(params, x), theirs.apply(params, x))
+
+
+def test_custom_transposed_conv_gradient_matches_autodiff():
+  kx, kw, kg = jax.random.split(jax.random.PRNGKey(0), 3)
+  x = jax.random.normal(kx, (2, 5, 6, 3))
+  w = jax.random.normal(kw, (3, 3, 4, 3))
+  g = jax.random.normal(kg, (2, 10, 12, 4))
+  np.testing.assert_allclose(conv_transpose(x, w, 2), conv_math.dilated_transpose(x, w, 2),
+                             rtol=1e-5, atol=1e-5)
+  loss = lambda f: (lambda x, w: jnp.sum(f(x, w, 2) * g))
+  got = jax.grad(loss(conv_transpose), argnums=(0, 1))(x, w)
+  want = jax.grad(loss(conv_math.dilated_transpose), argnums=(0, 1))(x, w)
+  for a, b in zip(got, want):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("k,s,h,w", [(5, 2, 4, 6), (3, 2, 5, 3), (4, 2, 3, 3), (3, 1, 4, 4),
+                                     (5, 2, 1, 1), (1, 2, 3, 2), (7, 3, 3, 2)])
+def test_subpixel_forward_equals_the_input_dilated_one(k, s, h, w):
+  kx, kw = jax.random.split(jax.random.PRNGKey(k * 10 + s))
+  x, kernel = jax.random.normal(kx, (2, h, w, 3)), jax.random.normal(kw, (k, k, 4, 3))
+  got = conv_transpose(x, kernel, s)
+  assert got.shape == (2, s * h, s * w, 4)
+  np.testing.assert_allclose(got, conv_math.dilated_transpose(x, kernel, s), rtol=1e-5, atol=1e-5)
+
+
+def test_transposed_conv_is_the_adjoint_of_the_strided_conv():
+  kx, kw, ku = jax.random.split(jax.random.PRNGKey(1), 3)
+  x, w, u = (jax.random.normal(kx, (1, 4, 4, 2)), jax.random.normal(kw, (3, 3, 5, 2)),
+             jax.random.normal(ku, (1, 8, 8, 5)))
+  # <A u, x> == <u, A^T x>
+  assert float(jnp.vdot(conv_math.conv_same(u, w, 2), x)) == pytest.approx(
+      float(jnp.vdot(u, conv_transpose(x, w, 2))), rel=1e-4)

@@ -84,7 +84,8 @@ def batch_chunk(batch: int, bytes_per_example: int, budget: int) -> int:
 
 def kernel_grad(u: jax.Array, g: jax.Array, w: jax.Array, stride: int,
                 budget: int | None = None) -> jax.Array:
-  """d/dw <conv_same(u, w, stride), g>: u [B, sH, sW, C_out], g [B, H, W, C_in] -> [k, k, C_out, C_in].
+  """d/dw <conv_same(u, w, stride), g>, [k, k, C_out, C_in], for u [B, sH, sW, C_out] and
+  g [B, H, W, C_in].
 
   Computed per batch chunk of at most `budget` bytes of u and g (default
   `CHUNK_BYTES`) and summed: exact up to float summation order."""

@@ -23,25 +23,22 @@ import functools
 import flax.linen as nn
 import jax
 
-from ae.layers.conv_math import (conv_same as strided_conv, dilated_transpose as _transpose,
-                                 kernel_grad, phase_taps, subpixel_transpose as _subpixel_transpose)
-
-__all__ = ["ConvTranspose", "conv_transpose", "phase_taps", "strided_conv"]
+from ae.layers.conv_math import conv_same, kernel_grad, subpixel_transpose
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
 def conv_transpose(x: jax.Array, w: jax.Array, stride: int) -> jax.Array:
-  """y = A_w^T x, the exact adjoint of `strided_conv(., w, stride)`."""
-  return _subpixel_transpose(x, w, stride)
+  """y = A_w^T x, the exact adjoint of `conv_math.conv_same(., w, stride)`."""
+  return subpixel_transpose(x, w, stride)
 
 
 def _fwd(x, w, stride):
-  return _subpixel_transpose(x, w, stride), (x, w)
+  return subpixel_transpose(x, w, stride), (x, w)
 
 
 def _bwd(stride, residuals, g):
   x, w = residuals
-  return strided_conv(g, w, stride), kernel_grad(g, x, w, stride)
+  return conv_same(g, w, stride), kernel_grad(g, x, w, stride)
 
 
 conv_transpose.defvjp(_fwd, _bwd)

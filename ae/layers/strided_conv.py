@@ -50,7 +50,8 @@ def strided_conv(x: jax.Array, w: jax.Array, stride: int) -> jax.Array:
 
 
 class Conv(nn.Module):
-  """SAME-padded convolution layer with `strided_conv`'s gradients: [B, H, W, C_in] -> [B, H/s, W/s, features].
+  """SAME-padded convolution layer with `strided_conv`'s gradients:
+  [B, H, W, C_in] -> [B, H/s, W/s, features].
 
   Parameters are named and initialized as `flax.linen.Conv`'s ("kernel" [k, k, C_in,
   features] with LeCun normal, "bias" zeros)."""
