@@ -32,17 +32,18 @@ def run_study(workdir: str, code_sizes: list[int], models: list[str], overrides:
   from ae.data.sources import load_split  # pylint: disable=g-import-not-at-top
   from ae.train.runner import train_and_evaluate  # pylint: disable=g-import-not-at-top
 
-  os.makedirs(workdir, exist_ok=True)
-  table = {"code_sizes": code_sizes}
-  for name in models:
-    table[name] = {}
+  configs = {}
+  for name in models:  # every override is checked before anything is written
     for k in code_sizes:
       config = importlib.import_module(f"experiments.configs.{name}").get_config()
       config.model.code_size = k
       config.pca_baseline = False
-      apply_overrides(config, overrides)
-      results = train_and_evaluate(config, os.path.join(workdir, f"{name}_k{k}"))
-      table[name][str(k)] = results["test"]
+      configs[name, k] = apply_overrides(config, overrides)
+  os.makedirs(workdir, exist_ok=True)
+  table = {"code_sizes": code_sizes}
+  for (name, k), config in configs.items():
+    results = train_and_evaluate(config, os.path.join(workdir, f"{name}_k{k}"))
+    table.setdefault(name, {})[str(k)] = results["test"]
   data_config = apply_overrides(
       importlib.import_module(f"experiments.configs.{models[0]}").get_config(), overrides).data
   x_train = load_split(data_config, data_config.train_split).images.astype(np.float32) / 255

@@ -116,6 +116,13 @@ def test_init_from_starts_from_another_runs_parameters(fake_fashion, tmp_path):
   assert not (tmp_path / "nothing").exists()           # nothing written for a bad start
 
 
+def test_a_bad_model_field_is_a_config_error_before_the_workdir_is_written(fake_fashion, tmp_path):
+  config = make_test_config(fake_fashion, model__hidden_sizes=("abc",))
+  with pytest.raises(ConfigError, match="wrong type"):
+    train_and_evaluate(config, str(tmp_path / "run"))
+  assert not (tmp_path / "run").exists()
+
+
 def test_workdir_layout_and_results(fake_fashion, tmp_path):
   config = make_test_config(fake_fashion)
   results = train_and_evaluate(config, str(tmp_path))

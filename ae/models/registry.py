@@ -68,7 +68,10 @@ def build_model(model_config, image_shape: tuple[int, int, int]) -> nn.Module:
   name = model_config.name
   if name not in MODELS:
     raise ConfigError(f"unknown model '{name}'; choose from {sorted(MODELS)}")
-  return MODELS[name](model_config, image_shape)
+  try:
+    return MODELS[name](model_config, image_shape)
+  except (ValueError, TypeError) as e:  # e.g. hidden_sizes=("abc",)
+    raise ConfigError(f"model '{name}': a field has a value of the wrong type ({e})") from e
 
 
 def code_size(model_config) -> int:

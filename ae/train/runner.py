@@ -90,7 +90,6 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
   _check_periods(tc)
   if tc.get("init_from") and not _has_checkpoint(str(tc.init_from)):
     raise UserError(f"train.init_from={tc.init_from} is not a workdir with a checkpoint")
-  workdir_lib.prepare_workdir(workdir, config)
   mesh = mesh or parallel.make_mesh()
   parallel.check_batch_size(int(tc.batch_size), mesh)
 
@@ -100,6 +99,9 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
   loss_fn = objectives.build_objective(model, config)
   train_fn = step_lib.make_train_fn(loss_fn, mesh, bool(tc.get("unroll_steps", False)))
   reconstruct_fn = evaluation.make_reconstruct_fn(model.apply, mesh)
+  # Written only once the config has built its data, model and objective, so that
+  # a config error leaves no workdir behind to refuse the corrected config.
+  workdir_lib.prepare_workdir(workdir, config)
 
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), int(tc.get("keep_checkpoints", 3)))
   writer = MetricWriter(workdir, tensorboard=bool(config.get("tensorboard", True)))
