@@ -11,8 +11,10 @@ same machine load. Prints the median seconds per step of each, the median
 per-round ratio of JAX to PyTorch, and JAX with each of ae's convolution
 replacements undone in turn: kernel gradients over the whole batch instead of
 cache-sized chunks, autodiff's strided-conv gradients in the analysis transforms
-(flax's Conv), the input-dilated forward of the transposed convolution, and XLA's
-own transposed-convolution gradient.
+(flax's Conv), the input-dilated forward of the transposed convolution, XLA's
+own transposed-convolution gradient, XLA's convolutions for the hyperprior's 2x2
+and 4x4 maps instead of patch products, and the sub-pixel kernels built by a
+gather instead of static slices.
 Target (issue 4): JAX no slower than PyTorch on this CPU.
 """
 
@@ -55,6 +57,17 @@ def _dilated_forward(ct, cm):
   return fn
 
 
+def _gather_subpixel_kernel(w, stride):
+  """`conv_math.subpixel_kernel` as an XLA gather (ae's earlier version)."""
+  from ae.layers.conv_math import phase_taps  # pylint: disable=g-import-not-at-top
+  k, s = w.shape[0], stride
+  taps, _ = phase_taps(k, s)
+  n = taps.shape[0]
+  wz = jnp.pad(jnp.transpose(w, (0, 1, 3, 2)), ((0, 1), (0, 1), (0, 0), (0, 0)))  # tap k = 0
+  kp = wz[taps[:, None, :, None], taps[None, :, None, :]]      # [n, n, s, s, C_in, C_out]
+  return jnp.transpose(kp, (0, 1, 4, 2, 3, 5)).reshape(n, n, w.shape[3], s * s * w.shape[2])
+
+
 def jax_step(n, m, batch, size, variant="ae"):
   """A function running one step, compiled; `variant` undoes one of ae's replacements
   (see the docstring) while it is traced."""
@@ -67,7 +80,8 @@ def jax_step(n, m, batch, size, variant="ae"):
   ct = importlib.import_module("ae.layers.conv_transpose")
   sc = importlib.import_module("ae.layers.strided_conv")
   cm = importlib.import_module("ae.layers.conv_math")
-  saved = (ct.conv_transpose, sc._conv_fast, cm.CHUNK_BYTES)  # pylint: disable=protected-access
+  saved = (ct.conv_transpose, sc._conv_fast, cm.CHUNK_BYTES, cm.SMALL_OUTPUT,  # pylint: disable=protected-access
+           cm.subpixel_kernel)
   if variant == "whole_batch_kernel_grad":
     cm.CHUNK_BYTES = 1 << 62
   elif variant == "autodiff_strided_conv":
@@ -76,6 +90,10 @@ def jax_step(n, m, batch, size, variant="ae"):
     ct.conv_transpose = _dilated_forward(ct, cm)
   elif variant == "xla_transpose":  # autodiff through the input-dilated convolution
     ct.conv_transpose = cm.dilated_transpose
+  elif variant == "xla_small_convs":
+    cm.SMALL_OUTPUT = 0
+  elif variant == "gather_subpixel_kernel":
+    cm.subpixel_kernel = _gather_subpixel_kernel
   elif variant != "ae":
     raise ValueError(f"unknown variant {variant!r}")
   config = ml_collections.ConfigDict({
@@ -99,7 +117,8 @@ def jax_step(n, m, batch, size, variant="ae"):
   try:
     run()  # traces and compiles with the variant's functions in place
   finally:
-    ct.conv_transpose, sc._conv_fast, cm.CHUNK_BYTES = saved  # pylint: disable=protected-access
+    (ct.conv_transpose, sc._conv_fast, cm.CHUNK_BYTES, cm.SMALL_OUTPUT,  # pylint: disable=protected-access
+     cm.subpixel_kernel) = saved
   return run
 
 
@@ -182,7 +201,9 @@ VARIANTS = [("ae", "JAX (ae)"),
             ("whole_batch_kernel_grad", "JAX, kernel gradients over the whole batch"),
             ("autodiff_strided_conv", "JAX, autodiff strided-conv gradients"),
             ("dilated_forward", "JAX, input-dilated transposed-conv forward"),
-            ("xla_transpose", "JAX, XLA transposed-conv gradient")]
+            ("xla_transpose", "JAX, XLA transposed-conv gradient"),
+            ("xla_small_convs", "JAX, XLA convolutions on 2x2 and 4x4 maps"),
+            ("gather_subpixel_kernel", "JAX, sub-pixel kernels by gather")]
 
 
 def main(_):

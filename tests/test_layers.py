@@ -7,6 +7,14 @@ import numpy as np
 import pytest
 
 from ae.layers import Conv, conv_math, conv_transpose, strided_conv
+from jax import lax
+
+
+@pytest.fixture(params=[0, 10**6], ids=["xla_conv", "patch_product"])
+def small_output(request, monkeypatch):
+  """Runs a test with every convolution as XLA's, then every one as a patch product."""
+  monkeypatch.setattr(conv_math, "SMALL_OUTPUT", request.param)
+  return request.param
 
 
 def _grads(fn, x, w, g):
@@ -15,7 +23,7 @@ def _grads(fn, x, w, g):
 
 @pytest.mark.parametrize("k,s,h,w", [(5, 2, 8, 6), (3, 2, 4, 4), (4, 2, 6, 2), (3, 1, 5, 4),
                                      (7, 3, 6, 9), (1, 2, 4, 2)])
-def test_strided_conv_gradients_match_autodiff(k, s, h, w):
+def test_strided_conv_gradients_match_autodiff(k, s, h, w, small_output):
   kx, kw, kg = jax.random.split(jax.random.PRNGKey(k * 10 + s), 3)
   x, kernel = jax.random.normal(kx, (3, h, w, 2)), jax.random.normal(kw, (k, k, 2, 5))
   g = jax.random.normal(kg, (3, h // s, w // s, 5))
@@ -37,7 +45,7 @@ def test_sizes_not_divisible_by_the_stride_fall_back_to_autodiff():
 
 
 @pytest.mark.parametrize("budget", [1, 3 * 4 * 4 * 4 * 4, 10**9])
-def test_chunked_kernel_gradient_equals_the_whole_batch(budget):
+def test_chunked_kernel_gradient_equals_the_whole_batch(budget, small_output):
   ku, kg, kw = jax.random.split(jax.random.PRNGKey(3), 3)
   u, g, w = (jax.random.normal(ku, (6, 8, 8, 3)), jax.random.normal(kg, (6, 4, 4, 4)),
              jax.random.normal(kw, (5, 5, 3, 4)))
@@ -54,7 +62,7 @@ def test_batch_chunk_is_the_largest_divisor_in_budget():
   assert conv_math.batch_chunk(8, 10**9, 10) == 1
 
 
-def test_transposed_conv_gradient_with_chunks_matches_autodiff(monkeypatch):
+def test_transposed_conv_gradient_with_chunks_matches_autodiff(monkeypatch, small_output):
   monkeypatch.setattr(conv_math, "CHUNK_BYTES", 1)   # one example per chunk
   kx, kw, kg = jax.random.split(jax.random.PRNGKey(4), 3)
   x, w, g = (jax.random.normal(kx, (4, 3, 5, 2)), jax.random.normal(kw, (5, 5, 3, 2)),
@@ -74,7 +82,7 @@ def test_conv_layer_has_flax_conv_parameters_and_outputs():
   np.testing.assert_array_equal(ours.apply(params, x), theirs.apply(params, x))
 
 
-def test_custom_transposed_conv_gradient_matches_autodiff():
+def test_custom_transposed_conv_gradient_matches_autodiff(small_output):
   kx, kw, kg = jax.random.split(jax.random.PRNGKey(0), 3)
   x = jax.random.normal(kx, (2, 5, 6, 3))
   w = jax.random.normal(kw, (3, 3, 4, 3))
@@ -90,7 +98,7 @@ def test_custom_transposed_conv_gradient_matches_autodiff():
 
 @pytest.mark.parametrize("k,s,h,w", [(5, 2, 4, 6), (3, 2, 5, 3), (4, 2, 3, 3), (3, 1, 4, 4),
                                      (5, 2, 1, 1), (1, 2, 3, 2), (7, 3, 3, 2)])
-def test_subpixel_forward_equals_the_input_dilated_one(k, s, h, w):
+def test_subpixel_forward_equals_the_input_dilated_one(k, s, h, w, small_output):
   kx, kw = jax.random.split(jax.random.PRNGKey(k * 10 + s))
   x, kernel = jax.random.normal(kx, (2, h, w, 3)), jax.random.normal(kw, (k, k, 4, 3))
   got = conv_transpose(x, kernel, s)
@@ -105,3 +113,13 @@ def test_transposed_conv_is_the_adjoint_of_the_strided_conv():
   # <A u, x> == <u, A^T x>
   assert float(jnp.vdot(conv_math.conv_same(u, w, 2), x)) == pytest.approx(
       float(jnp.vdot(u, conv_transpose(x, w, 2))), rel=1e-4)
+
+
+@pytest.mark.parametrize("k,s,h,w,pads", [(5, 2, 4, 4, ((1, 2), (1, 2))), (3, 1, 2, 3, ((1, 1), (1, 1))),
+                                          (3, 2, 5, 4, ((0, 1), (2, 0))), (1, 1, 3, 3, ((0, 0), (0, 0)))])
+def test_small_convolutions_as_patch_products_equal_xla(k, s, h, w, pads):
+  kx, kw = jax.random.split(jax.random.PRNGKey(h * 7 + w))
+  x, kernel = jax.random.normal(kx, (3, h, w, 4)), jax.random.normal(kw, (k, k, 4, 6))
+  want = lax.conv_general_dilated(x, kernel, (s, s), pads, dimension_numbers=conv_math.DN)
+  assert want.shape[1] * want.shape[2] <= conv_math.SMALL_OUTPUT   # the product path
+  np.testing.assert_allclose(conv_math.conv(x, kernel, s, pads), want, rtol=1e-5, atol=1e-5)
