@@ -3,8 +3,8 @@
 # (hours on 2 CPU cores; copy the .aec files to ae/codecs/ to ship them).
 #   bash scripts/retrain_codecs.sh [ROOT=workdirs] [WHICH=all|fashion|photos]
 # Fashion-MNIST: the dense codec (128 latents, 20 epochs) at four lambdas.
-# Photos: mbt2018-mean (N=64, M=96) trained 10,000 steps at lambda 0.013, then
-# fine-tuned from it for 3,000 steps at each of four lambdas (photo-mbt-q1..q4).
+# Photos: mbt2018-mean (N=64, M=96) trained 30,000 steps at lambda 0.013, then
+# fine-tuned from it for 10,000 steps at each of four lambdas (photo-mbt-q1..q4).
 # Rerunning resumes unfinished runs and re-exports finished ones.
 source "$(dirname "$0")/retrain_common.sh"
 mkdir -p "$root/codecs"
@@ -24,8 +24,8 @@ if [[ "$which" == all || "$which" == photos ]]; then
   q=1
   for l in 0.0018 0.0035 0.0067 0.013; do
     train --config=$photo --workdir="$root/photo_q$q" --config.rd.lmbda=$l \
-        --config.train.init_from="$root/photo_base" --config.train.num_steps=3000 \
-        --config.train.lr_drop_step=2400 \
+        --config.train.init_from="$root/photo_base" --config.train.num_steps=10000 \
+        --config.train.lr_drop_step=8000 \
         && export_ "photo_q$q" "photo-mbt-q$q"
     q=$((q + 1))
   done

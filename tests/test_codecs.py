@@ -119,3 +119,19 @@ def test_codec_files_are_immutable_and_checked(trained_codec, tmp_path):
   (tmp_path / "v9.aec").write_bytes(serialization.msgpack_serialize({"format": "ae-codec", "version": 9}))
   with pytest.raises(UserError, match="version 9"):
     export.load_codec(str(tmp_path / "v9.aec"))
+
+
+def test_a_run_can_start_from_an_exported_codec_file(trained_codec, fake_fashion, tmp_path):
+  wd, _ = trained_codec
+  run = load_trained(wd)
+  path = str(tmp_path / "c.aec")
+  export.write_once(path, export.export_codec(run.config, run.params, run.test_set.image_shape,
+                                              run.step, "float16"))
+  tuned = run.config.copy_and_resolve_references()
+  tuned.train.num_steps, tuned.train.num_epochs, tuned.train.learning_rate = 2, 0, 0.0
+  tuned.train.log_every_steps = tuned.train.eval_every_steps = tuned.train.checkpoint_every_steps = 2
+  tuned.train.init_from = path
+  train_and_evaluate(tuned, str(tmp_path / "tuned"))
+  # Adam with a zero rate keeps the codec's (float16-rounded) parameters.
+  jax.tree.map(np.testing.assert_array_equal, load_trained(str(tmp_path / "tuned")).params,
+               export.load_codec(path).params)

@@ -111,7 +111,7 @@ def test_init_from_starts_from_another_runs_parameters(fake_fashion, tmp_path):
   with pytest.raises(UserError, match="do not fit"):
     train_and_evaluate(other, str(tmp_path / "other"))
   missing = make_test_config(fake_fashion, train__init_from=str(tmp_path / "missing"))
-  with pytest.raises(UserError, match="not a workdir with a checkpoint"):
+  with pytest.raises(UserError, match="neither a workdir with a checkpoint nor a codec file"):
     train_and_evaluate(missing, str(tmp_path / "nothing"))
   assert not (tmp_path / "nothing").exists()           # nothing written for a bad start
 

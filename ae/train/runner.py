@@ -67,14 +67,24 @@ def _has_checkpoint(workdir: str) -> bool:
           and any(d.isdigit() for d in os.listdir(ckpts)))
 
 
-def warm_start(state, init_from: str, mesh):
-  """`state` with the parameters of the newest checkpoint in workdir `init_from`
-  (fresh optimizer state and step 0): fine-tuning, e.g. a codec to another lambda."""
+def _init_params(init_from: str, mesh):
+  """The parameters `train.init_from` names: the newest checkpoint of a workdir, or an
+  exported codec file (.aec, float16 parameters widened to float32)."""
+  if os.path.isfile(init_from):
+    from ae.compression.export import load_codec  # pylint: disable=g-import-not-at-top
+    return load_codec(init_from).params
   from ae.train.restore import load_trained  # pylint: disable=g-import-not-at-top
-  params = load_trained(init_from, mesh).params
+  return load_trained(init_from, mesh).params
+
+
+def warm_start(state, init_from: str, mesh):
+  """`state` with the parameters of `train.init_from` (fresh optimizer state and step 0):
+  fine-tuning, e.g. a codec to another lambda, or a shipped codec trained further."""
+  params = _init_params(init_from, mesh)
   shapes = lambda t: jax.tree_util.tree_map(lambda a: a.shape, t)
   if shapes(params) != shapes(state.params):
     raise UserError(f"train.init_from={init_from}: its parameters do not fit this model")
+  params = jax.tree_util.tree_map(lambda a, b: jnp.asarray(a, b.dtype), params, state.params)
   logging.info("Initialized the parameters from %s.", init_from)
   return state.replace(params=jax.device_put(params, parallel.replicated(mesh)))
 
@@ -88,8 +98,10 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
   """
   tc = config.train
   _check_periods(tc)
-  if tc.get("init_from") and not _has_checkpoint(str(tc.init_from)):
-    raise UserError(f"train.init_from={tc.init_from} is not a workdir with a checkpoint")
+  if tc.get("init_from") and not (_has_checkpoint(str(tc.init_from))
+                                  or os.path.isfile(str(tc.init_from))):
+    raise UserError(f"train.init_from={tc.init_from} is neither a workdir with a checkpoint "
+                    "nor a codec file")
   mesh = mesh or parallel.make_mesh()
   parallel.check_batch_size(int(tc.batch_size), mesh)
 
