@@ -110,6 +110,12 @@ def test_init_from_starts_from_another_runs_parameters(fake_fashion, tmp_path):
   other = make_test_config(fake_fashion, model__code_size=4, train__init_from=str(tmp_path / "base"))
   with pytest.raises(UserError, match="do not fit"):
     train_and_evaluate(other, str(tmp_path / "other"))
+  assert not (tmp_path / "other").exists()             # nothing written for a bad start
+  (tmp_path / "notes.txt").write_text("not a codec")
+  not_codec = make_test_config(fake_fashion, train__init_from=str(tmp_path / "notes.txt"))
+  with pytest.raises(UserError, match="not a readable codec file"):
+    train_and_evaluate(not_codec, str(tmp_path / "bad_file"))
+  assert not (tmp_path / "bad_file").exists()
   missing = make_test_config(fake_fashion, train__init_from=str(tmp_path / "missing"))
   with pytest.raises(UserError, match="neither a workdir with a checkpoint nor a codec file"):
     train_and_evaluate(missing, str(tmp_path / "nothing"))

@@ -61,6 +61,11 @@ def conv(u: jax.Array, w: jax.Array, stride: int, pads: Pads) -> jax.Array:
   return lax.conv_general_dilated(u, w, (stride, stride), pads, dimension_numbers=DN)
 
 
+def xla_conv_same(u: jax.Array, w: jax.Array, stride: int) -> jax.Array:
+  """`conv_same` always through XLA's convolution (the reference, and large maps)."""
+  return lax.conv_general_dilated(u, w, (stride, stride), "SAME", dimension_numbers=DN)
+
+
 def same_pads(h: int, w: int, k: int, stride: int) -> Pads:
   """SAME padding of a k x k stride-`stride` convolution of an h x w map (as XLA's)."""
   return tuple(lax.padtype_to_pads((h, w), (k, k), (stride, stride), "SAME"))
@@ -74,9 +79,7 @@ def conv_same(u: jax.Array, w: jax.Array, stride: int) -> jax.Array:
 def dilated_transpose(x: jax.Array, w: jax.Array, stride: int) -> jax.Array:
   """A_w^T x by autodiff of XLA's SAME convolution (its input-dilated form): the reference."""
   shape = (x.shape[0], x.shape[1] * stride, x.shape[2] * stride, w.shape[2])
-  _, vjp = jax.vjp(lambda u: lax.conv_general_dilated(u, w, (stride, stride), "SAME",
-                                                      dimension_numbers=DN),
-                   jnp.zeros(shape, x.dtype))
+  _, vjp = jax.vjp(lambda u: xla_conv_same(u, w, stride), jnp.zeros(shape, x.dtype))
   return vjp(x)[0]
 
 
@@ -149,8 +152,7 @@ def kernel_grad(u: jax.Array, g: jax.Array, w: jax.Array, stride: int,
   chunk = batch_chunk(u.shape[0], per_example, CHUNK_BYTES if budget is None else budget)
 
   def one(uc, gc):
-    _, vjp = jax.vjp(lambda k: lax.conv_general_dilated(uc, k, (stride, stride), "SAME",
-                                                        dimension_numbers=DN), w)
+    _, vjp = jax.vjp(lambda kern: xla_conv_same(uc, kern, stride), w)
     return vjp(gc)[0]
 
   total = one(u[:chunk], g[:chunk])

@@ -111,8 +111,11 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
   loss_fn = objectives.build_objective(model, config)
   train_fn = step_lib.make_train_fn(loss_fn, mesh, bool(tc.get("unroll_steps", False)))
   reconstruct_fn = evaluation.make_reconstruct_fn(model.apply, mesh)
-  # Written only once the config has built its data, model and objective, so that
-  # a config error leaves no workdir behind to refuse the corrected config.
+  if tc.get("init_from") and not _has_checkpoint(workdir):
+    state = warm_start(state, str(tc.init_from), mesh)
+  # Written only once the config has built its data, model and objective (and the
+  # warm start its parameters), so that a config error leaves no workdir behind to
+  # refuse the corrected config.
   workdir_lib.prepare_workdir(workdir, config)
 
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), int(tc.get("keep_checkpoints", 3)))
@@ -121,8 +124,6 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
   if start:
     state = ckpt.restore(start, state)
     logging.info("Resumed from checkpoint at step %d.", start)
-  elif tc.get("init_from"):
-    state = warm_start(state, str(tc.init_from), mesh)
   schedule = pipeline.BatchSchedule(len(train_set), int(tc.batch_size), data_key)
   last = total_steps(tc, schedule.steps_per_epoch)
   if stop_at_step is not None:

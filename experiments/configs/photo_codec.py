@@ -10,7 +10,7 @@ Learning rate, measured (1,000 steps of 64x64 crops, batch 16, both runs at
 once): RD loss 4.87 at 1e-4, 3.90 at 3e-4, and 6.07 at 1e-3 after 750 steps
 (5.36 at 1e-4 then). But a run at 3e-4 without clipping diverged after 3,100
 steps (PSNR 23.9 dB, then -1 dB with gradient norm 2e12), hence 2e-4 and clipping.
-The shipped rates are one run of 30,000 steps at lambda 0.013 (about 25 minutes
+The shipped rates are one run of 30,000 steps at lambda 0.013 (about 26 minutes
 here), fine-tuned from it (`--config.train.init_from`) for 10,000 steps at each
 of 0.0018, 0.0035, 0.0067 and 0.013 (photo-mbt-q1..q4); scripts/retrain_codecs.sh
 runs them all:
