@@ -1,10 +1,10 @@
 r"""The `ae` command line (absl flags): real files in and out.
 
-  ae compress IMAGE -o FILE [--codec=NAME]
+  ae compress IMAGE -o FILE [--codec=NAME] [--refine_steps=N]
   ae decompress FILE -o IMAGE [--reference=ORIGINAL]
   ae info FILE
   ae codecs
-  ae eval --images=SET --workdir=DIR [--codecs=all] [--max_images=N]
+  ae eval --images=SET --workdir=DIR [--codecs=all] [--max_images=N] [--refine_steps=N]
   ae denoise NOISY.png -o CLEAN.png [--model=NAME] [--sigma=S]
   ae denoisers
 
@@ -37,8 +37,11 @@ _MODEL = flags.DEFINE_string("model", None, "denoise: denoiser name (see `ae den
                              "file; default: the blind one for the image's colour mode.")
 _SIGMA = flags.DEFINE_float("sigma", None, "denoise: the noise level (0-255 scale), if known.")
 _MAX_IMAGES = flags.DEFINE_integer("max_images", 0, "eval: only the first N images (0: all).")
+_REFINE = flags.DEFINE_integer("refine_steps", 0, "compress, eval: refine the latents for each "
+                               "image for N gradient steps (smaller files for the same decoder; "
+                               "slower encoding; convolutional codecs; 0: no).")
 
-USAGE = ("usage: ae compress IMAGE -o FILE [--codec=NAME] | ae decompress FILE -o IMAGE "
+USAGE = ("usage: ae compress IMAGE -o FILE [--codec=NAME] [--refine_steps=N] | ae decompress FILE -o IMAGE "
          "[--reference=IMAGE] | ae info FILE | ae codecs | ae eval --images=SET --workdir=DIR | "
          "ae denoise NOISY -o CLEAN [--model=NAME] [--sigma=S] | ae denoisers")
 
@@ -68,7 +71,9 @@ def cmd_compress(args: list[str]) -> None:
   channels = 1 if image.ndim == 2 else 3
   codec = (registry.get(_CODEC.value) if _CODEC.value
            else registry.default_for(channels, image.shape[0], image.shape[1]))
-  data = api.encode(image, codec)
+  if _REFINE.value < 0:
+    raise UserError(f"--refine_steps must be >= 0, got {_REFINE.value}")
+  data = api.encode(image, codec, _REFINE.value)
   decoded = api.decode(data, codec)          # the file's own reconstruction
   image_io.write_atomic(out, data)
   print(f"{out}: {len(data):,} bytes, {_bpp(len(data), image):.4f} bpp, PSNR {psnr(image, decoded):.2f} dB "
@@ -120,7 +125,7 @@ def cmd_eval(args: list[str]) -> None:
   _need(args, 0, "eval takes flags only")
   if not _WORKDIR.value:
     raise UserError(f"missing --workdir. {USAGE}")
-  run_evaluation(_IMAGES.value, _CODECS.value, _WORKDIR.value, _MAX_IMAGES.value)
+  run_evaluation(_IMAGES.value, _CODECS.value, _WORKDIR.value, _MAX_IMAGES.value, _REFINE.value)
   print(f"wrote {_WORKDIR.value}/rd.md, rd.json, records.json, rd.png")
 
 

@@ -95,7 +95,8 @@ def test_bad_files_give_one_line_and_no_output(codec_dir, tmp_path, capsys, case
 
 @pytest.mark.parametrize("case,message", [
     ("text", "not an image"), ("rgba", "transparent"), ("sixteen", "8-bit"),
-    ("missing", "no such file"), ("rgb_into_gray", "codes gray images")])
+    ("missing", "no such file"), ("rgb_into_gray", "codes gray images"),
+    ("negative_refine", "--refine_steps must be >= 0"), ("refine_dense", "convolutional")])
 def test_bad_images_give_one_line_and_no_output(codec_dir, tmp_path, capsys, case, message):
   (tmp_path / "text.png").write_text("not really a png")
   rgba = np.dstack([_smooth(8, 8), np.full((8, 8), 100, np.uint8)])
@@ -103,11 +104,26 @@ def test_bad_images_give_one_line_and_no_output(codec_dir, tmp_path, capsys, cas
   Image.fromarray(np.full((8, 8), 40000, np.uint16)).save(tmp_path / "sixteen.png")
   _write_png(tmp_path / "rgb_into_gray.png", _smooth(8, 8))
   out = tmp_path / "out.ae"
-  extra = ["--codec=dense_codec"] if case == "rgb_into_gray" else []
+  _write_png(tmp_path / "negative_refine.png", _smooth(8, 8))
+  _write_png(tmp_path / "refine_dense.png", _smooth(28, 28, 1))
+  extra = {"rgb_into_gray": ["--codec=dense_codec"],
+           "negative_refine": ["--codec=mbt2018_mean", "--refine_steps=-1"],
+           "refine_dense": ["--codec=dense_codec", "--refine_steps=2"]}.get(case, [])
   assert run_cli("compress", str(tmp_path / f"{case}.png"), "-o", str(out), *extra) == 1
   err = capsys.readouterr().err.strip()
   assert err.startswith("error:") and message in err and len(err.splitlines()) == 1
   assert not out.exists() and not [f for f in os.listdir(tmp_path) if f.startswith(".tmp")]
+
+
+def test_compress_with_refined_latents(codec_dir, tmp_path, capsys):
+  image = _smooth(24, 40)
+  src = _write_png(tmp_path / "in.png", image)
+  assert run_cli("compress", src, "-o", str(tmp_path / "r.ae"), "--codec=mbt2018_mean",
+                 "--refine_steps=4") == 0
+  assert "bpp" in capsys.readouterr().out
+  data = (tmp_path / "r.ae").read_bytes()
+  assert data == api.compress(image, "mbt2018_mean", 4)
+  assert api.decompress(data).shape == image.shape
 
 
 def test_opaque_alpha_is_dropped_with_a_note(codec_dir, tmp_path, capsys):

@@ -106,8 +106,17 @@ def _untile(tiles: np.ndarray, h: int, w: int) -> np.ndarray:
   return tiles.reshape(gh, gw, bh, bw, c).transpose(0, 2, 1, 3, 4).reshape(gh * bh, gw * bw, c)[:h, :w]
 
 
-def symbolize(image: np.ndarray, codec: Codec) -> tuple[bitstream.Header, list[tuple]]:
-  """The header and, per stream, (symbols, table index, tables) of a uint8 image."""
+def _refined(image: np.ndarray, codec: Codec, refine_steps: int) -> tuple[np.ndarray, np.ndarray | None]:
+  """(y, z or None) after `refine_steps` steps of latent refinement (ae.codec.refine)."""
+  from ae.codec.refine import refine_latents  # pylint: disable=g-import-not-at-top
+  latents = refine_latents(codec, image, refine_steps)
+  return latents["y"], latents.get("z")
+
+
+def symbolize(image: np.ndarray, codec: Codec,
+              refine_steps: int = 0) -> tuple[bitstream.Header, list[tuple]]:
+  """The header and, per stream, (symbols, table index, tables) of a uint8 image; with
+  `refine_steps` > 0 the latents are first refined for this image (convolutional codecs)."""
   image = check_image(image)
   h, w, c = image.shape
   if c != codec.channels:
@@ -117,14 +126,17 @@ def symbolize(image: np.ndarray, codec: Codec) -> tuple[bitstream.Header, list[t
     image = np.repeat(image, 3, axis=2)
   p, tables = codec.program, codec.exported.tables
   header = bitstream.Header(bytes.fromhex(codec.sha256[:2 * bitstream.ID_BYTES]), h, w, c)
-  if p.kind == "dense":
+  z = None
+  if refine_steps > 0:
+    y, z = _refined(image, codec, refine_steps)
+  elif p.kind == "dense":
     y = p.analysis(_tiles(image, p.block).astype(np.float32) / 255.0)
   else:
     y = p.analysis(_pad(image, PAD_MULTIPLE, PAD_MULTIPLE).astype(np.float32) / 255.0)
   if p.kind != "hyperprior":
     sym, _ = _factorized_symbols(y, tables["y"])
     return header, [(sym, _channel_index(sym.shape), tables["y"])]
-  z = p.hyper_analysis(y)
+  z = p.hyper_analysis(y) if z is None else z
   z_sym, z_off = _factorized_symbols(z, tables["z"])
   mean, scale = p.hyper_synthesis(z_sym * 2.0**fx.FRAC + z_off, y.shape)
   y_sym = _bounded(np.round(y - mean * 2.0**-fx.FRAC), mean)
@@ -138,9 +150,10 @@ def estimate_bits(image: np.ndarray, codec: Codec) -> list[float]:
   return [coder.estimated_bits(*s) for s in streams]
 
 
-def encode(image: np.ndarray, codec: Codec) -> bytes:
-  """The .ae file of a uint8 image [H, W(, C)] under `codec`."""
-  header, streams = symbolize(image, codec)
+def encode(image: np.ndarray, codec: Codec, refine_steps: int = 0) -> bytes:
+  """The .ae file of a uint8 image [H, W(, C)] under `codec` (latents refined for
+  `refine_steps` steps first when > 0; any decoder reads the file the same way)."""
+  header, streams = symbolize(image, codec, refine_steps)
   return bitstream.pack(header, [coder.encode(*s) for s in streams])
 
 
@@ -169,9 +182,10 @@ def reconstruct(codec: Codec, header: bitstream.Header, symbols: list[np.ndarray
   return ((out.astype(np.int32).sum(2) + 1) // 3).astype(np.uint8)
 
 
-def encode_and_predict(image: np.ndarray, codec: Codec) -> tuple[bytes, np.ndarray]:
+def encode_and_predict(image: np.ndarray, codec: Codec,
+                       refine_steps: int = 0) -> tuple[bytes, np.ndarray]:
   """The .ae file and the image the encoder predicts any decoder will produce from it."""
-  header, streams = symbolize(image, codec)
+  header, streams = symbolize(image, codec, refine_steps)
   data = bitstream.pack(header, [coder.encode(*s) for s in streams])
   return data, reconstruct(codec, header, [s[0] for s in streams])
 
@@ -202,15 +216,16 @@ def decode(data: bytes, codec: Codec | None = None) -> np.ndarray:
   return reconstruct(codec, header, symbols, mean)
 
 
-def compress(image: np.ndarray, codec: str | Codec | None = None) -> bytes:
+def compress(image: np.ndarray, codec: str | Codec | None = None, refine_steps: int = 0) -> bytes:
   """Compresses a uint8 image [H, W] or [H, W, 3]; `codec` is a name, a Codec or None
-  (the default codec for the image's size class and colour mode)."""
+  (the default codec for the image's size class and colour mode); `refine_steps` > 0
+  refines the latents for this image first (slower encoding, smaller files: ae.codec.refine)."""
   image = check_image(image)
   if codec is None:
     codec = registry.default_for(image.shape[2], image.shape[0], image.shape[1])
   elif isinstance(codec, str):
     codec = registry.get(codec)
-  return encode(image, codec)
+  return encode(image, codec, refine_steps)
 
 
 def decompress(data: bytes) -> np.ndarray:

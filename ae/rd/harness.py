@@ -2,7 +2,8 @@
 
 A `Point` is one codec at one setting: `encode(image) -> bytes` and
 `decode(bytes) -> image`, plus, for learned codecs, the image the encoder
-predicts the decoder will make (checked bit-exact). `evaluate` records per image
+predicts the decoder will make (checked bit-exact; for refined latents the
+encode time includes that prediction, which costs about one decoding). `evaluate` records per image
 bytes, bits per pixel (8 * bytes / (H * W), every byte of the file), PSNR and
 MS-SSIM of the 8-bit output, and encode/decode seconds; `summarize` averages
 per image (as CompressAI and C3 do) for each (codec, setting); `bd_table` gives
@@ -12,6 +13,7 @@ the BD-rate of every curve against every other.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 import time
 from collections import defaultdict
@@ -43,11 +45,31 @@ def curve_name(codec_name: str) -> str:
   return re.sub(r"-q\d+$", "", codec_name)
 
 
-def learned_points(codecs) -> list[Point]:
+def learned_points(codecs, refine_steps: int = 0) -> list[Point]:
+  """A point per codec; with `refine_steps` > 0 the curve '<family>+refineN' of files whose
+  latents were refined for each image (ae.codec.refine). Refinement runs once per image:
+  encode keeps the file and its predicted decoding, which `predict` then returns."""
   from ae.codec import api  # pylint: disable=g-import-not-at-top
-  return [Point(curve_name(c.name), c.name, lambda im, c=c: api.encode(im, c),
-                lambda b, c=c: api.decode(b, c), lambda im, c=c: api.encode_and_predict(im, c))
-          for c in codecs]
+  if refine_steps <= 0:
+    return [Point(curve_name(c.name), c.name, lambda im, c=c: api.encode(im, c),
+                  lambda b, c=c: api.decode(b, c), lambda im, c=c: api.encode_and_predict(im, c))
+            for c in codecs]
+  points = []
+  for c in codecs:
+    memo = {}
+
+    def encode(im, c=c, memo=memo):
+      memo.clear()
+      memo[_key(im)] = api.encode_and_predict(im, c, refine_steps)
+      return memo[_key(im)][0]
+
+    points.append(Point(f"{curve_name(c.name)}+refine{refine_steps}", c.name, encode,
+                        lambda b, c=c: api.decode(b, c), lambda im, memo=memo: memo[_key(im)]))
+  return points
+
+
+def _key(image: np.ndarray) -> tuple:
+  return image.shape, hashlib.sha256(image.tobytes()).hexdigest()
 
 
 def pca_points(train_images: np.ndarray) -> list[Point]:

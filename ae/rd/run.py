@@ -56,7 +56,10 @@ def load_image_set(spec: str, max_images: int = 0) -> tuple[list[np.ndarray], np
   return images[:max_images or len(images)], train
 
 
-def select_points(spec: str, gray: bool, train: np.ndarray | None) -> list[harness.Point]:
+def select_points(spec: str, gray: bool, train: np.ndarray | None,
+                  refine_steps: int = 0) -> list[harness.Point]:
+  """The points of a codec spec; with `refine_steps` > 0 every convolutional learned codec
+  also appears refined (its curve named '<family>+refineN')."""
   from ae.codec import registry  # pylint: disable=g-import-not-at-top
   channels = 1 if gray else 3
   learned = [c for c in registry.available() if c.channels == channels]
@@ -70,7 +73,7 @@ def select_points(spec: str, gray: bool, train: np.ndarray | None) -> list[harne
       names.append("pca")
     if token not in ("all", "classical", "learned") and token not in names:
       names.append(token)
-  points = []
+  points, refined = [], []
   for n in names:
     if n in classical.CODECS:
       points += harness.classical_points(n, gray)
@@ -79,20 +82,27 @@ def select_points(spec: str, gray: bool, train: np.ndarray | None) -> list[harne
         raise UserError("pca transform coding needs a set with a train split (fashion_mnist)")
       points += harness.pca_points(train)
     else:
-      points += harness.learned_points([registry.get(n)])
-  return points
+      codec = registry.get(n)
+      points += harness.learned_points([codec])
+      if refine_steps > 0 and codec.program.kind != "dense":
+        refined.append(codec)
+  return points + harness.learned_points(refined, refine_steps)
 
 
-def run_evaluation(images_spec: str, codecs_spec: str, workdir: str, max_images: int = 0) -> dict:
+def run_evaluation(images_spec: str, codecs_spec: str, workdir: str, max_images: int = 0,
+                   refine_steps: int = 0) -> dict:
   """Evaluates, writes records/summary/BD JSON, Markdown and rd.png into workdir."""
+  if refine_steps < 0:
+    raise UserError(f"refine_steps must be >= 0, got {refine_steps}")
   images, train = load_image_set(images_spec, max_images)
   gray = images[0].ndim == 2
-  points = select_points(codecs_spec, gray, train)
+  points = select_points(codecs_spec, gray, train, refine_steps)
   os.makedirs(workdir, exist_ok=True)
   records = harness.evaluate(images, points)
   summary = harness.summarize(records)
   table = harness.bd_table(summary)
   out = {"images": images_spec, "num_images": len(images), "codecs": codecs_spec,
+         "refine_steps": refine_steps,
          "summary": summary, "bd_rate": table}
   with open(os.path.join(workdir, "records.json"), "w") as f:
     json.dump(records, f)
