@@ -3,8 +3,9 @@
 # (hours on 2 CPU cores; copy the .aec files to ae/codecs/ to ship them).
 #   bash scripts/retrain_codecs.sh [ROOT=workdirs] [WHICH=all|fashion|photos]
 # Fashion-MNIST: the dense codec (128 latents, 20 epochs) at four lambdas.
-# Photos: mbt2018-mean (N=64, M=96) trained 30,000 steps at lambda 0.013, then
-# fine-tuned from it for 10,000 steps at each of four lambdas (photo-mbt-q1..q4).
+# Photos: mbt2018-mean (N=64, M=96) trained 30,000 steps at lambda 0.013, continued
+# 25,000 steps on fresh crops (crop_seed 1), then fine-tuned from that for 10,000
+# steps at each of four lambdas (photo-mbt-q1..q4).
 # Rerunning resumes unfinished runs and re-exports finished ones.
 source "$(dirname "$0")/retrain_common.sh"
 mkdir -p "$root/codecs"
@@ -21,10 +22,12 @@ fi
 if [[ "$which" == all || "$which" == photos ]]; then
   photo=experiments/configs/photo_codec.py
   train --config=$photo --workdir="$root/photo_base" --config.rd.lmbda=0.013
+  train --config=$photo --workdir="$root/photo_base2" --config.train.init_from="$root/photo_base" \
+      --config.data.crop_seed=1 --config.train.num_steps=25000 --config.train.lr_drop_step=20000
   q=1
   for l in 0.0018 0.0035 0.0067 0.013; do
     train --config=$photo --workdir="$root/photo_q$q" --config.rd.lmbda=$l \
-        --config.train.init_from="$root/photo_base" --config.train.num_steps=10000 \
+        --config.train.init_from="$root/photo_base2" --config.train.num_steps=10000 \
         --config.train.lr_drop_step=8000 \
         && export_ "photo_q$q" "photo-mbt-q$q"
     q=$((q + 1))

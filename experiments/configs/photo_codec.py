@@ -11,15 +11,20 @@ once): RD loss 4.87 at 1e-4, 3.90 at 3e-4, and 6.07 at 1e-3 after 750 steps
 (5.36 at 1e-4 then). But a run at 3e-4 without clipping diverged after 3,100
 steps (PSNR 23.9 dB, then -1 dB with gradient norm 2e12), hence 2e-4 and clipping.
 The shipped rates are one run of 30,000 steps at lambda 0.013 (about 26 minutes
-here), fine-tuned from it (`--config.train.init_from`) for 10,000 steps at each
-of 0.0018, 0.0035, 0.0067 and 0.013 (photo-mbt-q1..q4); scripts/retrain_codecs.sh
-runs them all:
+here), continued (`--config.train.init_from`: parameters only, fresh Adam) for
+25,000 steps on a fresh draw of crops, then fine-tuned from that for 10,000 steps
+at each of 0.0018, 0.0035, 0.0067 and 0.013 (photo-mbt-q1..q4);
+scripts/retrain_codecs.sh runs them all:
 
   python -m experiments.train --config=experiments/configs/photo_codec.py \
       --workdir=workdirs/photo_base
   python -m experiments.train --config=experiments/configs/photo_codec.py \
+      --workdir=workdirs/photo_base2 --config.train.init_from=workdirs/photo_base \
+      --config.data.crop_seed=1 --config.train.num_steps=25000 \
+      --config.train.lr_drop_step=20000
+  python -m experiments.train --config=experiments/configs/photo_codec.py \
       --workdir=workdirs/photo_q1 --config.rd.lmbda=0.0018 \
-      --config.train.init_from=workdirs/photo_base --config.train.num_steps=10000 \
+      --config.train.init_from=workdirs/photo_base2 --config.train.num_steps=10000 \
       --config.train.lr_drop_step=8000
   python -m experiments.export_codec --workdir=workdirs/photo_q1 \
       --out=workdirs/photo_q1/codec.aec
