@@ -55,13 +55,14 @@ def temperature(step: jax.Array, num_steps: int) -> jax.Array:
   return TAU_START * (TAU_END / TAU_START) ** frac
 
 
-def _loss_fn(model, params, x, lmbda: float, mean_scale_model: bool):
-  """loss(latents, round_fn) -> (loss, (bpp, mse)) for one image x [1, H, W, C] in [0, 1]."""
+def _loss_fn(model, params, x, lmbda: float, hyper: bool):
+  """loss(latents, round_fn) -> (loss, (bpp, mse)) for one image x [1, H, W, C] in [0, 1];
+  `hyper`: a hyperprior codec (latents y and z), else a factorized one (y only)."""
   h, w = x.shape[1:3]
   apply = functools.partial(model.apply, {"params": params})
 
   def loss(latents, round_fn):
-    if mean_scale_model:
+    if hyper:
       z_hat = round_fn(latents["z"], apply(method=lambda m: m.entropy_z.medians()), 0)
       mean, scale = apply(z_hat, latents["y"].shape, method=lambda m, a, s: m.hyper_params(a, s))
       y_hat = round_fn(latents["y"], mean, 1)

@@ -3,11 +3,11 @@
 A `Point` is one codec at one setting: `encode(image) -> bytes` and
 `decode(bytes) -> image`, plus, for learned codecs, the image the encoder
 predicts the decoder will make (checked bit-exact; for refined latents the
-encode time includes that prediction, which costs about one decoding). `evaluate` records per image
-bytes, bits per pixel (8 * bytes / (H * W), every byte of the file), PSNR and
-MS-SSIM of the 8-bit output, and encode/decode seconds; `summarize` averages
-per image (as CompressAI and C3 do) for each (codec, setting); `bd_table` gives
-the BD-rate of every curve against every other.
+encode time includes that prediction, which costs about one decoding).
+`evaluate` records per image bytes, bits per pixel (8 * bytes / (H * W), every
+byte of the file), PSNR and MS-SSIM of the 8-bit output, and encode/decode
+seconds; `summarize` averages per image (as CompressAI and C3 do) for each
+(codec, setting); `bd_table` gives the BD-rate of every curve against every other.
 """
 
 from __future__ import annotations
