@@ -41,8 +41,9 @@ _REFINE = flags.DEFINE_integer("refine_steps", 0, "compress, eval: refine the la
                                "image for N gradient steps (smaller files for the same decoder; "
                                "slower encoding; convolutional codecs; 0: no).")
 
-USAGE = ("usage: ae compress IMAGE -o FILE [--codec=NAME] [--refine_steps=N] | ae decompress FILE -o IMAGE "
-         "[--reference=IMAGE] | ae info FILE | ae codecs | ae eval --images=SET --workdir=DIR | "
+USAGE = ("usage: ae compress IMAGE -o FILE [--codec=NAME] [--refine_steps=N] | "
+         "ae decompress FILE -o IMAGE [--reference=IMAGE] | ae info FILE | ae codecs | "
+         "ae eval --images=SET --workdir=DIR | "
          "ae denoise NOISY -o CLEAN [--model=NAME] [--sigma=S] | ae denoisers")
 
 
