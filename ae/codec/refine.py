@@ -55,9 +55,21 @@ def temperature(step: jax.Array, num_steps: int) -> jax.Array:
   return TAU_START * (TAU_END / TAU_START) ** frac
 
 
-def _loss_fn(model, params, x, lmbda: float, hyper: bool):
-  """loss(latents, round_fn) -> (loss, (bpp, mse)) for one image x [1, H, W, C] in [0, 1];
-  `hyper`: a hyperprior codec (latents y and z), else a factorized one (y only)."""
+def _pixels(image: np.ndarray) -> jax.Array:
+  """uint8 [H, W, C] -> float32 [1, H, W, C] in [0, 1]."""
+  return jnp.asarray(image, jnp.float32)[None] / 255.0
+
+
+def _hard_round(v: jax.Array, offset: jax.Array, _: int) -> jax.Array:
+  return q.quantize(v, offset)
+
+
+def _loss_fn(codec, params, x):
+  """loss(latents, round_fn) -> bpp + lambda * 255^2 * MSE of a convolutional codec for one
+  image x [1, H, W, C] in [0, 1]; latents y (and z for hyperpriors) with a batch axis,
+  round_fn(values, offset, stream index) the (relaxed) rounding."""
+  model, lmbda = codec.exported.model, float(codec.exported.meta["lmbda"])
+  hyper = codec.program.kind == "hyperprior"
   h, w = x.shape[1:3]
   apply = functools.partial(model.apply, {"params": params})
 
@@ -72,9 +84,7 @@ def _loss_fn(model, params, x, lmbda: float, hyper: bool):
       y_hat = round_fn(latents["y"], apply(method=lambda m: m.entropy_y.medians()), 1)
       bits = apply(y_hat, method=lambda m, a: m.entropy_y.bits(a))
     x_hat = apply(y_hat, method=lambda m, a: m.g_s(a))[:, :h, :w]
-    bpp = jnp.sum(bits) / (h * w)
-    mse = jnp.mean(jnp.square(x_hat - x))
-    return bpp + lmbda * 255.0**2 * mse, (bpp, mse)
+    return jnp.sum(bits) / (h * w) + lmbda * 255.0**2 * jnp.mean(jnp.square(x_hat - x))
 
   return loss
 
@@ -86,7 +96,7 @@ def refine_latents(codec, image: np.ndarray, num_steps: int, learning_rate: floa
   if codec.program.kind == "dense":
     raise UserError(f"codec '{codec.name}' is a dense block codec; latent refinement is for "
                     "convolutional codecs")
-  x = jnp.asarray(image, jnp.float32)[None] / 255.0
+  x = _pixels(image)
   start = codec.exported.model.apply({"params": codec.exported.params}, x,
                                      method=lambda m, a: m.latents(a))
   latents = {k: v[0] for k, v in start.items()}
@@ -99,11 +109,8 @@ def refine_latents(codec, image: np.ndarray, num_steps: int, learning_rate: floa
 def rd_loss(codec, image: np.ndarray, latents: dict[str, np.ndarray]) -> float:
   """The codec's loss (bpp + lambda * 255^2 * MSE, float model, hard rounding) of latents
   {"y": [h, w, M](, "z": [h', w', N])} for a uint8 image [H, W, C]."""
-  x = jnp.asarray(image, jnp.float32)[None] / 255.0
-  loss = _loss_fn(codec.exported.model, codec.exported.params, x,
-                  float(codec.exported.meta["lmbda"]), codec.program.kind == "hyperprior")
-  hard = lambda v, offset, _: q.quantize(v, offset)
-  return float(loss({k: jnp.asarray(v)[None] for k, v in latents.items()}, hard)[0])
+  loss = _loss_fn(codec, codec.exported.params, _pixels(image))
+  return float(loss({k: jnp.asarray(v)[None] for k, v in latents.items()}, _hard_round))
 
 
 _COMPILED: dict = {}
@@ -114,25 +121,22 @@ def _compiled(codec, num_steps: int, learning_rate: float):
   key = (codec.sha256, num_steps, learning_rate)
   if key in _COMPILED:
     return _COMPILED[key]
-  model, hyper = codec.exported.model, codec.program.kind == "hyperprior"
-  lmbda = float(codec.exported.meta["lmbda"])
   opt = optax.adam(learning_rate)
-  hard = lambda v, offset, _: q.quantize(v, offset)
 
   def run(params, x, latents, rng):
-    loss = _loss_fn(model, params, x, lmbda, hyper)
+    loss = _loss_fn(codec, params, x)
 
     def step(carry, t):
       lat, opt_state, rng = carry
       rng, key = jax.random.split(rng)
       tau = temperature(t, num_steps)
       soft = lambda v, offset, i: sga_round(v - offset, tau, jax.random.fold_in(key, i)) + offset
-      grads = jax.grad(lambda l: loss(l, soft)[0])(lat)
+      grads = jax.grad(lambda l: loss(l, soft))(lat)
       updates, opt_state = opt.update(grads, opt_state, lat)
       return (optax.apply_updates(lat, updates), opt_state, rng), None
 
     (refined, _, _), _ = jax.lax.scan(step, (latents, opt.init(latents), rng), jnp.arange(num_steps))
-    better = loss(refined, hard)[0] < loss(latents, hard)[0]
+    better = loss(refined, _hard_round) < loss(latents, _hard_round)
     return jax.tree_util.tree_map(lambda a, b: jnp.where(better, b, a), latents, refined)
 
   _COMPILED[key] = jax.jit(run)
