@@ -1,191 +1,184 @@
-r"""The `ae` command line (absl flags): real files in and out.
+r"""The `ae` command line: real files in and out.
 
-  ae compress IMAGE -o FILE [--codec=NAME] [--refine_steps=N]
+  ae compress IMAGE -o FILE [--codec=NAME | --quality=N] [--refine_steps=N]
   ae decompress FILE -o IMAGE [--reference=ORIGINAL]
   ae info FILE
   ae codecs
   ae eval --images=SET --workdir=DIR [--codecs=all] [--max_images=N] [--refine_steps=N]
-  ae denoise NOISY.png -o CLEAN.png [--model=NAME] [--sigma=S]
+  ae denoise NOISY -o CLEAN [--model=NAME] [--sigma=S] [--ensemble]
   ae denoisers
 
-`python -m ae ...` is the same. Each command prints bytes, bits per pixel and,
-when the original is at hand, PSNR (8-bit, dB). Errors print one line to
-stderr and exit with status 1; outputs are written atomically, never partially.
+`python -m ae ...` is the same; `ae --help`, `ae help COMMAND` and `ae COMMAND --help`
+explain. Exit status: 0 done, 1 bad input (one `error:` line on stderr, nothing
+written), 2 bad usage (unknown command or flag, with the closest valid one named).
+Outputs are written atomically, never replace an input, and replace an existing file
+of another kind only with --force. `--quiet` silences everything but errors; progress
+bars appear only on a terminal. The commands that read files (info, codecs, denoisers,
+decompress) import neither jax nor flax: the decoder is numpy.
 """
 
 from __future__ import annotations
 
+import argparse
+import difflib
 import os
 import sys
 
-import numpy as np
-from absl import app, flags, logging
-
 from ae.errors import UserError
-from ae.rd.metrics import psnr
+from ae.utils import console
 
-_OUTPUT = flags.DEFINE_string("output", None, "Output file.", short_name="o")
-_CODEC = flags.DEFINE_string("codec", None, "Codec name (see `ae codecs`) or .aec file; "
-                             "default: a middle-rate shipped codec for the image's size and colour mode.")
-_REFERENCE = flags.DEFINE_string("reference", None, "Original image, to report PSNR on decompress.")
-_IMAGES = flags.DEFINE_string("images", "photos", "eval: photos | fashion_mnist | folder:PATH | "
-                              "kodak:PATH | tfds:NAME")
-_CODECS = flags.DEFINE_string("codecs", "all", "eval: comma-separated codecs or groups "
-                              "(all, classical, learned, pca).")
-_WORKDIR = flags.DEFINE_string("workdir", None, "eval: where the results go.")
-_MODEL = flags.DEFINE_string("model", None, "denoise: denoiser name (see `ae denoisers`) or .aed "
-                             "file; default: the blind one for the image's colour mode.")
-_SIGMA = flags.DEFINE_float("sigma", None, "denoise: the noise level (0-255 scale), if known.")
-_MAX_IMAGES = flags.DEFINE_integer("max_images", 0, "eval: only the first N images (0: all).")
-_REFINE = flags.DEFINE_integer("refine_steps", 0, "compress, eval: refine the latents for each "
-                               "image for N gradient steps (smaller files for the same decoder; "
-                               "slower encoding; convolutional codecs; 0: no).")
-
-USAGE = ("usage: ae compress IMAGE -o FILE [--codec=NAME] [--refine_steps=N] | "
-         "ae decompress FILE -o IMAGE [--reference=IMAGE] | ae info FILE | ae codecs | "
-         "ae eval --images=SET --workdir=DIR | "
-         "ae denoise NOISY -o CLEAN [--model=NAME] [--sigma=S] | ae denoisers")
+EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+DEFAULT_MAX_PIXELS = 1 << 26   # 67 megapixels: ae.codec.image_io.MAX_PIXELS
 
 
-def _bpp(nbytes: int, image: np.ndarray) -> float:
-  return 8.0 * nbytes / (image.shape[0] * image.shape[1])
+class UsageError(Exception):
+  """A command line that does not parse: exit status 2."""
 
 
-def _need(args: list[str], n: int, what: str) -> None:
-  if len(args) != n:
-    raise UserError(f"{what} (got {len(args)} arguments). {USAGE}")
+class _Parser(argparse.ArgumentParser):
+  """argparse with one-line errors that name the closest valid flag or command."""
+
+  def error(self, message: str):
+    raise UsageError(f"{self.prog}: {message} (`{self.prog} --help` lists the flags)")
 
 
-def _output() -> str:
-  if not _OUTPUT.value:
-    raise UserError(f"missing -o OUTPUT. {USAGE}")
-  return _OUTPUT.value
+def _unknown(parser: argparse.ArgumentParser, extra: list[str]) -> UsageError:
+  """The error for arguments `parser` does not know, naming the closest flag it has."""
+  bad = extra[0]
+  if not bad.startswith("-"):
+    return UsageError(f"{parser.prog}: unexpected argument '{bad}' (`{parser.prog} --help`)")
+  known = [o for a in parser._actions for o in a.option_strings]  # pylint: disable=protected-access
+  hint = difflib.get_close_matches(bad.split("=")[0], known, n=1, cutoff=0.6)
+  return UsageError(f"{parser.prog}: unknown flag {bad.split('=')[0]}"
+                    + (f"; did you mean {hint[0]}?" if hint else "")
+                    + f" (`{parser.prog} --help` lists the flags)")
 
 
-def cmd_compress(args: list[str]) -> None:
-  from ae.codec import api, image_io, registry  # pylint: disable=g-import-not-at-top
-  _need(args, 1, "compress takes one IMAGE")
-  out = _output()
-  image, notes = image_io.read_image(args[0])
-  for note in notes:
-    print(f"note: {note}", file=sys.stderr)
-  channels = 1 if image.ndim == 2 else 3
-  codec = (registry.get(_CODEC.value) if _CODEC.value
-           else registry.default_for(channels, image.shape[0], image.shape[1]))
-  if _REFINE.value < 0:
-    raise UserError(f"--refine_steps must be >= 0, got {_REFINE.value}")
-  data = api.encode(image, codec, _REFINE.value)
-  decoded = api.decode(data, codec)          # the file's own reconstruction
-  image_io.write_atomic(out, data)
-  print(f"{out}: {len(data):,} bytes, {_bpp(len(data), image):.4f} bpp, PSNR {psnr(image, decoded):.2f} dB "
-        f"({image.shape[1]}x{image.shape[0]} {'gray' if channels == 1 else 'RGB'}, codec {codec.name})")
+class _Formatter(argparse.HelpFormatter):
+  """Help lines end with the flag's default, where it has a meaningful one."""
+
+  def _get_help_string(self, action):
+    text = action.help or ""
+    if action.default not in (None, False, argparse.SUPPRESS) and "%(default)" not in text:
+      text += " (default: %(default)s)"
+    return text
 
 
-def cmd_decompress(args: list[str]) -> None:
-  from ae.codec import api, image_io  # pylint: disable=g-import-not-at-top
-  _need(args, 1, "decompress takes one FILE")
-  out = _output()
-  data = _read_bytes(args[0])
-  image_io.encode_image_file(np.zeros((1, 1), np.uint8), out)   # refuse a bad extension first
-  image = api.decompress(data)
-  line = f"{out}: {image.shape[1]}x{image.shape[0]} from {len(data):,} bytes, {_bpp(len(data), image):.4f} bpp"
-  if _REFERENCE.value:
-    ref, _ = image_io.read_image(_REFERENCE.value)
-    if ref.shape != image.shape:
-      raise UserError(f"--reference {_REFERENCE.value} is {ref.shape}, the decoded image {image.shape}")
-    line += f", PSNR {psnr(ref, image):.2f} dB"
-  image_io.write_atomic(out, image_io.encode_image_file(image, out))
-  print(line)
+def _common(p: argparse.ArgumentParser) -> None:
+  p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                 help="print nothing but errors")
 
 
-def cmd_info(args: list[str]) -> None:
-  from ae.codec import bitstream, registry  # pylint: disable=g-import-not-at-top
-  _need(args, 1, "info takes one FILE")
-  data = _read_bytes(args[0])
-  header, streams = bitstream.unpack(data)
+def _output_flags(p: argparse.ArgumentParser) -> None:
+  p.add_argument("-o", "--output", required=True, help="output file")
+  p.add_argument("--force", action="store_true",
+                 help="replace an existing output file of another kind")
+  p.add_argument("--max_pixels", type=int, default=DEFAULT_MAX_PIXELS,
+                 help="refuse images larger than this many pixels")
+
+
+def build_parser() -> _Parser:
+  """The parser of every command; each sub-parser's help lists its flags and defaults."""
+  fmt = _Formatter
+  top = _Parser(prog="ae", description="Autoencoders for image compression and denoising: "
+                "real files in and out.", epilog="Exit status: 0 done, 1 bad input, 2 bad "
+                "usage. `ae COMMAND --help` lists a command's flags.", allow_abbrev=False)
+  top.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+  sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+  add = lambda name, help_: sub.add_parser(name, help=help_, description=help_,
+                                           formatter_class=fmt, allow_abbrev=False)
+  p = add("compress", "compress an image into an .ae file")
+  p.add_argument("image", help="PNG, JPEG, ... (8-bit gray or RGB)")
+  _output_flags(p)
+  g = p.add_mutually_exclusive_group()
+  g.add_argument("--codec", help="codec name (`ae codecs`) or .aec file; default: a middle "
+                 "rate for the image's size and colour mode")
+  g.add_argument("--quality", type=int, help="1 (smallest file) .. number of shipped rates "
+                 "(best quality), among the codecs for the image's size and colour mode")
+  p.add_argument("--refine_steps", type=int, default=0, help="refine the latents for N "
+                 "gradient steps first (smaller files, slower encoding; convolutional codecs)")
+  p = add("decompress", "decode an .ae file into an image")
+  p.add_argument("file", help=".ae file")
+  _output_flags(p)
+  p.add_argument("--reference", help="the original image, to report PSNR")
+  p = add("info", "describe an .ae file's header")
+  p.add_argument("file")
+  add("codecs", "list the installed codecs, one selectable rate per line")
+  p = add("eval", "rate-distortion evaluation of codecs on an image set")
+  p.add_argument("--images", default="photos",
+                 help="photos | fashion_mnist | folder:PATH | kodak:PATH | tfds:NAME")
+  p.add_argument("--codecs", default="all", help="comma-separated codecs or groups (all, "
+                 "classical, learned, pca)")
+  p.add_argument("--workdir", required=True, help="where the results go")
+  p.add_argument("--max_images", type=int, default=0, help="only the first N images (0: all)")
+  p.add_argument("--refine_steps", type=int, default=0, help="refine each image's latents")
+  p = add("denoise", "remove noise from an image")
+  p.add_argument("image", help="noisy PNG, JPEG, ... (8-bit gray or RGB)")
+  _output_flags(p)
+  p.add_argument("--model", help="denoiser name (`ae denoisers`) or .aed file; default: "
+                 "the noise-conditioned one for the image's colour mode")
+  p.add_argument("--sigma", type=float, help="noise level on the 0-255 scale; default: "
+                 "estimated from the image")
+  p.add_argument("--ensemble", action="store_true", help="average the 8 flips and rotations "
+                 "(self-ensemble: about 8x slower, slightly better)")
+  add("denoisers", "list the installed denoisers")
+  p = add("help", "show the help of a command")
+  p.add_argument("topic", nargs="?")
+  for parser in sub.choices.values():
+    _common(parser)
+  return top
+
+
+def _check_command(argv: list[str], commands: list[str]) -> None:
+  first = next((a for a in argv if not a.startswith("-")), None)
+  if first is not None and first not in commands:
+    hint = difflib.get_close_matches(first, commands, n=1)
+    raise UsageError(f"ae: unknown command '{first}'" + (f"; did you mean '{hint[0]}'?" if hint
+                     else "") + " (`ae --help` lists the commands)")
+
+
+def main(argv: list[str]) -> int:
+  """Runs `ae ARGV` (without the program name); returns the exit status."""
+  parser = build_parser()
+  subparsers = parser._subparsers._group_actions[0].choices  # pylint: disable=protected-access
+  commands = list(subparsers)
   try:
-    name = registry.by_id(header.codec_id).name
-  except registry.CodecNotFoundError:
-    name = "not installed"
-  pixels = header.height * header.width
-  print(f"{args[0]}: .ae format version {bitstream.VERSION}, codec {header.codec_id.hex()} ({name}), "
-        f"{header.width}x{header.height} {'gray' if header.channels == 1 else 'RGB'}, "
-        f"{len(data):,} bytes = {8 * len(data) / pixels:.4f} bpp, "
-        f"streams {[len(s) for s in streams]} bytes, header {len(data) - sum(map(len, streams))} bytes")
-
-
-def cmd_codecs(args: list[str]) -> None:
-  from ae.codec import registry  # pylint: disable=g-import-not-at-top
-  _need(args, 0, "codecs takes no argument")
-  for codec in registry.available():
-    print(codec.describe())
-
-
-def cmd_eval(args: list[str]) -> None:
-  from ae.rd.run import run_evaluation  # pylint: disable=g-import-not-at-top
-  _need(args, 0, "eval takes flags only")
-  if not _WORKDIR.value:
-    raise UserError(f"missing --workdir. {USAGE}")
-  run_evaluation(_IMAGES.value, _CODECS.value, _WORKDIR.value, _MAX_IMAGES.value, _REFINE.value)
-  print(f"wrote {_WORKDIR.value}/rd.md, rd.json, records.json, rd.png")
-
-
-def cmd_denoise(args: list[str]) -> None:
-  from ae import denoise  # pylint: disable=g-import-not-at-top
-  from ae.codec import image_io  # pylint: disable=g-import-not-at-top
-  from ae.denoise import registry as dreg  # pylint: disable=g-import-not-at-top
-  _need(args, 1, "denoise takes one NOISY image")
-  out = _output()
-  image_io.encode_image_file(np.zeros((1, 1), np.uint8), out)   # refuse a bad extension first
-  image, notes = image_io.read_image(args[0])
-  for note in notes:
-    print(f"note: {note}", file=sys.stderr)
-  if _SIGMA.value is not None and not 0 <= _SIGMA.value <= 255:
-    raise UserError(f"--sigma={_SIGMA.value} is outside [0, 255]")
-  channels = 1 if image.ndim == 2 else 3
-  model = (dreg.get(_MODEL.value) if _MODEL.value
-           else dreg.choose(channels, _SIGMA.value, image.shape[0], image.shape[1]))
-  clean = denoise.denoise(image, model)
-  image_io.write_atomic(out, image_io.encode_image_file(clean, out))
-  print(f"{out}: {image.shape[1]}x{image.shape[0]} {'gray' if channels == 1 else 'RGB'} denoised by "
-        f"{model.name} ({model.noise_setting()})")
-
-
-def cmd_denoisers(args: list[str]) -> None:
-  from ae.denoise import registry as dreg  # pylint: disable=g-import-not-at-top
-  _need(args, 0, "denoisers takes no argument")
-  for d in dreg.available():
-    print(d.describe())
-
-
-def _read_bytes(path: str) -> bytes:
+    _check_command(argv, commands)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+      raise _unknown(subparsers.get(args.command, parser), extra)
+  except UsageError as e:
+    print(f"error: {e}", file=sys.stderr)
+    return EXIT_USAGE
+  except SystemExit as e:   # --help
+    return int(e.code or 0)
+  if args.command in (None, "help"):
+    topic = getattr(args, "topic", None)
+    if topic and topic not in commands:
+      print(f"error: ae: no command '{topic}' (`ae --help` lists the commands)", file=sys.stderr)
+      return EXIT_USAGE
+    (subparsers[topic] if topic else parser).print_help()
+    return EXIT_OK
+  console.set_quiet(bool(getattr(args, "quiet", False)))
+  from ae import commands as commands_lib  # pylint: disable=g-import-not-at-top
   try:
-    with open(path, "rb") as f:
-      return f.read()
-  except FileNotFoundError as e:
-    raise UserError(f"{path}: no such file") from e
-  except IsADirectoryError as e:
-    raise UserError(f"{path} is a directory") from e
-
-
-COMMANDS = {"compress": cmd_compress, "decompress": cmd_decompress, "info": cmd_info,
-            "codecs": cmd_codecs, "eval": cmd_eval, "denoise": cmd_denoise,
-            "denoisers": cmd_denoisers}
-
-
-def main(argv: list[str]) -> None:
-  logging.set_verbosity(logging.WARNING)       # no library INFO lines around the output
-  if len(argv) < 2 or argv[1] not in COMMANDS:
-    print(USAGE, file=sys.stderr)
-    sys.exit(2)
-  try:
-    COMMANDS[argv[1]](argv[2:])
+    getattr(commands_lib, "cmd_" + args.command)(args)
   except UserError as e:
     print(f"error: {e}", file=sys.stderr)
-    sys.exit(1)
+    return EXIT_INPUT
+  except KeyboardInterrupt:
+    print("error: interrupted", file=sys.stderr)
+    return 130
+  return EXIT_OK
 
 
 def run() -> None:
   """Console-script entry point."""
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-  app.run(main)
+  try:
+    status = main(sys.argv[1:])
+    sys.stdout.flush()
+  except BrokenPipeError:   # `ae codecs | head`: the reader left; not an error of ours
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    status = EXIT_OK
+  sys.exit(status)

@@ -11,6 +11,11 @@ returns the corrupted batch, same shape:
   noise, Vincent et al. 2008);
 - blind Gaussian: `gaussian` with sigma drawn per image from U[sigma_min, sigma_max].
 
+With `quantize` = q > 0 in the config, a fraction q of the Gaussian-noisy images
+(drawn per image) is also clipped to [0, 1] and rounded to 8 bits, as a noisy photo
+saved by a camera or a user is. `gaussian_with_level` returns the per-image sigma
+beside the noisy batch, for noise-level-conditioned denoisers (FFDNet).
+
 `corrupt(corruption_config, key, x)` dispatches on `corruption.kind`.
 """
 
@@ -52,6 +57,30 @@ def masking(key: jax.Array, x: jax.Array, fraction: float) -> jax.Array:
   """A fraction `fraction` of pixels (all channels together) set to 0."""
   keep = jax.random.uniform(key, x.shape[:-1] + (1,)) >= fraction
   return jnp.where(keep, x, 0.0)
+
+
+def quantize8(key: jax.Array, x: jax.Array, fraction: float) -> jax.Array:
+  """A fraction `fraction` of the images of x [B, H, W, C] (drawn per image) clipped to
+  [0, 1] and rounded to the 8-bit grid (multiples of 1/255); the others unchanged."""
+  hit = jax.random.uniform(key, (x.shape[0],) + (1,) * (x.ndim - 1)) < fraction
+  return jnp.where(hit, jnp.round(jnp.clip(x, 0.0, 1.0) * 255.0) / 255.0, x)
+
+
+def gaussian_with_level(cc, key: jax.Array, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """(noisy batch, sigma [B] on the 0-255 scale) for `cc.kind` gaussian or blind_gaussian,
+  with `cc.quantize` applied (see the module docstring)."""
+  k_s, k_n, k_q = jax.random.split(key, 3)
+  if cc.kind == "gaussian":
+    sigma = jnp.full((x.shape[0],), float(cc.sigma), x.dtype)
+  elif cc.kind == "blind_gaussian":
+    sigma = jax.random.uniform(k_s, (x.shape[0],), x.dtype, float(cc.sigma_min),
+                               float(cc.sigma_max))
+  else:
+    raise ConfigError(f"a noise-conditioned denoiser needs Gaussian noise, not '{cc.kind}' "
+                      "(corruption.kind: gaussian or blind_gaussian)")
+  noisy = gaussian(k_n, x, sigma)
+  q = float(cc.get("quantize", 0.0) or 0.0)
+  return (quantize8(k_q, noisy, q) if q else noisy), sigma
 
 
 def corrupt(cc, key: jax.Array, x: jax.Array) -> jax.Array:

@@ -112,9 +112,15 @@ def evaluate_denoising(model, config, params, test_set: ImageSet, mesh) -> dict[
   of the model's output, with noise drawn once from the seed (the same for every run)."""
   from ae import corruptions  # pylint: disable=g-import-not-at-top
 
+  conditioned = bool(getattr(model, "noise_conditioned", False))
+
   def fn(p, x, r):
-    noisy = corruptions.corrupt(config.corruption, r, x)
-    out = jnp.clip(model.apply({"params": p}, noisy), 0.0, 1.0)
+    if conditioned:
+      noisy, sigma = corruptions.gaussian_with_level(config.corruption, r, x)
+      out = jnp.clip(model.apply({"params": p}, noisy, sigma), 0.0, 1.0)
+    else:
+      noisy = corruptions.corrupt(config.corruption, r, x)
+      out = jnp.clip(model.apply({"params": p}, noisy), 0.0, 1.0)
     mse = lambda y: jnp.mean(jnp.square(y - x).reshape(x.shape[0], -1), axis=-1)
     return jnp.stack([mse(jnp.clip(noisy, 0.0, 1.0)), mse(noisy), mse(out)], axis=-1)
 

@@ -128,12 +128,19 @@ def rate_distortion(model: nn.Module, config) -> LossFn:
 def denoising(model: nn.Module, config) -> LossFn:
   """1/2 E ||x - f(corrupt(x))||^2: the model sees a corrupted batch (`ae.corruptions`,
   drawn afresh from the step's key) and is scored against the clean one (Vincent et
-  al. 2008). Metrics: MSE and PSNR of the output and of the noisy input, vs clean."""
+  al. 2008); a noise-conditioned model (`noise_conditioned`, e.g. FFDNet) is also given
+  each image's sigma. Metrics: MSE and PSNR of the output and of the noisy input, vs clean."""
   from ae import corruptions  # pylint: disable=g-import-not-at-top
 
+  conditioned = bool(getattr(model, "noise_conditioned", False))
+
   def loss_fn(params, images: jax.Array, rng: jax.Array) -> tuple[jax.Array, Metrics]:
-    noisy = corruptions.corrupt(config.corruption, rng, images)
-    x_hat = model.apply({"params": params}, noisy)
+    if conditioned:  # the model is told each image's sigma (FFDNet's noise map)
+      noisy, sigma = corruptions.gaussian_with_level(config.corruption, rng, images)
+      x_hat = model.apply({"params": params}, noisy, sigma)
+    else:
+      noisy = corruptions.corrupt(config.corruption, rng, images)
+      x_hat = model.apply({"params": params}, noisy)
     noisy_q = _quality(images, noisy)
     return losses.half_sse_loss(images, x_hat), {
         **_quality(images, x_hat), "noisy_mse": noisy_q["mse"], "noisy_psnr": noisy_q["psnr"]}

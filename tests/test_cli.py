@@ -8,7 +8,6 @@ import sys
 
 import numpy as np
 import pytest
-from absl import flags
 from PIL import Image
 
 from ae import cli
@@ -18,14 +17,8 @@ GOLDEN = os.path.join(os.path.dirname(__file__), "golden")
 
 
 def run_cli(*argv):
-  """Runs `ae ARGV` in-process; returns (exit status, stdout, stderr) via capsys by the caller."""
-  flags.FLAGS.unparse_flags()
-  rest = flags.FLAGS(["ae", *argv])
-  try:
-    cli.main(rest)
-  except SystemExit as e:
-    return e.code
-  return 0
+  """Runs `ae ARGV` in-process and returns its exit status (output via capsys)."""
+  return cli.main(list(argv))
 
 
 @pytest.fixture

@@ -117,7 +117,7 @@ def test_init_from_starts_from_another_runs_parameters(fake_fashion, tmp_path):
     train_and_evaluate(not_codec, str(tmp_path / "bad_file"))
   assert not (tmp_path / "bad_file").exists()
   missing = make_test_config(fake_fashion, train__init_from=str(tmp_path / "missing"))
-  with pytest.raises(UserError, match="neither a workdir with a checkpoint nor a codec file"):
+  with pytest.raises(UserError, match="neither a workdir with a checkpoint nor a codec"):
     train_and_evaluate(missing, str(tmp_path / "nothing"))
   assert not (tmp_path / "nothing").exists()           # nothing written for a bad start
 

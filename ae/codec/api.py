@@ -24,6 +24,7 @@ from ae.codec.registry import Codec
 from ae.errors import UserError
 
 PAD_MULTIPLE = 16
+MAX_PIXELS = 1 << 26   # 67 megapixels: the default limit on a decoded image (as image_io's)
 
 
 class ImageError(UserError):
@@ -190,24 +191,73 @@ def encode_and_predict(image: np.ndarray, codec: Codec,
   return data, reconstruct(codec, header, [s[0] for s in streams])
 
 
-def decode(data: bytes, codec: Codec | None = None) -> np.ndarray:
-  """The uint8 image [H, W] or [H, W, 3] of an .ae file."""
+def min_bits(tables: dict) -> np.ndarray:
+  """[T]: the fewest bits a symbol can cost under each table, -log2 of its largest
+  probability (integer CDFs of ae.compression.tables)."""
+  cdf, length = tables["cdf"].astype(np.int64), tables["cdf_length"].astype(np.int64)
+  steps = np.diff(cdf, axis=1)
+  steps = np.where(np.arange(steps.shape[1])[None] < (length[:, None] - 1), steps, 0)
+  total = cdf[np.arange(len(cdf)), length - 1]
+  return -np.log2(steps.max(axis=1) / total)
+
+
+def _check_capacity(name: str, stream: bytes, need_bits: float) -> None:
+  """Refuses a stream too short for the symbols it must hold: ANS spends at least each
+  symbol's information content, plus at most a 64-bit state."""
+  if need_bits > 8 * len(stream) + 64:
+    raise bitstream.BitstreamError(
+        f"refused: the {name} symbols need at least {need_bits / 8:,.0f} bytes and the file "
+        f"has {len(stream):,} (a corrupt or hostile header)")
+
+
+def implausible(header: bitstream.Header, streams: list[bytes], codec: Codec,
+                max_pixels: int = MAX_PIXELS) -> str | None:
+  """Why a header cannot be true, or None: more pixels than `max_pixels`, or more latent
+  symbols than its streams can hold (each symbol costs at least the tables' minimum bits;
+  ANS adds at most a 64-bit state per stream)."""
+  pixels = header.height * header.width
+  if pixels > max_pixels:
+    return (f"{header.width}x{header.height} = {pixels:,} pixels is more than the limit of "
+            f"{max_pixels:,} (max_pixels raises it)")
+  y_shape, z_shape = _latent_shapes(codec, header.height, header.width)
+  shapes = [z_shape, y_shape] if z_shape else [y_shape]
+  names = ["z", "y"] if z_shape else ["y"]
+  if len(streams) != len(shapes):
+    return "wrong number of streams for its codec"
+  for name, shape, stream in zip(names, shapes, streams):
+    bits = min_bits(codec.exported.tables[name])
+    # Factorized latents use one table per channel; conditional ones at least the cheapest.
+    per_pixel = bits.sum() if name == "z" or not z_shape else bits.min() * shape[-1]
+    need = int(np.prod(shape[:-1])) * float(per_pixel)
+    if need > 8 * len(stream) + 64:
+      return (f"its {int(np.prod(shape)):,} {name} symbols need at least {need / 8:,.0f} bytes, "
+              f"the stream has {len(stream):,}")
+  return None
+
+
+def decode(data: bytes, codec: Codec | None = None, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+  """The uint8 image [H, W] or [H, W, 3] of an .ae file. Headers that claim more than
+  `max_pixels` pixels, or more symbols than the payload can hold, are refused before
+  any allocation (decompression bombs)."""
   header, streams = bitstream.unpack(data)
   if codec is None:
     codec = registry.by_id(header.codec_id)
   elif bytes.fromhex(codec.sha256[:2 * bitstream.ID_BYTES]) != header.codec_id:
     raise registry.CodecNotFoundError(f"the file was made with codec {header.codec_id.hex()}, "
                                       f"not with '{codec.name}'")
+  doubt = implausible(header, streams, codec, max_pixels)
+  if doubt:
+    raise bitstream.BitstreamError(f"refused: {doubt}")
   tables = codec.exported.tables
   y_shape, z_shape = _latent_shapes(codec, header.height, header.width)
-  if len(streams) != (2 if z_shape else 1):
-    raise bitstream.BitstreamError("corrupted file: wrong number of streams for its codec")
   try:
     if z_shape:
       z_sym = coder.decode(streams[0], _channel_index(z_shape), tables["z"])
       z_hat = z_sym.reshape(z_shape) * 2.0**fx.FRAC + fx.to_fixed(tables["z"]["offset"])
       mean, scale = codec.program.hyper_synthesis(z_hat, y_shape)
-      y_sym = coder.decode(streams[1], scale_index(scale, tables["y"]["scale_table"]), tables["y"])
+      index = scale_index(scale, tables["y"]["scale_table"])
+      _check_capacity("y", streams[1], float(min_bits(tables["y"])[index].sum()))
+      y_sym = coder.decode(streams[1], index, tables["y"])
       symbols = [z_sym, y_sym]
     else:
       mean, symbols = None, [coder.decode(streams[0], _channel_index(y_shape), tables["y"])]
@@ -228,6 +278,7 @@ def compress(image: np.ndarray, codec: str | Codec | None = None, refine_steps: 
   return encode(image, codec, refine_steps)
 
 
-def decompress(data: bytes) -> np.ndarray:
-  """Decompresses an .ae file's bytes to a uint8 image [H, W] or [H, W, 3]."""
-  return decode(bytes(data))
+def decompress(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+  """Decompresses an .ae file's bytes to a uint8 image [H, W] or [H, W, 3]; images of
+  more than `max_pixels` pixels are refused (raise it for larger ones)."""
+  return decode(bytes(data), max_pixels=max_pixels)

@@ -3,7 +3,9 @@
 `read_image` returns uint8 [H, W] (gray) or [H, W, 3] (RGB). Conversions are
 explicit: each one it makes is returned as a note for the user; images it
 cannot represent without losing information (transparency, 16-bit or float
-samples) are refused with one line.
+samples) are refused with one line, and so are images of more than `max_pixels`
+pixels (default MAX_PIXELS), before their pixels are decoded; of a multi-frame
+file (animated GIF, multi-page TIFF) the first frame is read, with a note.
 """
 
 from __future__ import annotations
@@ -21,20 +23,47 @@ _CONVERT_TO_RGB = {"CMYK", "YCbCr", "LAB", "HSV", "RGBX"}
 _HIGH_DEPTH = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
 
 
-def read_image(path: str) -> tuple[np.ndarray, list[str]]:
-  """(uint8 image, notes about conversions made)."""
+MAX_PIXELS = 1 << 26   # 67 megapixels (8192 x 8192): the default guard against bombs
+
+
+def read_image(path: str, max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, list[str]]:
+  """(uint8 image, notes about conversions made). Images of more than `max_pixels`
+  pixels are refused before their pixels are decoded (decompression bombs)."""
   try:
     with Image.open(path) as im:
+      w, h = im.size
+      if w * h > max_pixels:
+        raise UserError(f"{path} is {w}x{h} = {w * h:,} pixels, more than the limit of "
+                        f"{max_pixels:,} (--max_pixels raises it)")
+      notes = []
+      if getattr(im, "n_frames", 1) > 1:
+        notes.append(f"{path}: has {im.n_frames} frames; only the first is used")
+        im.seek(0)
+      _refuse_high_depth(im, path)
       im.load()
-      return _to_array(im, path)
+      array, more = _to_array(im, path)
+      return array, notes + more
   except FileNotFoundError as e:
     raise UserError(f"{path}: no such file") from e
   except IsADirectoryError as e:
     raise UserError(f"{path} is a directory, not an image") from e
-  except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+  except Image.DecompressionBombError as e:
+    raise UserError(f"{path} claims a size beyond Pillow's decompression-bomb limit; "
+                    "refused") from e
+  except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as e:
     if isinstance(e, UserError):
       raise
+    if isinstance(e, PermissionError):
+      raise UserError(f"cannot read {path}: permission denied") from e
     raise UserError(f"{path} is not an image this tool can read ({type(e).__name__})") from e
+
+
+def _refuse_high_depth(im: Image.Image, path: str) -> None:
+  """16-bit samples that Pillow would cut to 8 bits (16-bit RGB PNGs open as mode RGB)."""
+  raw = [t[3][0] if isinstance(t[3], tuple) and t[3] else t[3] for t in (im.tile or [])]
+  if any(isinstance(r, str) and ";16" in r for r in raw) or im.mode in _HIGH_DEPTH:
+    raise UserError(f"{path} has 16-bit samples; convert it to 8-bit gray or RGB first "
+                    "(this tool codes 8 bits per sample)")
 
 
 def _to_array(im: Image.Image, path: str) -> tuple[np.ndarray, list[str]]:
@@ -67,7 +96,10 @@ def write_atomic(path: str, data: bytes) -> None:
   folder = os.path.dirname(os.path.abspath(path))
   if not os.path.isdir(folder):
     raise UserError(f"cannot write {path}: folder {folder} does not exist")
-  fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+  try:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+  except OSError as e:
+    raise UserError(f"cannot write {path}: {e.strerror or e}") from e
   try:
     with os.fdopen(fd, "wb") as f:
       f.write(data)
@@ -75,18 +107,28 @@ def write_atomic(path: str, data: bytes) -> None:
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)   # what open() would give, not mkstemp's 0600
     os.replace(tmp, path)
-  except BaseException:
+  except BaseException as e:
     if os.path.exists(tmp):
       os.unlink(tmp)
+    if isinstance(e, OSError):
+      raise UserError(f"cannot write {path}: {e.strerror or e}") from e
     raise
 
 
-def encode_image_file(image: np.ndarray, path: str) -> bytes:
-  """The bytes of `image` in the format of `path`'s extension (PNG if none is known)."""
+def image_format(path: str) -> str:
+  """Pillow's format name for `path`'s extension; UserError if it has none."""
   ext = os.path.splitext(path)[1].lower()
   fmt = Image.registered_extensions().get(ext)
   if fmt is None:
     raise UserError(f"cannot write {path}: unknown image extension '{ext}' (use .png)")
+  return fmt
+
+
+def encode_image_file(image: np.ndarray, path: str) -> bytes:
+  """The bytes of `image` in the format of `path`'s extension."""
   buf = io.BytesIO()
-  Image.fromarray(image).save(buf, format=fmt)
+  try:
+    Image.fromarray(image).save(buf, format=image_format(path))
+  except (OSError, ValueError, KeyError) as e:
+    raise UserError(f"cannot write {path} as {image_format(path)} ({e})") from e
   return buf.getvalue()

@@ -15,9 +15,9 @@ import hashlib
 import os
 
 from ae.codec.transforms import Program, program_for
-from ae.compression.export import ExportedCodec, load_codec
+from ae.codec.codec_file import ExportedCodec, load_codec
 from ae.errors import UserError
-from ae.search_path import named_files
+from ae.store.search_path import named_files
 
 SUFFIX = ".aec"
 SHIPPED_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "codecs")
@@ -96,10 +96,10 @@ def by_id(codec_id: bytes) -> Codec:
                            "here (`ae codecs` lists the installed ones)")
 
 
-def default_for(channels: int, height: int = 0, width: int = 0) -> Codec:
-  """The shipped choice for an image: codecs trained on images of its size class (at most
-  32x32, like Fashion-MNIST, or larger photos) and colour mode (a gray image may use an
-  RGB codec), then the one whose lambda is the median, i.e. a middle rate."""
+def for_image(channels: int, height: int = 0, width: int = 0) -> list[Codec]:
+  """The shipped choices for an image, lowest rate first: codecs trained on images of its
+  size class (at most 32x32, like Fashion-MNIST, or larger photos) and colour mode (a
+  gray image may use an RGB codec), sorted by lambda."""
   small = 0 < max(height, width) <= 32
   everything = available()
   sized = [c for c in everything if (c.exported.meta["image_shape"][0] <= 32) == small] or everything
@@ -107,5 +107,19 @@ def default_for(channels: int, height: int = 0, width: int = 0) -> Codec:
           or [c for c in everything if c.channels in (channels, 3)])
   if not pool:
     raise CodecNotFoundError("no codec is installed for this image (`ae codecs` lists them)")
-  pool.sort(key=lambda c: (c.exported.meta["lmbda"], c.name))
+  return sorted(pool, key=lambda c: (c.exported.meta["lmbda"], c.name))
+
+
+def default_for(channels: int, height: int = 0, width: int = 0) -> Codec:
+  """The middle rate of `for_image` (the median lambda)."""
+  pool = for_image(channels, height, width)
   return pool[len(pool) // 2]
+
+
+def by_quality(quality: int, channels: int, height: int = 0, width: int = 0) -> Codec:
+  """`--quality=N`: the N-th lowest rate of `for_image` (1 = smallest files)."""
+  pool = for_image(channels, height, width)
+  if not 1 <= quality <= len(pool):
+    raise UserError(f"--quality={quality}: this image has qualities 1..{len(pool)} "
+                    f"({', '.join(c.name for c in pool)})")
+  return pool[quality - 1]

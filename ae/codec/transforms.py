@@ -15,7 +15,7 @@ import dataclasses
 import numpy as np
 
 from ae.codec import fixed_point as fx
-from ae.compression.gdn import PEDESTAL
+from ae.compression.constants import PEDESTAL
 
 _BETA_MIN = 1e-6
 

@@ -1,17 +1,13 @@
 """Export: a trained checkpoint becomes an immutable codec file with frozen tables.
 
-The file is the msgpack serialization (flax.serialization) of
-  {"format": "ae-codec", "version": 1, "model": <config.model as JSON>,
-   "image_shape": [H, W, C], "trained_on": str, "lmbda": float, "step": int,
-   "params": <parameters>, "tables": {<latent>: <tables.to_stored of its tables>}}
-and its identity is the SHA-256 of those bytes. Export is deterministic: the same
-checkpoint gives the same bytes and hash. A file is never overwritten with
+The file layout is `ae.codec.codec_file`'s (which reads it without jax); its identity
+is the SHA-256 of those bytes. Export is deterministic: the same checkpoint gives the
+same bytes and hash. A file is never overwritten with
 different content.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -19,30 +15,22 @@ import os
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 from flax import serialization
 
-from ae import stored_params
+from ae.codec.codec_file import FORMAT, VERSION, ExportedCodec, load_codec
 from ae.compression import entropy_math as em
 from ae.compression import tables as tbl
 from ae.errors import UserError
 from ae.models import build_model
+from ae.store import params as stored_params
 
-FORMAT, VERSION = "ae-codec", 1
+__all__ = ["ExportedCodec", "build_tables", "estimate_bits", "evaluate_codec", "export_codec",
+           "export_untrained", "load_codec", "write_once"]
+
 # The latent coded with a factorized prior, and the module that owns it, per model.
 FACTORIZED = {"dense_codec": ("y", "entropy_y"), "bls2017": ("y", "entropy_y"),
               "bmshj2018": ("z", "entropy_z"), "mbt2018_mean": ("z", "entropy_z")}
-
-
-@dataclasses.dataclass(frozen=True)
-class ExportedCodec:
-  model: nn.Module
-  model_config: ml_collections.ConfigDict
-  params: dict
-  tables: dict
-  meta: dict
-  sha256: str
 
 
 def build_tables(model: nn.Module, model_config, params) -> dict:
@@ -102,29 +90,6 @@ def write_once(path: str, data: bytes) -> str:
     f.write(data)
   os.replace(tmp, path)
   return digest
-
-
-def load_codec(path: str) -> ExportedCodec:
-  """Reads and checks a codec file."""
-  try:
-    with open(path, "rb") as f:
-      data = f.read()
-    bundle = serialization.msgpack_restore(data)
-  except (OSError, ValueError, TypeError) as e:
-    raise UserError(f"{path} is not a readable codec file ({e})") from e
-  if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
-    raise UserError(f"{path} is not an ae codec file")
-  if bundle.get("version") != VERSION:
-    raise UserError(f"{path} is codec format version {bundle.get('version')}; this ae reads {VERSION}")
-  mc = ml_collections.ConfigDict(json.loads(bundle["model"]))
-  model = build_model(mc, tuple(bundle["image_shape"]))
-  meta = {k: bundle[k] for k in ("image_shape", "trained_on", "lmbda", "step")}
-  try:
-    tables = {k: tbl.from_stored(t) for k, t in bundle["tables"].items()}
-  except (KeyError, ValueError, TypeError) as e:
-    raise UserError(f"{path} has damaged tables ({e})") from e
-  return ExportedCodec(model, mc, stored_params.widen(bundle["params"]), tables, meta,
-                       hashlib.sha256(data).hexdigest())
 
 
 def estimate_bits(codec: ExportedCodec, images: np.ndarray) -> dict[str, np.ndarray]:

@@ -17,7 +17,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-PEDESTAL = 2.0**-18
+from ae.compression.constants import PEDESTAL
 
 
 @jax.custom_vjp

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import ndtri
 
 PRECISION = 16
 
@@ -100,6 +99,8 @@ def conditional_tables(likelihood_fn, scale_table: np.ndarray, tail_mass: float 
   likelihood_fn(values [n], scale) -> bin probabilities [n]. Symbol range
   [-R, R] with R = ceil(scale * multiplier) covers all but `tail_mass`.
   """
+  # scipy.special costs 0.5 s to import; only export builds tables, decoding reads them.
+  from scipy.special import ndtri  # pylint: disable=g-import-not-at-top
   mult = -ndtri(tail_mass / 2) if family == "gaussian" else math.log(1.0 / tail_mass)
   cdfs, los = [], []
   for s in np.asarray(scale_table, np.float64):

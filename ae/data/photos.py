@@ -12,12 +12,16 @@ Sources (all installed by pip or apt, nothing downloaded):
   and drawings): "train", downsampled by 4 with a box filter, as the
   learned-compression literature does with web photos, to wash out JPEG
   artefacts. Used when the packages are installed.
+- Debian's `lxqt-themes` photographs (/usr/share/lxqt/wallpapers, the eleven
+  listed in LXQT_PHOTOS; the others are renders and logos): "train", downsampled
+  by 2 (most are 3000x2000 PNGs, free of JPEG artefacts at that scale).
+  `ukui-wallpapers` holds only renders and drawings, so nothing of it is used.
 
 `manifest()` lists every file: name, source package, path, downsampling, split
 (`python -m ae.data.photos` prints it with resolutions). `load_photos(split)`
 gives the RGB photos as uint8 arrays [H, W, 3], read through the TFDS dataset of
-`ae.data.photos_tfds` (prepared once per manifest); `random_crops` samples fixed-seed crops with horizontal flips for
-training, `center_crops` gives a fixed-size evaluation set. This is the
+`ae.data.photos_tfds` (prepared once per manifest); `random_crops` samples fixed-seed crops with horizontal flips (and, on request,
+the eight flips and rotations) for training, `center_crops` gives a fixed-size evaluation set. This is the
 data source `photos` (`config.data.name = "photos"`).
 """
 
@@ -39,6 +43,10 @@ SKLEARN_TRAIN = ("china.jpg", "flower.jpg")
 PLASMA_DIR = "/usr/share/wallpapers"
 PLASMA_PHOTOS = ("BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour", "EveningGlow",
                  "FallenLeaf", "Grey", "OneStandsOut", "Path", "summer_1am")
+LXQT_DIR = "/usr/share/lxqt/wallpapers"
+LXQT_PHOTOS = ("Butterfly-Kenneth-Wimer.jpg", "Valendas.png", "after-the-rain.jpg",
+               "appleflower.png", "beam.png", "butterfly.png", "cloud.png", "drop.png",
+               "flowers.png", "fog.jpg", "this-is-not-windows.jpg")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +78,8 @@ def manifest() -> list[Entry]:
             for n in PLASMA_PHOTOS]
   out += [Entry(n, "plasma-workspace-wallpapers", p, 4, "train")
           for n, p in plasma if os.path.isfile(p)]
+  out += [Entry("lxqt-" + f.rsplit(".", 1)[0], "lxqt-themes", os.path.join(LXQT_DIR, f), 2, "train")
+          for f in LXQT_PHOTOS if os.path.isfile(os.path.join(LXQT_DIR, f))]
   return out
 
 
@@ -101,9 +111,11 @@ def load_photos(split: str, data_dir: str | None = None) -> list[np.ndarray]:
   return photos
 
 
-def random_crops(photos: list[np.ndarray], size: int, count: int, seed: int) -> np.ndarray:
+def random_crops(photos: list[np.ndarray], size: int, count: int, seed: int,
+                 rotate: bool = False) -> np.ndarray:
   """`count` crops [count, size, size, 3], photos chosen by their pixel area, random
-  positions and horizontal flips, all from `seed`."""
+  positions and horizontal flips, all from `seed`; with `rotate`, each crop is also
+  turned by a random multiple of 90 degrees (the eight dihedral transforms)."""
   rng = np.random.default_rng(seed)
   area = np.array([p.shape[0] * p.shape[1] for p in photos], np.float64)
   which = rng.choice(len(photos), size=count, p=area / area.sum())
@@ -113,6 +125,10 @@ def random_crops(photos: list[np.ndarray], size: int, count: int, seed: int) -> 
     y, x = rng.integers(0, p.shape[0] - size + 1), rng.integers(0, p.shape[1] - size + 1)
     crop = p[y:y + size, x:x + size]
     out[i] = crop[:, ::-1] if rng.random() < 0.5 else crop
+  if rotate:
+    turns = rng.integers(0, 4, size=count)
+    for i in np.flatnonzero(turns):
+      out[i] = np.rot90(out[i], int(turns[i]))
   return out
 
 

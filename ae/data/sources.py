@@ -69,7 +69,8 @@ def load_split(data_config, split: str) -> ImageSet:
       crops = photos.center_crops(images, int(data_config.get("eval_crop_size", 256)))
     else:
       crops = photos.random_crops(images, size, int(data_config.get("num_crops", 20000)),
-                                  int(data_config.get("crop_seed", 0)))
+                                  int(data_config.get("crop_seed", 0)),
+                                  bool(data_config.get("rotate", False)))
     if data_config.get("gray", False):
       crops = photos.to_gray(crops)
     return ImageSet(crops, np.full(len(crops), -1, np.int32))

@@ -1,10 +1,11 @@
 """Trained denoisers: export from a run, the shipped ones in `ae/denoisers/`, `$AE_DENOISER_PATH`.
 
-A denoiser file (`.aed`) is the msgpack (flax.serialization) of
+A denoiser file (`.aed`) is the msgpack bundle (`ae.store.bundle`) of
   {"format": "ae-denoiser", "version": 1, "model": <config.model as JSON>,
    "image_shape": [H, W, C] (training images), "corruption": <config.corruption as JSON>,
    "trained_on": str, "step": int, "params": <parameters>}.
-Its name is the file name without the suffix.
+Its name is the file name without the suffix. Listing and loading need numpy only;
+the linen module is built (importing flax) when a denoiser is first applied.
 """
 
 from __future__ import annotations
@@ -14,31 +15,44 @@ import functools
 import json
 import os
 
-import flax.linen as nn
-import jax
 import ml_collections
-import numpy as np
-from flax import serialization
 
-from ae import stored_params
 from ae.errors import UserError
-from ae.models import build_model
-from ae.search_path import named_files
+from ae.store import bundle as bundle_lib
+from ae.store import params as stored_params
+from ae.store.search_path import named_files
 
 FORMAT, VERSION, SUFFIX = "ae-denoiser", 1, ".aed"
+NOISE_CONDITIONED = ("ffdnet",)              # ae.models.registry.NOISE_CONDITIONED
+CONVOLUTIONAL = ("denoise_unet", "ffdnet")
 SHIPPED_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "denoisers")
 
 
 @dataclasses.dataclass(frozen=True)
 class Denoiser:
   name: str
-  model: nn.Module
   model_config: ml_collections.ConfigDict
   corruption: ml_collections.ConfigDict
   image_shape: tuple[int, int, int]
   trained_on: str
   step: int
   params: dict
+
+  @functools.cached_property
+  def model(self):
+    """The linen module, built on first use (importing flax costs seconds)."""
+    from ae.models import build_model  # pylint: disable=g-import-not-at-top
+    return build_model(self.model_config, self.image_shape)
+
+  @property
+  def noise_conditioned(self) -> bool:
+    """Whether the model takes the noise level (FFDNet's noise map)."""
+    return self.model_config.name in NOISE_CONDITIONED
+
+  @property
+  def convolutional(self) -> bool:
+    """Whether the model applies to any size (else to blocks of its training size)."""
+    return self.model_config.name in CONVOLUTIONAL
 
   @property
   def channels(self) -> int:
@@ -49,8 +63,14 @@ class Denoiser:
     return self.corruption.kind == "blind_gaussian"
 
   def noise_setting(self) -> str:
-    from ae.corruptions import describe  # pylint: disable=g-import-not-at-top
-    return describe(self.corruption)
+    cc = self.corruption
+    if cc.kind == "gaussian":
+      return f"gaussian sigma={float(cc.sigma):g}"
+    if cc.kind == "blind_gaussian":
+      what = "noise-map" if self.noise_conditioned else "blind"
+      return f"{what} gaussian sigma {float(cc.sigma_min):g}-{float(cc.sigma_max):g}"
+    field = {"salt_pepper": "amount", "masking": "fraction", "keras": "factor"}.get(cc.kind)
+    return f"{cc.kind} {field}={cc[field]}" if field in cc else str(cc.kind)
 
   def describe(self) -> str:
     size = "x".join(map(str, self.image_shape))
@@ -68,7 +88,7 @@ def export_denoiser(config, params, image_shape, step: int, param_dtype: str = "
             "corruption": json.dumps(config.corruption.to_dict(), sort_keys=True),
             "trained_on": str(config.data.name) + (" (gray)" if config.data.get("gray") else ""),
             "step": int(step), "params": params}
-  return serialization.msgpack_serialize(bundle)
+  return bundle_lib.pack(bundle)
 
 
 @functools.lru_cache(maxsize=32)
@@ -76,17 +96,22 @@ def _load(path: str, mtime_ns: int) -> Denoiser:
   del mtime_ns
   try:
     with open(path, "rb") as f:
-      bundle = serialization.msgpack_restore(f.read())
-  except (OSError, ValueError, TypeError) as e:
+      bundle = bundle_lib.unpack(f.read())
+  except OSError as e:
+    raise UserError(f"{path} is not a readable denoiser file ({e.strerror or e})") from e
+  except bundle_lib.BundleError as e:
     raise UserError(f"{path} is not a readable denoiser file ({e})") from e
-  if not isinstance(bundle, dict) or bundle.get("format") != FORMAT or bundle.get("version") != VERSION:
+  if bundle.get("format") != FORMAT or bundle.get("version") != VERSION:
     raise UserError(f"{path} is not an ae denoiser file of version {VERSION}")
-  mc = ml_collections.ConfigDict(json.loads(bundle["model"]))
-  shape = tuple(int(d) for d in bundle["image_shape"])
-  return Denoiser(os.path.basename(path)[:-len(SUFFIX)], build_model(mc, shape), mc,
-                  ml_collections.ConfigDict(json.loads(bundle["corruption"])), shape,
-                  bundle["trained_on"], int(bundle["step"]),
-                  stored_params.widen(bundle["params"]))
+  try:
+    mc = ml_collections.ConfigDict(json.loads(bundle["model"]))
+    shape = tuple(int(d) for d in bundle["image_shape"])
+    return Denoiser(os.path.basename(path)[:-len(SUFFIX)], mc,
+                    ml_collections.ConfigDict(json.loads(bundle["corruption"])), shape,
+                    bundle["trained_on"], int(bundle["step"]),
+                    stored_params.widen(bundle["params"]))
+  except (KeyError, ValueError, TypeError) as e:
+    raise UserError(f"{path} has damaged contents ({type(e).__name__}: {e})") from e
 
 
 def load(path: str) -> Denoiser:
@@ -112,7 +137,8 @@ def get(name: str) -> Denoiser:
 
 def choose(channels: int, sigma: float | None = None, height: int = 0, width: int = 0) -> Denoiser:
   """The default for an image: a model of its colour mode (gray may use per-channel RGB
-  and vice versa), trained at `sigma` if one is, else blind; models trained on 28x28
+  and vice versa), noise-conditioned or trained at `sigma` if one is, else blind (a
+  noise-conditioned model counts as blind: it estimates sigma); models trained on 28x28
   images for images up to 32x32, photo models for larger ones."""
   small = 0 < max(height, width) <= 32
   pool = [d for d in available() if d.channels == channels] or available()
@@ -120,5 +146,6 @@ def choose(channels: int, sigma: float | None = None, height: int = 0, width: in
     raise UserError("no denoiser is installed (`ae denoisers` lists them)")
   def rank(d):
     fixed = d.corruption.kind == "gaussian" and sigma is not None and float(d.corruption.sigma) == sigma
-    return ((d.image_shape[0] <= 32) != small, not fixed, not d.blind, d.name)
+    return ((d.image_shape[0] <= 32) != small, not (fixed or d.noise_conditioned), not d.blind,
+            d.name)
   return sorted(pool, key=rank)[0]

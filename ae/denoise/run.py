@@ -24,8 +24,8 @@ def load_set(name: str, n: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
   """(clean test images, calibration images), uint8 [H, W] or [H, W, 3]."""
   if name == "fashion":
     from ae.data.sources import load_split  # pylint: disable=g-import-not-at-top
-    from experiments.configs import seed  # pylint: disable=g-import-not-at-top
-    data = seed.get_config().data
+    from ae.data.defaults import data_config  # pylint: disable=g-import-not-at-top
+    data = data_config("fashion_mnist")
     test = [im[..., 0] for im in load_split(data, "test").images[:n]]
     return test, [im[..., 0] for im in load_split(data, "train").images[:20]]
   if name in ("photos_gray", "photos_rgb"):

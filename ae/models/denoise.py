@@ -13,6 +13,7 @@ leave that range); the output is not clipped in training.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import flax.linen as nn
 import jax
@@ -45,3 +46,60 @@ class DenoisingUNet(nn.Module):
       y = self._block(jnp.concatenate([y, skips[i]], axis=-1), self.widths[i], f"dec_{i}")
     out = nn.Conv(c, (3, 3), name="out")(y)[:, :h, :w]
     return x - out if self.residual else out
+
+
+def pixel_unshuffle(x: jax.Array, r: int) -> jax.Array:
+  """[B, H, W, C] -> [B, H/r, W/r, r*r*C] (space-to-depth; H and W multiples of r)."""
+  b, h, w, c = x.shape
+  x = x.reshape(b, h // r, r, w // r, r, c).transpose(0, 1, 3, 2, 4, 5)
+  return x.reshape(b, h // r, w // r, r * r * c)
+
+
+def pixel_shuffle(x: jax.Array, r: int) -> jax.Array:
+  """[B, H, W, r*r*C] -> [B, H*r, W*r, C] (depth-to-space, the inverse of pixel_unshuffle)."""
+  b, h, w, rrc = x.shape
+  c = rrc // (r * r)
+  x = x.reshape(b, h, w, r, r, c).transpose(0, 1, 3, 2, 4, 5)
+  return x.reshape(b, h * r, w * r, c)
+
+
+def noise_map(sigma: jax.Array | float | None, x: jax.Array) -> jax.Array:
+  """The noise level of each pixel of x [B, H, W, C] as [B, H, W, 1] on the [0, 1] scale,
+  from sigma on the 0-255 scale: a scalar, one per image [B], or a map [B, H, W, 1].
+  None means noise-free (sigma 0), which only `init` uses."""
+  if sigma is None:
+    return jnp.zeros(x.shape[:3] + (1,), x.dtype)
+  s = jnp.asarray(sigma, x.dtype) / 255.0
+  if s.ndim == 4:
+    return s
+  return jnp.broadcast_to(jnp.reshape(s, (-1, 1, 1, 1)), x.shape[:3] + (1,))
+
+
+class FFDNet(nn.Module):
+  """A noise-level-conditioned denoiser (FFDNet, Zhang, Zuo and Zhang 2018, "FFDNet:
+  toward a fast and flexible solution for CNN based image denoising").
+
+  The image is pixel-unshuffled by 2 and concatenated with the noise map at half
+  resolution; `depth` 3x3 convolutions of `width` channels (ReLU between, no batch
+  norm) predict the noise of the 2x2 sub-images, which are shuffled back and
+  subtracted from the input (residual learning, as DnCNN). One model serves every
+  sigma: `sigma` (0-255 scale) is a scalar, [B] or a map [B, H, W, 1]. Per pixel the
+  stack costs width^2 * 9 * (depth - 2) / 4 multiply-adds, a quarter of DnCNN's at the
+  same width and depth. Images [B, H, W, C] in [0, 1]; any H, W (edge-padded to even,
+  output cropped); the output is not clipped.
+  """
+  width: int = 64
+  depth: int = 15
+  noise_conditioned: ClassVar[bool] = True   # the objective passes sigma (0-255 scale)
+
+  @nn.compact
+  def __call__(self, x: jax.Array, sigma: jax.Array | float | None = None) -> jax.Array:
+    h, w, c = x.shape[1:]
+    m = noise_map(sigma, x)
+    pad = ((0, 0), (0, h % 2), (0, w % 2), (0, 0))
+    xp, mp = jnp.pad(x, pad, mode="edge"), jnp.pad(m, pad, mode="edge")
+    y = jnp.concatenate([pixel_unshuffle(xp, 2), mp[:, ::2, ::2]], axis=-1)
+    for i in range(self.depth - 1):
+      y = nn.relu(nn.Conv(self.width, (3, 3), name=f"conv_{i}")(y))
+    noise = pixel_shuffle(nn.Conv(4 * c, (3, 3), name=f"conv_{self.depth - 1}")(y), 2)
+    return x - noise[:, :h, :w]

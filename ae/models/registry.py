@@ -44,6 +44,12 @@ def _unet(mc, image_shape: tuple[int, int, int]) -> nn.Module:
                        residual=bool(mc.get("residual", True)))
 
 
+def _ffdnet(mc, image_shape: tuple[int, int, int]) -> nn.Module:
+  from ae.models.denoise import FFDNet  # pylint: disable=g-import-not-at-top
+  del image_shape
+  return FFDNet(width=int(mc.get("width", 64)), depth=int(mc.get("depth", 15)))
+
+
 def _codec(mc, image_shape: tuple[int, int, int]) -> nn.Module:
   from ae.compression import models as codecs  # pylint: disable=g-import-not-at-top
   if mc.name == "dense_codec":
@@ -60,7 +66,7 @@ def _codec(mc, image_shape: tuple[int, int, int]) -> nn.Module:
 
 
 MODELS = {"dense": _dense, "conv": _conv, "vae": _vae, "dense_codec": _codec, "bls2017": _codec,
-          "bmshj2018": _codec, "mbt2018_mean": _codec, "denoise_unet": _unet}
+          "bmshj2018": _codec, "mbt2018_mean": _codec, "denoise_unet": _unet, "ffdnet": _ffdnet}
 
 
 def build_model(model_config, image_shape: tuple[int, int, int]) -> nn.Module:
@@ -76,6 +82,7 @@ def build_model(model_config, image_shape: tuple[int, int, int]) -> nn.Module:
 
 def code_size(model_config) -> int:
   """The size of the code (or latent) of `model_config`, 0 if it has none."""
-  if model_config.name in ("dense_codec", "bls2017", "bmshj2018", "mbt2018_mean", "denoise_unet"):
+  if model_config.name in ("dense_codec", "bls2017", "bmshj2018", "mbt2018_mean", "denoise_unet",
+                           "ffdnet"):
     return 0  # a codec's size is its rate, not a code dimension; the U-Net has no bottleneck code
   return int(model_config.get("code_size", 0) or model_config.get("latent_size", 0) or 0)

@@ -7,7 +7,6 @@ computed on that scale (data range 255) and averaged over channels.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import convolve1d
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)   # Wang, Simoncelli, Bovik 2003
 _K1, _K2, _L = 0.01, 0.03, 255.0
@@ -28,6 +27,9 @@ def _gauss(size: int = 11, sigma: float = 1.5) -> np.ndarray:
 def _filter(x: np.ndarray) -> np.ndarray:
   """Valid 11x11 Gaussian filtering (sigma 1.5) of [H, W] -> [H - 10, W - 10]."""
   g = _gauss()
+  # scipy.ndimage costs seconds to import: loaded only when SSIM is asked for, so
+  # that `ae decompress` (which reports PSNR) starts fast.
+  from scipy.ndimage import convolve1d  # pylint: disable=g-import-not-at-top
   y = convolve1d(convolve1d(x, g, axis=0, mode="constant"), g, axis=1, mode="constant")
   return y[5:-5, 5:-5]
 

@@ -9,8 +9,8 @@ import os
 import numpy as np
 
 
-ANCHORS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                       "..", "shared", "anchors", "kodak_rd.json")
+# Published Kodak RD points (CompressAI, tensorflow-compression, C3), shipped as package data.
+ANCHORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "anchors", "kodak_rd.json")
 
 
 def _fmt(v: float, digits: int = 2) -> str:

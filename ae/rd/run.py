@@ -32,8 +32,8 @@ def load_image_set(spec: str, max_images: int = 0) -> tuple[list[np.ndarray], np
     images = photos.load_photos("test")
   elif spec in ("fashion_mnist", "fashion_mnist:test"):
     from ae.data.sources import load_split  # pylint: disable=g-import-not-at-top
-    from experiments.configs import seed  # pylint: disable=g-import-not-at-top
-    data = seed.get_config().data
+    from ae.data.defaults import data_config  # pylint: disable=g-import-not-at-top
+    data = data_config("fashion_mnist")
     test = load_split(data, "test").images
     images = [im[..., 0] for im in test[:max_images or len(test)]]
     train = load_split(data, "train").images

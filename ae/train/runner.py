@@ -69,9 +69,12 @@ def _has_checkpoint(workdir: str) -> bool:
 
 def _init_params(init_from: str, mesh):
   """The parameters `train.init_from` names: the newest checkpoint of a workdir, or an
-  exported codec file (.aec, float16 parameters widened to float32)."""
+  exported codec (.aec) or denoiser (.aed) file (float16 parameters widened to float32)."""
+  if os.path.isfile(init_from) and init_from.endswith(".aed"):
+    from ae.denoise.registry import load  # pylint: disable=g-import-not-at-top
+    return load(init_from).params
   if os.path.isfile(init_from):
-    from ae.compression.export import load_codec  # pylint: disable=g-import-not-at-top
+    from ae.codec.codec_file import load_codec  # pylint: disable=g-import-not-at-top
     return load_codec(init_from).params
   from ae.train.restore import load_trained  # pylint: disable=g-import-not-at-top
   return load_trained(init_from, mesh).params
@@ -101,7 +104,7 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
   if tc.get("init_from") and not (_has_checkpoint(str(tc.init_from))
                                   or os.path.isfile(str(tc.init_from))):
     raise UserError(f"train.init_from={tc.init_from} is neither a workdir with a checkpoint "
-                    "nor a codec file")
+                    "nor a codec (.aec) or denoiser (.aed) file")
   mesh = mesh or parallel.make_mesh()
   parallel.check_batch_size(int(tc.batch_size), mesh)
 

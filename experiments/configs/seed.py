@@ -13,21 +13,14 @@ The shallow seed model does not beat PCA at 256 components.
 
 import ml_collections
 
+from ae.data import defaults
+
 
 def get_config() -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
   config.seed = 0
 
-  config.data = ml_collections.ConfigDict()
-  config.data.name = "fashion_mnist"   # a TFDS name, or "folder:PATH"
-  config.data.data_dir = ""            # TFDS data dir ("" = TFDS default, $TFDS_DATA_DIR)
-  config.data.manual_dir = ""          # IDX files for offline fashion_mnist ("" = Debian's)
-  config.data.download = True          # let TFDS download datasets it has not prepared
-  config.data.train_split = "train"
-  config.data.eval_split = "test"
-  config.data.image_size = ()          # (H, W) to resize folder images to
-  config.data.test_percent = 10        # share of a flat folder held out as "test"
-  config.data.channels = 0             # folder images: 1 gray, 3 RGB, 0 auto
+  config.data = defaults.data_config("fashion_mnist")
 
   config.model = ml_collections.ConfigDict()
   config.model.name = "dense"

@@ -2,17 +2,28 @@
 
 `narrow` rounds the floating leaves to the stored precision (half the bytes for
 float16); `widen` turns float16 leaves back into float32, exactly, so every user
-of a loaded file computes with the values the file holds.
+of a loaded file computes with the values the file holds. Parameters are nested
+dicts of arrays (flax's "params" collection); numpy only.
 """
 
 from __future__ import annotations
 
-import jax
+from collections.abc import Callable
+
 import numpy as np
 
 from ae.errors import UserError
 
 DTYPES = ("float32", "float16")
+
+
+def tree_map(fn: Callable[[np.ndarray], np.ndarray], tree):
+  """`fn` applied to every array leaf of nested dicts (and lists), structure kept."""
+  if isinstance(tree, dict):
+    return {k: tree_map(fn, v) for k, v in tree.items()}
+  if isinstance(tree, (list, tuple)):
+    return type(tree)(tree_map(fn, v) for v in tree)
+  return fn(tree)
 
 
 def narrow(params, dtype: str):
@@ -22,9 +33,9 @@ def narrow(params, dtype: str):
   def cast(a):
     a = np.asarray(a)
     return a.astype(dtype) if np.issubdtype(a.dtype, np.floating) else a
-  return jax.tree.map(cast, jax.device_get(params))
+  return tree_map(cast, params)
 
 
 def widen(params):
   """float16 leaves as float32 (exactly); everything else unchanged."""
-  return jax.tree.map(lambda a: a.astype(np.float32) if a.dtype == np.float16 else a, params)
+  return tree_map(lambda a: a.astype(np.float32) if a.dtype == np.float16 else a, params)

@@ -1,0 +1,66 @@
+"""Reading a codec file (.aec) with numpy alone: what decoding needs, no jax or flax.
+
+The file is the msgpack bundle (`ae.store.bundle`) of
+  {"format": "ae-codec", "version": 1, "model": <config.model as JSON>,
+   "image_shape": [H, W, C], "trained_on": str, "lmbda": float, "step": int,
+   "params": <parameters>, "tables": {<latent>: <tables.to_stored of its tables>}}
+written by `ae.compression.export`; its identity is the SHA-256 of its bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+
+import ml_collections
+
+from ae.compression import tables as tbl
+from ae.errors import UserError
+from ae.store import bundle as bundle_lib
+from ae.store import params as stored_params
+
+FORMAT, VERSION = "ae-codec", 1
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportedCodec:
+  """A loaded codec file: model config, float32 parameters, integer tables, metadata."""
+  model_config: ml_collections.ConfigDict
+  params: dict
+  tables: dict
+  meta: dict
+  sha256: str
+
+  @functools.cached_property
+  def model(self):
+    """The linen module (for encoder-side refinement and evaluation). Built on first use:
+    importing flax costs seconds, and decoding never needs it."""
+    from ae.models import build_model  # pylint: disable=g-import-not-at-top
+    return build_model(self.model_config, tuple(self.meta["image_shape"]))
+
+
+def load_codec(path: str) -> ExportedCodec:
+  """Reads and checks a codec file; UserError with one line if it is not one."""
+  try:
+    with open(path, "rb") as f:
+      data = f.read()
+  except OSError as e:
+    raise UserError(f"{path} is not a readable codec file ({e.strerror or e})") from e
+  try:
+    bundle = bundle_lib.unpack(data)
+  except bundle_lib.BundleError as e:
+    raise UserError(f"{path} is not a readable codec file ({e})") from e
+  if bundle.get("format") != FORMAT:
+    raise UserError(f"{path} is not an ae codec file")
+  if bundle.get("version") != VERSION:
+    raise UserError(f"{path} is codec format version {bundle.get('version')}; this ae reads {VERSION}")
+  try:
+    mc = ml_collections.ConfigDict(json.loads(bundle["model"]))
+    meta = {k: bundle[k] for k in ("image_shape", "trained_on", "lmbda", "step")}
+    tables = {k: tbl.from_stored(t) for k, t in bundle["tables"].items()}
+    params = stored_params.widen(bundle["params"])
+  except (KeyError, ValueError, TypeError, AttributeError) as e:
+    raise UserError(f"{path} has damaged contents ({type(e).__name__}: {e})") from e
+  return ExportedCodec(mc, params, tables, meta, hashlib.sha256(data).hexdigest())

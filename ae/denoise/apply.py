@@ -1,0 +1,153 @@
+"""Applying a trained denoiser to an image of any size: noise level, tiles, self-ensemble.
+
+Images are float [H, W] or [H, W, 3] on the [0, 1] scale (noisy, may leave it) or
+uint8 on [0, 255]. A noise-level-conditioned model (FFDNet) is told sigma (0-255
+scale): the given one, or the wavelet MAD estimate (Donoho and Johnstone 1994, as
+`skimage.restoration.estimate_sigma`). Images larger than one tile are processed in
+square tiles of TILE pixels with MARGIN pixels of context on each side, so memory
+stays bounded whatever the image size (each tile's output is its centre). The
+self-ensemble averages the model over the 8 flips and rotations (Timofte, Rothe and
+Van Gool 2016, "Seven ways to improve example-based single image super resolution").
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ae.denoise import registry
+from ae.denoise.registry import Denoiser
+from ae.utils import console
+
+TILE, MARGIN = 512, 32
+
+
+def estimate_sigma(x: np.ndarray) -> float:
+  """Gaussian noise level on the 0-255 scale of a float [0, 1] image [H, W(, C)] (wavelet
+  median absolute deviation of the finest diagonal band, averaged over channels)."""
+  from skimage.restoration import estimate_sigma as mad  # pylint: disable=g-import-not-at-top
+  x = np.asarray(x, np.float64)
+  s = mad(x, channel_axis=-1 if x.ndim == 3 and x.shape[2] > 1 else None, average_sigmas=True)
+  return float(255.0 * float(np.squeeze(s)))
+
+
+_JITTED: dict[int, tuple[Denoiser, object]] = {}
+
+
+def _jit_apply(d: Denoiser):
+  """The jitted apply of `d` (kept per loaded denoiser; the registry caches those)."""
+  if id(d) not in _JITTED:
+    if d.noise_conditioned:
+      fn = jax.jit(lambda p, x, s: d.model.apply({"params": p}, x, s))
+    else:
+      fn = jax.jit(lambda p, x, s: d.model.apply({"params": p}, x))
+    _JITTED[id(d)] = (d, fn)
+  return _JITTED[id(d)][1]
+
+
+def _forward(d: Denoiser, x: np.ndarray, sigma: float) -> np.ndarray:
+  """One batch [B, h, w, C] float32 -> [B, h, w, C]."""
+  s = jnp.full((x.shape[0],), sigma, jnp.float32)
+  return np.asarray(_jit_apply(d)(d.params, jnp.asarray(x, jnp.float32), s))
+
+
+def _dihedral(x: np.ndarray, k: int, inverse: bool = False) -> np.ndarray:
+  """The k-th of the 8 flips/rotations of [B, h, w, C] (or its inverse)."""
+  if not inverse:
+    x = x[:, :, ::-1] if k >= 4 else x
+    return np.rot90(x, k % 4, axes=(1, 2))
+  x = np.rot90(x, -(k % 4), axes=(1, 2))
+  return x[:, :, ::-1] if k >= 4 else x
+
+
+def _ensemble(d: Denoiser, x: np.ndarray, sigma: float, ensemble: bool) -> np.ndarray:
+  if not ensemble:
+    return _forward(d, x, sigma)
+  return np.mean([_dihedral(_forward(d, np.ascontiguousarray(_dihedral(x, k)), sigma), k, True)
+                  for k in range(8)], axis=0)
+
+
+def _tiled(d: Denoiser, x: np.ndarray, sigma: float, ensemble: bool) -> np.ndarray:
+  """[H, W, C] through square tiles of TILE + 2 MARGIN pixels (edge-padded), centres kept."""
+  h, w, c = x.shape
+  if h <= TILE + 2 * MARGIN and w <= TILE + 2 * MARGIN:
+    return _ensemble(d, x[None], sigma, ensemble)[0]
+  size = TILE + 2 * MARGIN
+  xp = np.pad(x, ((MARGIN, MARGIN + (-h) % TILE), (MARGIN, MARGIN + (-w) % TILE), (0, 0)),
+              mode="edge")
+  out = np.empty((h, w, c), np.float32)
+  corners = [(i, j) for i in range(0, h, TILE) for j in range(0, w, TILE)]
+  for i, j in console.progress(corners, total=len(corners), desc="denoising tiles"):
+    tile = _ensemble(d, xp[None, i:i + size, j:j + size], sigma, ensemble)[0]
+    core = tile[MARGIN:MARGIN + TILE, MARGIN:MARGIN + TILE]
+    out[i:i + TILE, j:j + TILE] = core[:min(TILE, h - i), :min(TILE, w - j)]
+  return out
+
+
+def _blocks(d: Denoiser, x: np.ndarray) -> np.ndarray:
+  """Dense models trained on 28x28 images: edge-padded non-overlapping blocks."""
+  bh, bw = d.image_shape[:2]
+  h, w, c = x.shape
+  xp = np.pad(x, ((0, (-h) % bh), (0, (-w) % bw), (0, 0)), mode="edge")
+  gh, gw = xp.shape[0] // bh, xp.shape[1] // bw
+  tiles = xp.reshape(gh, bh, gw, bw, c).transpose(0, 2, 1, 3, 4).reshape(-1, bh, bw, c)
+  out = _forward(d, tiles, 0.0)
+  return out.reshape(gh, gw, bh, bw, c).transpose(0, 2, 1, 3, 4).reshape(gh * bh, gw * bw, c)[:h, :w]
+
+
+def _apply(d: Denoiser, x: np.ndarray, sigma: float, ensemble: bool) -> np.ndarray:
+  """Float [H, W, C] in [0, 1] (C = the model's channels) -> float [H, W, C]."""
+  if d.convolutional:
+    return _tiled(d, x, sigma, ensemble)
+  return _blocks(d, x)
+
+
+def denoise_float(x: np.ndarray, d: Denoiser, sigma: float | None = None,
+                  ensemble: bool = False) -> np.ndarray:
+  """Float image [H, W] or [H, W, 3] on the [0, 1] scale (noisy, may leave it) -> denoised,
+  clipped to [0, 1]. `sigma` (0-255) conditions a noise-level model (estimated when None);
+  others ignore it. Colour modes are matched per channel (gray model on RGB) or by
+  replication and channel mean (RGB model on gray)."""
+  x = np.asarray(x, np.float32)
+  gray = x.ndim == 2
+  x3 = x[..., None] if gray else x
+  if d.noise_conditioned and sigma is None:
+    sigma = estimate_sigma(np.clip(x3, 0.0, 1.0))
+  sigma = float(sigma or 0.0)
+  if d.channels == x3.shape[2]:
+    out = _apply(d, x3, sigma, ensemble)
+  elif d.channels == 1:
+    out = np.concatenate([_apply(d, x3[..., i:i + 1], sigma, ensemble)
+                          for i in range(x3.shape[2])], axis=-1)
+  else:
+    out = _apply(d, np.repeat(x3, 3, axis=2), sigma, ensemble).mean(-1, keepdims=True)
+  out = np.clip(out, 0.0, 1.0)
+  return out[..., 0] if gray else out
+
+
+def _choose(image: np.ndarray, model: str | Denoiser | None, sigma: float | None) -> Denoiser:
+  channels = 1 if image.ndim == 2 else image.shape[2]
+  if model is None:
+    return registry.choose(channels, sigma, image.shape[0], image.shape[1])
+  return registry.get(model) if isinstance(model, str) else model
+
+
+def denoise_with_level(image: np.ndarray, model: str | Denoiser | None = None,
+                       sigma: float | None = None, ensemble: bool = False
+                       ) -> tuple[np.ndarray, float | None]:
+  """(denoised uint8 image of the input's shape, the sigma the model was given: `sigma`,
+  or the estimate when None; None for models that take no noise level)."""
+  image = np.asarray(image)
+  d = _choose(image, model, sigma)
+  x = image.astype(np.float32) / 255.0
+  if d.noise_conditioned and sigma is None:
+    sigma = estimate_sigma(x)
+  out = denoise_float(x, d, sigma, ensemble)
+  return np.round(out * 255.0).astype(np.uint8), (float(sigma) if d.noise_conditioned else None)
+
+
+def denoise(image: np.ndarray, model: str | Denoiser | None = None,
+            sigma: float | None = None, ensemble: bool = False) -> np.ndarray:
+  """Denoises a uint8 image [H, W] or [H, W, 3]; returns uint8 of the same shape."""
+  return denoise_with_level(image, model, sigma, ensemble)[0]

@@ -1,0 +1,1 @@
+"""Small utilities with no machine-learning dependency: console output, atomic writes."""
