@@ -44,7 +44,7 @@ def test_a_few_steps_lower_the_loss(fake_fashion):
   state, metrics = fn(state, chunk)
   loss = np.asarray(metrics["loss"])
   assert loss.shape == (30,) and loss[-1] < 0.7 * loss[0] and loss[-5:].max() < loss[:5].min()
-  assert set(metrics) == {"loss", "mse", "psnr", "grad_norm"}
+  assert set(metrics) == {"loss", "mse", "psnr", "grad_norm", "param_norm"}
   assert int(state.step) == 30
 
 
@@ -173,6 +173,6 @@ def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(fake_fashion, tmp_
     return lambda p, x, r: (lambda out: (out[0] * jnp.nan, out[1]))(loss_fn(p, x, r))
 
   monkeypatch.setitem(objectives.OBJECTIVES, "reconstruction", exploding)
-  with pytest.raises(NonFiniteLossError, match=r"nan at step 5.*Last good checkpoint: step 4"):
+  with pytest.raises(NonFiniteLossError, match=r"nan at step 5.*last good checkpoint: step 4"):
     train_and_evaluate(config, str(tmp_path))
   assert Checkpointer(str(tmp_path / "checkpoints")).all_steps() == [4]

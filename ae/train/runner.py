@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 
 import jax
@@ -23,11 +24,13 @@ from ae import evaluation, objectives, viz
 from ae.baselines import pca as pca_lib
 from ae.data import pipeline
 from ae.data.sources import load_split
-from ae.errors import ConfigError, NonFiniteLossError, UserError
+from ae.errors import ConfigError, UserError
 from ae.evaluators import EVALUATORS
 from ae.models import build_model, registry
 from ae.train import parallel, progress, step as step_lib, workdir as workdir_lib
 from ae.train.checkpoint import Checkpointer
+from ae.train.divergence import DivergenceWatch
+from ae.train.lock import WorkdirLock
 from ae.train.state import create_state, make_optimizer
 from ae.train.writer import MetricWriter
 
@@ -119,14 +122,31 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
   # Written only once the config has built its data, model and objective (and the
   # warm start its parameters), so that a config error leaves no workdir behind to
   # refuse the corrected config.
-  workdir_lib.prepare_workdir(workdir, config)
+  lock = WorkdirLock(workdir)
+  if jax.process_index() == 0:
+    lock.acquire()               # before anything is written; a second run stops here
+  try:
+    return _train_locked(config, workdir, mesh, stop_at_step, train_set, test_set, model,
+                         state, data_key, train_fn, reconstruct_fn)
+  finally:
+    if jax.process_index() == 0:
+      lock.release()
 
+
+def _train_locked(config, workdir, mesh, stop_at_step, train_set, test_set, model, state,
+                  data_key, train_fn, reconstruct_fn) -> dict:
+  """The run once its workdir is locked: resume, train, evaluate, write results."""
+  tc = config.train
+  workdir_lib.prepare_workdir(workdir, config)
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), int(tc.get("keep_checkpoints", 3)))
   writer = MetricWriter(workdir, tensorboard=bool(config.get("tensorboard", True)))
-  start = ckpt.latest_step() or 0
+  start, state, broken = ckpt.restore_latest(state)
+  for line in broken:
+    print(f"note: {line}", file=sys.stderr)
   if start:
-    state = ckpt.restore(start, state)
     logging.info("Resumed from checkpoint at step %d.", start)
+    if broken:
+      print(f"note: resumed from checkpoint {start}", file=sys.stderr)
   schedule = pipeline.BatchSchedule(len(train_set), int(tc.batch_size), data_key)
   last = total_steps(tc, schedule.steps_per_epoch)
   if stop_at_step is not None:
@@ -142,6 +162,7 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
                              enabled=bool(config.get("progress", True)))
   sums, count, t0, images_seen = {}, 0, time.perf_counter(), 0
   step = start
+  watch = DivergenceWatch(float(step_lib.global_norm(jax.device_get(state.params))))
   try:
     while step < last:
       k = min(int(tc.steps_per_call), last - step)
@@ -150,13 +171,7 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
                                   (k, int(tc.batch_size), *train_set.image_shape))
       state, metrics = train_fn(state, chunk)
       metrics = jax.device_get(metrics)
-      if not np.all(np.isfinite(metrics["loss"])):
-        bad = step + 1 + int(np.argmax(~np.isfinite(metrics["loss"])))
-        good = ckpt.latest_step()
-        raise NonFiniteLossError(
-            f"loss became {metrics['loss'][bad - step - 1]} at step {bad}; stopped. "
-            + (f"Last good checkpoint: step {good} in {ckpt_dir(workdir)}" if good
-               else "No checkpoint was saved yet") + "; lower train.learning_rate or clip gradients")
+      watch.check(step + k, metrics, ckpt.latest_step())
       step += k
       for name, values in metrics.items():
         sums[name] = sums.get(name, 0.0) + float(np.sum(values))
@@ -188,10 +203,6 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
   if jax.process_index() == 0:
     workdir_lib.write_json_atomic(os.path.join(workdir, "results.json"), results)
   return results
-
-
-def ckpt_dir(workdir: str) -> str:
-  return os.path.join(workdir, "checkpoints")
 
 
 def _final_evaluation(config, workdir, params, evaluate_test, reconstruct_fn, train_set,

@@ -31,14 +31,16 @@ def global_norm(tree) -> jax.Array:
 def train_step(state: TrainState, images: jax.Array, loss_fn: LossFn) -> tuple[TrainState, Metrics]:
   """One optimizer step on a uint8 batch; returns the new state and scalar metrics.
 
-  Metrics: the objective's own, plus `loss` and `grad_norm` (global L2 norm of
-  the gradient, before any clipping).
+  Metrics: the objective's own, plus `loss`, `grad_norm` (global L2 norm of
+  the gradient, before any clipping) and `param_norm` (of the updated parameters).
   """
   rng = jax.random.fold_in(state.rng, state.step)
   grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
   (loss, metrics), grads = grad_fn(state.params, to_float(images), rng)
-  metrics = {"loss": loss, **metrics, "grad_norm": global_norm(grads)}
-  return state.apply_gradients(grads=grads), metrics
+  state = state.apply_gradients(grads=grads)
+  metrics = {"loss": loss, **metrics, "grad_norm": global_norm(grads),
+             "param_norm": global_norm(state.params)}
+  return state, metrics
 
 
 def train_chunk(state: TrainState, chunk: jax.Array, loss_fn: LossFn,
