@@ -59,7 +59,9 @@ class _Formatter(argparse.HelpFormatter):
 
   def _get_help_string(self, action):
     text = action.help or ""
-    if action.default not in (None, False, argparse.SUPPRESS) and "%(default)" not in text:
+    meaningful = not (action.default is None or action.default is False
+                      or action.default == argparse.SUPPRESS)
+    if meaningful and "%(default)" not in text:
       text += " (default: %(default)s)"
     return text
 

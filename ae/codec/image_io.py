@@ -29,6 +29,7 @@ MAX_PIXELS = 1 << 26   # 67 megapixels (8192 x 8192): the default guard against 
 def read_image(path: str, max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, list[str]]:
   """(uint8 image, notes about conversions made). Images of more than `max_pixels`
   pixels are refused before their pixels are decoded (decompression bombs)."""
+  saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None   # our limit decides, below
   try:
     with Image.open(path) as im:
       w, h = im.size
@@ -56,6 +57,8 @@ def read_image(path: str, max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, lis
     if isinstance(e, PermissionError):
       raise UserError(f"cannot read {path}: permission denied") from e
     raise UserError(f"{path} is not an image this tool can read ({type(e).__name__})") from e
+  finally:
+    Image.MAX_IMAGE_PIXELS = saved
 
 
 def _refuse_high_depth(im: Image.Image, path: str) -> None:
