@@ -17,6 +17,7 @@ from scipy.special import ndtri  # inverse standard normal CDF
 
 from ae import evaluation, viz
 from ae.data.fashion_mnist import CLASS_NAMES
+from ae.utils import files
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=g-import-not-at-top
@@ -40,9 +41,8 @@ def decode(run, codes: np.ndarray) -> np.ndarray:
 
 
 def save_plot(fig, path: str) -> None:
-  fig.savefig(path + ".tmp.png", metadata={"Software": None})
+  files.save_figure(fig, path)
   plt.close(fig)
-  os.replace(path + ".tmp.png", path)
 
 
 def interpolation(run, mesh, pairs: int = 4, steps: int = 10) -> np.ndarray:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 from PIL import Image
+
+from ae.utils import files
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -28,6 +29,4 @@ def image_grid(rows: list[np.ndarray], scale: int = 3, gutter: int = 2) -> Image
 
 def save_png(image: Image.Image, path: str) -> None:
   """Writes a PNG atomically (temporary name, then rename)."""
-  tmp = path + ".tmp"
-  image.save(tmp, format="PNG")
-  os.replace(tmp, path)
+  files.save_image(image, path)

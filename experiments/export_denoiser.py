@@ -1,6 +1,9 @@
 r"""Exports a trained denoising run to a denoiser file.
 
   python -m experiments.export_denoiser --workdir=workdirs/dae_blind --out=ae/denoisers/fmnist-dense-blind.aed
+
+The file's `step` is the total number of training steps behind it: this run's plus
+those of the model or run it started from (`train.init_from`), recursively.
 """
 
 from absl import app, flags
@@ -16,12 +19,13 @@ def _export() -> None:
   from ae.codec.image_io import write_atomic  # pylint: disable=g-import-not-at-top
   from ae.denoise.registry import export_denoiser  # pylint: disable=g-import-not-at-top
   from ae.logs import quiet_orbax  # pylint: disable=g-import-not-at-top
-  from ae.train.restore import load_trained  # pylint: disable=g-import-not-at-top
+  from ae.train.restore import load_trained, prior_steps  # pylint: disable=g-import-not-at-top
   quiet_orbax()
   run = load_trained(_WORKDIR.value, objective="denoising")
-  data = export_denoiser(run.config, run.params, run.test_set.image_shape, run.step, _DTYPE.value)
+  total = run.step + prior_steps(str(run.config.train.get("init_from", "")))
+  data = export_denoiser(run.config, run.params, run.test_set.image_shape, total, _DTYPE.value)
   write_atomic(_OUT.value, data)
-  print(f"{_OUT.value}: {len(data):,} bytes")
+  print(f"{_OUT.value}: {len(data):,} bytes, {total:,} training steps in all")
 
 
 def main(argv):

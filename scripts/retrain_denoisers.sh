@@ -31,4 +31,8 @@ if [[ "$which" == all || "$which" == photos ]]; then
       && export_ dae_unet_photos_gray photo-unet-gray-blind
   train --config=$unet:photos --workdir="$root/dae_unet_photos_rgb" --config.train.num_steps=1500 \
       && export_ dae_unet_photos_rgb photo-unet-rgb-blind
+  for v in gray rgb; do   # noise-map FFDNets, one model for every sigma in [0, 75]
+    train --config=experiments/configs/ffdnet.py:$v --workdir="$root/ffdnet_$v" \
+        && export_ "ffdnet_$v" "photo-ffdnet-$v"
+  done
 fi

@@ -101,3 +101,36 @@ def test_sigma_is_estimated_when_not_given(tiny_ffdnet):
   out, used = apply.denoise_with_level(image, tiny_ffdnet)
   assert out.shape == image.shape and out.dtype == np.uint8 and used == pytest.approx(30, rel=0.15)
   assert registry.choose(1, None, 28, 28).noise_conditioned   # preferred in its size class
+
+
+def test_a_noise_map_unet_warm_starts_from_a_blind_one(tmp_path):
+  """init_from a blind U-Net: the noise-map channel's kernel starts at zero, so the new
+  model computes exactly what the old one did, whatever sigma it is told."""
+  from ae.train import runner  # pylint: disable=g-import-not-at-top
+  from experiments.configs import dae_unet  # pylint: disable=g-import-not-at-top
+  blind = dae_unet.get_config()
+  blind.model.widths = (8, 16)
+  _, state, _ = _train(blind, steps=2)
+  path = tmp_path / "blind.aed"
+  path.write_bytes(export_denoiser(blind, state.params, (28, 28, 1), 2))
+  mapped = dae_unet.get_config()
+  mapped.model.widths, mapped.model.noise_map = (8, 16), True
+  model, fresh, _ = runner.init_state(mapped, (28, 28, 1), runner.parallel.make_mesh())
+  warm = runner.warm_start(fresh, str(path), runner.parallel.make_mesh())
+  assert warm.params["enc_0_a"]["kernel"].shape == (3, 3, 2, 8)
+  x = jax.random.uniform(jax.random.key(3), (2, 28, 28, 1))
+  old = registry.load(str(path))
+  want = old.model.apply({"params": old.params}, x)
+  for sigma in (0.0, 40.0):
+    got = model.apply({"params": warm.params}, x, sigma)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_a_gray_model_denoises_rgb_in_opponent_colours(tiny_ffdnet):
+  assert np.allclose(apply.OPPONENT @ apply.OPPONENT.T, np.diag(apply.OPPONENT_NOISE ** 2))
+  x = np.random.default_rng(4).random((16, 16, 3)).astype(np.float32)
+  out = apply.denoise_float(x, tiny_ffdnet, 20.0)
+  assert out.shape == x.shape and 0 <= out.min() and out.max() <= 1
+  y = x.astype(np.float64) @ apply.OPPONENT.T + apply.OPPONENT_OFFSET
+  back = (y - apply.OPPONENT_OFFSET) @ np.linalg.inv(apply.OPPONENT).T
+  np.testing.assert_allclose(back, x, atol=1e-12)

@@ -14,8 +14,6 @@ import functools
 import hashlib
 import json
 
-import ml_collections
-
 from ae.compression import tables as tbl
 from ae.errors import UserError
 from ae.store import bundle as bundle_lib
@@ -26,12 +24,22 @@ FORMAT, VERSION = "ae-codec", 1
 
 @dataclasses.dataclass(frozen=True)
 class ExportedCodec:
-  """A loaded codec file: model config, float32 parameters, integer tables, metadata."""
-  model_config: ml_collections.ConfigDict
+  """A loaded codec file: model spec, float32 parameters, integer tables, metadata."""
+  model_spec: dict          # config.model of the run, as stored
   params: dict
   tables: dict
   meta: dict
   sha256: str
+
+  @property
+  def model_name(self) -> str:
+    return str(self.model_spec["name"])
+
+  @functools.cached_property
+  def model_config(self):
+    """config.model as an ml_collections ConfigDict (imported on first use)."""
+    import ml_collections  # pylint: disable=g-import-not-at-top  # 0.1-0.2 s of start-up
+    return ml_collections.ConfigDict(self.model_spec)
 
   @functools.cached_property
   def model(self):
@@ -57,10 +65,12 @@ def load_codec(path: str) -> ExportedCodec:
   if bundle.get("version") != VERSION:
     raise UserError(f"{path} is codec format version {bundle.get('version')}; this ae reads {VERSION}")
   try:
-    mc = ml_collections.ConfigDict(json.loads(bundle["model"]))
+    spec = json.loads(bundle["model"])
+    if not isinstance(spec, dict) or "name" not in spec:
+      raise ValueError("no model name")
     meta = {k: bundle[k] for k in ("image_shape", "trained_on", "lmbda", "step")}
     tables = {k: tbl.from_stored(t) for k, t in bundle["tables"].items()}
     params = stored_params.widen(bundle["params"])
   except (KeyError, ValueError, TypeError, AttributeError) as e:
     raise UserError(f"{path} has damaged contents ({type(e).__name__}: {e})") from e
-  return ExportedCodec(mc, params, tables, meta, hashlib.sha256(data).hexdigest())
+  return ExportedCodec(spec, params, tables, meta, hashlib.sha256(data).hexdigest())

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ae.errors import UserError
+from ae.utils import files
 
 _CONVERT_TO_RGB = {"CMYK", "YCbCr", "LAB", "HSV", "RGBX"}
 _HIGH_DEPTH = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
@@ -94,28 +94,8 @@ def _to_array(im: Image.Image, path: str) -> tuple[np.ndarray, list[str]]:
 
 
 def write_atomic(path: str, data: bytes) -> None:
-  """Writes bytes to `path` through a temporary file in the same folder, then renames:
-  a reader never sees a partial file and a failure leaves no output."""
-  folder = os.path.dirname(os.path.abspath(path))
-  if not os.path.isdir(folder):
-    raise UserError(f"cannot write {path}: folder {folder} does not exist")
-  try:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-  except OSError as e:
-    raise UserError(f"cannot write {path}: {e.strerror or e}") from e
-  try:
-    with os.fdopen(fd, "wb") as f:
-      f.write(data)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)   # what open() would give, not mkstemp's 0600
-    os.replace(tmp, path)
-  except BaseException as e:
-    if os.path.exists(tmp):
-      os.unlink(tmp)
-    if isinstance(e, OSError):
-      raise UserError(f"cannot write {path}: {e.strerror or e}") from e
-    raise
+  """Writes bytes to `path` atomically (`ae.utils.files.write_bytes`)."""
+  files.write_bytes(path, data)
 
 
 def image_format(path: str) -> str:

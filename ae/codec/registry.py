@@ -47,7 +47,7 @@ class Codec:
     """One line: name first, then model, rate setting and training data."""
     m = self.exported.meta
     size = "x".join(str(d) for d in m["image_shape"])
-    return (f"{self.name}\tmodel={self.exported.model_config.name}\tlambda={m['lmbda']:g}"
+    return (f"{self.name}\tmodel={self.exported.model_name}\tlambda={m['lmbda']:g}"
             f"\ttrained_on={m['trained_on']} ({size}, step {m['step']})"
             f"\tsha256={self.sha256[:16]}")
 
@@ -60,7 +60,7 @@ def _files() -> dict[str, str]:
 def _load(path: str, mtime_ns: int, size: int) -> Codec:
   del mtime_ns, size  # cache keys: a changed file is reloaded
   exported = load_codec(path)
-  program = program_for(exported.model_config, exported.params, exported.meta["image_shape"])
+  program = program_for(exported.model_name, exported.params, exported.meta["image_shape"])
   return Codec(os.path.basename(path)[:-len(SUFFIX)], path, exported, program)
 
 

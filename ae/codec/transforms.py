@@ -125,9 +125,8 @@ class Program:
     return fx.to_pixels(a)
 
 
-def program_for(model_config, params: dict, image_shape) -> Program:
-  """The Program of an exported codec's model config and parameters."""
-  name = model_config.name
+def program_for(name: str, params: dict, image_shape) -> Program:
+  """The Program of an exported codec's model (by name) and parameters."""
   if name == "dense_codec":
     return Program("dense", params, channels=int(image_shape[2]), block=tuple(image_shape[:2]))
   kind = "factorized" if name == "bls2017" else "hyperprior"

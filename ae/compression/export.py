@@ -24,6 +24,7 @@ from ae.compression import tables as tbl
 from ae.errors import UserError
 from ae.models import build_model
 from ae.store import params as stored_params
+from ae.utils import files
 
 __all__ = ["ExportedCodec", "build_tables", "estimate_bits", "evaluate_codec", "export_codec",
            "export_untrained", "load_codec", "write_once"]
@@ -85,10 +86,7 @@ def write_once(path: str, data: bytes) -> str:
         raise UserError(f"{path} already holds a different codec; codecs are immutable, "
                         "choose another name")
     return digest
-  tmp = path + ".tmp"
-  with open(tmp, "wb") as f:
-    f.write(data)
-  os.replace(tmp, path)
+  files.write_bytes(path, data)
   return digest
 
 

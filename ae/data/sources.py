@@ -8,7 +8,6 @@ happens on the accelerator, inside the jitted step (`ae.data.pipeline.to_float`)
 from __future__ import annotations
 
 import dataclasses
-import os
 import zlib
 
 import numpy as np

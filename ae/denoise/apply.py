@@ -21,6 +21,13 @@ from ae.denoise.registry import Denoiser
 from ae.utils import console
 
 TILE, MARGIN = 512, 32
+# Opponent colour transform with orthogonal rows (CBM3D's idea: denoise luma and two
+# chroma channels apart): Y = (R+G+B)/3, C1 = (R-B)/2 + 1/2, C2 = (R-2G+B)/4 + 1/2, all
+# in [0, 1]. Orthogonal rows keep i.i.d. Gaussian noise independent across channels,
+# with sigma scaled by each row's norm, which a noise-conditioned gray model is told.
+OPPONENT = np.array([[1 / 3, 1 / 3, 1 / 3], [1 / 2, 0, -1 / 2], [1 / 4, -1 / 2, 1 / 4]])
+OPPONENT_OFFSET = np.array([0.0, 0.5, 0.5])
+OPPONENT_NOISE = np.linalg.norm(OPPONENT, axis=1)     # sigma of each channel / sigma
 
 
 def estimate_sigma(x: np.ndarray) -> float:
@@ -103,12 +110,24 @@ def _apply(d: Denoiser, x: np.ndarray, sigma: float, ensemble: bool) -> np.ndarr
   return _blocks(d, x)
 
 
+def _opponent(d: Denoiser, x: np.ndarray, sigma: float, ensemble: bool) -> np.ndarray:
+  """RGB [H, W, 3] through a noise-conditioned gray model, one opponent channel at a
+  time, each told its own noise level; back to RGB."""
+  y = x.astype(np.float64) @ OPPONENT.T + OPPONENT_OFFSET
+  den = np.concatenate([_apply(d, y[..., i:i + 1].astype(np.float32),
+                               sigma * float(OPPONENT_NOISE[i]), ensemble) for i in range(3)],
+                       axis=-1)
+  return ((den.astype(np.float64) - OPPONENT_OFFSET) @ np.linalg.inv(OPPONENT).T).astype(np.float32)
+
+
 def denoise_float(x: np.ndarray, d: Denoiser, sigma: float | None = None,
                   ensemble: bool = False) -> np.ndarray:
   """Float image [H, W] or [H, W, 3] on the [0, 1] scale (noisy, may leave it) -> denoised,
   clipped to [0, 1]. `sigma` (0-255) conditions a noise-level model (estimated when None);
-  others ignore it. Colour modes are matched per channel (gray model on RGB) or by
-  replication and channel mean (RGB model on gray)."""
+  others ignore it. Colour modes are matched: a noise-conditioned gray model denoises an
+  RGB image in an opponent colour space (luma and two chroma channels, each with its own
+  sigma), other gray models per RGB channel; an RGB model takes a gray image replicated
+  and returns the channel mean."""
   x = np.asarray(x, np.float32)
   gray = x.ndim == 2
   x3 = x[..., None] if gray else x
@@ -117,6 +136,8 @@ def denoise_float(x: np.ndarray, d: Denoiser, sigma: float | None = None,
   sigma = float(sigma or 0.0)
   if d.channels == x3.shape[2]:
     out = _apply(d, x3, sigma, ensemble)
+  elif d.channels == 1 and d.noise_conditioned:
+    out = _opponent(d, x3, sigma, ensemble)
   elif d.channels == 1:
     out = np.concatenate([_apply(d, x3[..., i:i + 1], sigma, ensemble)
                           for i in range(x3.shape[2])], axis=-1)

@@ -17,6 +17,7 @@ Every record names its noise ("gaussian 25", "salt_pepper 0.1", "masking 0.25").
 from __future__ import annotations
 
 import functools
+import time
 from collections import defaultdict
 
 import numpy as np
@@ -61,8 +62,8 @@ def methods_for(sigma: float, calib: list[np.ndarray], denoisers, include_bm3d: 
          "bilateral": functools.partial(baselines.bilateral, sigma=sigma, factor=bi_f)}
   if include_bm3d:
     fns["bm3d"] = functools.partial(baselines.bm3d, sigma=sigma)
-  for d in denoisers:
-    fns[d.name] = lambda x, d=d: denoise_float(x, d)
+  for d in denoisers:   # a noise-conditioned model is told sigma, as BM3D is
+    fns[d.name] = lambda x, d=d: denoise_float(x, d, sigma if d.noise_conditioned else None)
   return fns, {"tv_factor": tv_f, "bilateral_factor": bi_f}
 
 
@@ -74,8 +75,10 @@ def _score(name: str, noise: str, clean: list[np.ndarray], corrupt, fns, log) ->
     records.append({"set": name, "noise": noise, "image": i, "method": "noisy",
                     "psnr": metrics.psnr(noisy * 255.0, x), "ssim": metrics.ssim(_to8(noisy), x)})
     for m, fn in fns.items():
+      t = time.perf_counter()
       out = _to8(fn(noisy))
-      records.append({"set": name, "noise": noise, "image": i, "method": m,
+      seconds = time.perf_counter() - t
+      records.append({"set": name, "noise": noise, "image": i, "method": m, "seconds": seconds,
                       "psnr": metrics.psnr(out, x), "ssim": metrics.ssim(out, x)})
   if log:
     log(f"{name} {noise}: " + ", ".join(f"{r['method']} {r['psnr']:.2f}" for r in summarize(records)))
@@ -120,7 +123,24 @@ def summarize(records: list[dict]) -> list[dict]:
     groups[(r["set"], r["noise"], r["method"])].append(r)
   return [{"set": k[0], "noise": k[1], "method": k[2], "images": len(v),
            "psnr": float(np.mean([r["psnr"] for r in v])),
-           "ssim": float(np.nanmean([r["ssim"] for r in v]))} for k, v in groups.items()]
+           "ssim": float(np.nanmean([r["ssim"] for r in v])),
+           "seconds": float(np.median([r.get("seconds", np.nan) for r in v]))}
+          for k, v in groups.items()]
+
+
+def sigma_estimates(name: str, clean: list[np.ndarray], sigmas=SIGMAS, seed: int = 0) -> list[dict]:
+  """The wavelet MAD estimate of sigma (`ae.denoise.estimate_sigma`, what `ae denoise`
+  uses without --sigma) on each image of a set with the noise of `evaluate_set`, its
+  input clipped and rounded to 8 bits as a saved file is: true, mean estimate, mean
+  absolute error, all on the 0-255 scale."""
+  from ae.denoise.apply import estimate_sigma  # pylint: disable=g-import-not-at-top
+  out = []
+  for sigma in sigmas:
+    est = [estimate_sigma(_to8(add_noise(x, sigma, seed * 1_000_003 + int(sigma) * 1009 + i))
+                          / 255.0) for i, x in enumerate(clean)]
+    out.append({"set": name, "sigma": float(sigma), "mean_estimate": float(np.mean(est)),
+                "mean_abs_error": float(np.mean(np.abs(np.array(est) - sigma)))})
+  return out
 
 
 def markdown(summary: list[dict]) -> str:
@@ -143,4 +163,9 @@ def _table(title: str, rows: list[dict]) -> list[str]:
     cell = {r["method"]: r for r in rows if r["noise"] == noise}
     out.append(f"| {noise} | " + " | ".join(
         f"{cell[m]['psnr']:.2f} / {cell[m]['ssim']:.3f}" if m in cell else "—" for m in methods) + " |")
+  secs = {m: np.nanmedian([r.get("seconds", np.nan) for r in rows if r["method"] == m])
+          for m in methods}
+  out.append("| time (s per image, median) | " + " | ".join(
+      "—" if m == "noisy" or not np.isfinite(secs[m]) else f"{secs[m]:.2f}" for m in methods)
+      + " |")
   return out + [""]

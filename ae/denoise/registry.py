@@ -47,7 +47,8 @@ class Denoiser:
   @property
   def noise_conditioned(self) -> bool:
     """Whether the model takes the noise level (FFDNet's noise map)."""
-    return self.model_config.name in NOISE_CONDITIONED
+    return (self.model_config.name in NOISE_CONDITIONED
+            or bool(self.model_config.get("noise_map", False)))
 
   @property
   def convolutional(self) -> bool:
@@ -136,16 +137,16 @@ def get(name: str) -> Denoiser:
 
 
 def choose(channels: int, sigma: float | None = None, height: int = 0, width: int = 0) -> Denoiser:
-  """The default for an image: a model of its colour mode (gray may use per-channel RGB
-  and vice versa), noise-conditioned or trained at `sigma` if one is, else blind (a
-  noise-conditioned model counts as blind: it estimates sigma); models trained on 28x28
+  """The default for an image: a noise-conditioned model (it estimates sigma when none is
+  given) or one trained at `sigma`, else a blind one; of the image's colour mode where
+  there is a choice (a gray model serves RGB images and vice versa); models trained on 28x28
   images for images up to 32x32, photo models for larger ones."""
   small = 0 < max(height, width) <= 32
-  pool = [d for d in available() if d.channels == channels] or available()
+  pool = available()
   if not pool:
     raise UserError("no denoiser is installed (`ae denoisers` lists them)")
   def rank(d):
     fixed = d.corruption.kind == "gaussian" and sigma is not None and float(d.corruption.sigma) == sigma
-    return ((d.image_shape[0] <= 32) != small, not (fixed or d.noise_conditioned), not d.blind,
-            d.name)
+    return ((d.image_shape[0] <= 32) != small, not (fixed or d.noise_conditioned),
+            d.channels != channels, not d.blind, d.name)
   return sorted(pool, key=rank)[0]

@@ -9,15 +9,14 @@ plus any `.aed` files given.
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
 
-from ae.denoise import denoise_float
 from ae.denoise import evaluate as ev
 from ae.denoise import registry
 from ae.errors import UserError
+from ae.utils import files
 
 
 def load_set(name: str, n: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -67,7 +66,7 @@ def figure(clean: np.ndarray, sigma: float, methods: dict, path: str, crop: int 
     ax.set_title(title + score, fontsize=7)
     ax.axis("off")
   fig.tight_layout()
-  fig.savefig(path, metadata={"Software": None})
+  files.save_figure(fig, path)
   plt.close(fig)
 
 
@@ -88,12 +87,17 @@ def run(workdir: str, sets: list[str], n_fashion: int = 100, extra: list[str] = 
     figure(clean[0], 25.0, keep, os.path.join(workdir, f"denoise_{s}.png"),
            crop=128 if clean[0].shape[0] > 64 else 28)
   summary = ev.summarize(records)
+  estimates = [e for s in sets if s != "fashion"
+               for e in ev.sigma_estimates(s, load_set(s, 0)[0], sigmas)]
   out = {"sets": sets, "sigmas": list(sigmas), "impulse": [list(p) for p in impulse],
-         "calibrated": params, "summary": summary}
-  with open(os.path.join(workdir, "denoise.json"), "w") as f:
-    json.dump(out, f, indent=1, sort_keys=True)
-  with open(os.path.join(workdir, "denoise_records.json"), "w") as f:
-    json.dump(records, f)
-  with open(os.path.join(workdir, "denoise.md"), "w") as f:
-    f.write(ev.markdown(summary))
+         "calibrated": params, "summary": summary, "sigma_estimates": estimates}
+  files.write_json(os.path.join(workdir, "denoise.json"), out, indent=1)
+  files.write_json(os.path.join(workdir, "denoise_records.json"), records, indent=None)
+  text = ev.markdown(summary)
+  if estimates:
+    text += ("\nNoise level estimated from the image (wavelet MAD, 8-bit input), 0-255 scale\n\n"
+             "| set | sigma | mean estimate | mean abs error |\n|---|---|---|---|\n"
+             + "".join(f"| {e['set']} | {e['sigma']:g} | {e['mean_estimate']:.2f} | "
+                       f"{e['mean_abs_error']:.2f} |\n" for e in estimates))
+  files.write_text(os.path.join(workdir, "denoise.md"), text)
   return out

@@ -23,18 +23,27 @@ from ae.layers import Conv, ConvTranspose
 
 
 class DenoisingUNet(nn.Module):
+  """With `noise_map`, the noise level (0-255 scale: scalar, [B] or [B, H, W, 1]) is an
+  extra input channel, as in DRUNet (Zhang et al. 2021, "Plug-and-play image restoration
+  with deep denoiser prior"); `__call__(x, sigma)`."""
   widths: Sequence[int] = (32, 64, 96)
   residual: bool = True
+  noise_map: bool = False
 
   def _block(self, x, width, name):
     x = nn.relu(nn.Conv(width, (3, 3), name=f"{name}_a")(x))
     return nn.relu(nn.Conv(width, (3, 3), name=f"{name}_b")(x))
 
+  @property
+  def noise_conditioned(self) -> bool:
+    return self.noise_map
+
   @nn.compact
-  def __call__(self, x: jax.Array) -> jax.Array:
+  def __call__(self, x: jax.Array, sigma: jax.Array | float | None = None) -> jax.Array:
     h, w, c = x.shape[1:]
     m = 2 ** (len(self.widths) - 1)
-    y = jnp.pad(x, ((0, 0), (0, (-h) % m), (0, (-w) % m), (0, 0)), mode="edge")
+    y = jnp.concatenate([x, noise_map(sigma, x)], axis=-1) if self.noise_map else x
+    y = jnp.pad(y, ((0, 0), (0, (-h) % m), (0, (-w) % m), (0, 0)), mode="edge")
     skips = []
     for i, width in enumerate(self.widths[:-1]):
       y = self._block(y, width, f"enc_{i}")

@@ -41,7 +41,8 @@ def _unet(mc, image_shape: tuple[int, int, int]) -> nn.Module:
   from ae.models.denoise import DenoisingUNet  # pylint: disable=g-import-not-at-top
   del image_shape
   return DenoisingUNet(widths=_ints(mc.get("widths", (32, 64, 96))),
-                       residual=bool(mc.get("residual", True)))
+                       residual=bool(mc.get("residual", True)),
+                       noise_map=bool(mc.get("noise_map", False)))
 
 
 def _ffdnet(mc, image_shape: tuple[int, int, int]) -> nn.Module:

@@ -8,6 +8,8 @@ import os
 
 import numpy as np
 
+from ae.utils import files
+
 
 # Published Kodak RD points (CompressAI, tensorflow-compression, C3), shipped as package data.
 ANCHORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "anchors", "kodak_rd.json")
@@ -71,5 +73,5 @@ def rd_figure(summary: list[dict], path: str, title: str, anchors: dict | None =
   ax.grid(alpha=0.3)
   ax.legend(fontsize=7, ncol=2)
   fig.tight_layout()
-  fig.savefig(path, metadata={"Software": None})
+  files.save_figure(fig, path)
   plt.close(fig)

@@ -14,7 +14,6 @@ groups `classical`, `learned` (installed codecs of the set's colour mode) and
 
 from __future__ import annotations
 
-import json
 import os
 
 import ml_collections
@@ -22,6 +21,7 @@ import numpy as np
 
 from ae.errors import UserError
 from ae.rd import classical, harness, report
+from ae.utils import files
 
 
 def load_image_set(spec: str, max_images: int = 0) -> tuple[list[np.ndarray], np.ndarray | None]:
@@ -104,13 +104,12 @@ def run_evaluation(images_spec: str, codecs_spec: str, workdir: str, max_images:
   out = {"images": images_spec, "num_images": len(images), "codecs": codecs_spec,
          "refine_steps": refine_steps,
          "summary": summary, "bd_rate": table}
-  with open(os.path.join(workdir, "records.json"), "w") as f:
-    json.dump(records, f)
-  with open(os.path.join(workdir, "rd.json"), "w") as f:
-    json.dump(out, f, indent=1, sort_keys=True)
-  with open(os.path.join(workdir, "rd.md"), "w") as f:
-    f.write(f"# {images_spec}: {len(images)} images\n\n" + report.summary_markdown(summary) + "\n"
-            + report.bd_markdown(table, "cubic") + "\n" + report.bd_markdown(table, "pchip"))
+  files.write_json(os.path.join(workdir, "records.json"), records, indent=None)
+  files.write_json(os.path.join(workdir, "rd.json"), out, indent=1)
+  files.write_text(os.path.join(workdir, "rd.md"),
+                   f"# {images_spec}: {len(images)} images\n\n" + report.summary_markdown(summary)
+                   + "\n" + report.bd_markdown(table, "cubic") + "\n"
+                   + report.bd_markdown(table, "pchip"))
   anchors = report.load_anchors() if images_spec.startswith("kodak:") else None
   report.rd_figure(summary, os.path.join(workdir, "rd.png"), f"{images_spec} ({len(images)} images)",
                    anchors)

@@ -33,6 +33,23 @@ def load_config(workdir: str) -> ml_collections.ConfigDict:
     return ml_collections.ConfigDict(json.load(f))
 
 
+def prior_steps(init_from: str, depth: int = 0) -> int:
+  """Training steps behind `train.init_from`: the step stored in an exported .aec or .aed
+  file (itself the total of its run), or a workdir's newest checkpoint step plus what
+  its own init_from had; 0 for none. Export adds it, so a shipped model's metadata
+  counts every step it was trained, across cumulative runs."""
+  if not init_from or depth > 20:
+    return 0
+  if os.path.isfile(init_from):
+    from ae.store import bundle  # pylint: disable=g-import-not-at-top
+    with open(init_from, "rb") as f:
+      return int(bundle.unpack(f.read()).get("step", 0) or 0)
+  ckpt = Checkpointer(os.path.join(init_from, "checkpoints"))
+  step = ckpt.latest_step() or 0
+  ckpt.close()
+  return step + prior_steps(str(load_config(init_from).train.get("init_from", "")), depth + 1)
+
+
 def load_trained(workdir: str, mesh=None, objective: str | None = None) -> TrainedRun:
   """The config, model, newest checkpoint's parameters and test split of a workdir;
   with `objective`, refuses a run trained for another one."""

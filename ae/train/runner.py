@@ -83,14 +83,30 @@ def _init_params(init_from: str, mesh):
   return load_trained(init_from, mesh).params
 
 
+def _fit(old, new) -> jax.Array:
+  """`old` as a leaf of the shape and dtype of `new`: equal shapes, or a kernel that gains
+  input channels (axis -2; e.g. a noise-map channel), the new ones starting at zero so
+  the warm-started model computes what the old one did."""
+  old = np.asarray(old)
+  if old.shape != new.shape:
+    grown = (old.ndim == new.ndim >= 2 and old.shape[:-2] == new.shape[:-2]
+             and old.shape[-1] == new.shape[-1] and old.shape[-2] < new.shape[-2])
+    if not grown:
+      raise ValueError(f"shape {old.shape} does not fit {new.shape}")
+    pad = [(0, 0)] * old.ndim
+    pad[-2] = (0, new.shape[-2] - old.shape[-2])
+    old = np.pad(old, pad)
+  return jnp.asarray(old, new.dtype)
+
+
 def warm_start(state, init_from: str, mesh):
   """`state` with the parameters of `train.init_from` (fresh optimizer state and step 0):
   fine-tuning, e.g. a codec to another lambda, or a shipped codec trained further."""
   params = _init_params(init_from, mesh)
-  shapes = lambda t: jax.tree_util.tree_map(lambda a: a.shape, t)
-  if shapes(params) != shapes(state.params):
-    raise UserError(f"train.init_from={init_from}: its parameters do not fit this model")
-  params = jax.tree_util.tree_map(lambda a, b: jnp.asarray(a, b.dtype), params, state.params)
+  try:
+    params = jax.tree_util.tree_map(_fit, params, state.params)
+  except ValueError as e:   # another tree structure, or shapes that do not fit
+    raise UserError(f"train.init_from={init_from}: its parameters do not fit this model") from e
   logging.info("Initialized the parameters from %s.", init_from)
   return state.replace(params=jax.device_put(params, parallel.replicated(mesh)))
 

@@ -19,17 +19,14 @@ import os
 import jax
 
 from ae.errors import ConfigError
+from ae.utils import files
 
 # Fields that may change between a run and its resumption.
 RESUMABLE_FIELDS = ("progress",)
 
 
 def write_json_atomic(path: str, obj) -> None:
-  tmp = path + ".tmp"
-  with open(tmp, "w", encoding="utf-8") as f:
-    json.dump(obj, f, indent=2, sort_keys=True)
-    f.write("\n")
-  os.replace(tmp, path)
+  files.write_json(path, obj)
 
 
 def _comparable(cfg: dict) -> dict:
