@@ -104,3 +104,21 @@ def tiny_codecs(tmp_path_factory):
   for name, shape in TINY_CODECS.items():
     export_untrained_codec(name, shape, str(folder / f"{name}.aec"))
   return str(folder)
+
+
+# Tests that train models, build codecs or run whole jobs: `pytest -m "not slow"` leaves
+# them out for a fast inner loop (CI runs everything).
+SLOW_MODULES = {"test_codecs", "test_refine", "test_study", "test_entrypoint", "test_family",
+                "test_codec_files", "test_fuzz", "test_robustness", "test_layers",
+                "test_compression", "test_denoise", "test_ffdnet", "test_train"}
+SLOW_FIXTURES = {"tiny_codecs", "fake_fashion", "tiny_denoiser", "tiny_ffdnet", "hostile",
+                 "codec_dir"}
+
+
+def pytest_collection_modifyitems(config, items):
+  del config
+  for item in items:
+    module = item.module.__name__.rsplit(".", 1)[-1]
+    if (module in SLOW_MODULES or SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+        or item.get_closest_marker("slow")):
+      item.add_marker(pytest.mark.slow)
