@@ -24,11 +24,11 @@ import difflib
 import os
 import sys
 
-from ae.errors import UserError
 from ae.utils import console
+from ae.utils.errors import UserError
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
-DEFAULT_MAX_PIXELS = 1 << 26   # 67 megapixels: ae.codec.image_io.MAX_PIXELS
+DEFAULT_MAX_PIXELS = 1 << 26  # 67 megapixels: ae.codec.image_io.MAX_PIXELS
 
 
 class UsageError(Exception):
@@ -49,9 +49,11 @@ def _unknown(parser: argparse.ArgumentParser, extra: list[str]) -> UsageError:
     return UsageError(f"{parser.prog}: unexpected argument '{bad}' (`{parser.prog} --help`)")
   known = [o for a in parser._actions for o in a.option_strings]  # pylint: disable=protected-access
   hint = difflib.get_close_matches(bad.split("=")[0], known, n=1, cutoff=0.6)
-  return UsageError(f"{parser.prog}: unknown flag {bad.split('=')[0]}"
-                    + (f"; did you mean {hint[0]}?" if hint else "")
-                    + f" (`{parser.prog} --help` lists the flags)")
+  return UsageError(
+    f"{parser.prog}: unknown flag {bad.split('=')[0]}"
+    + (f"; did you mean {hint[0]}?" if hint else "")
+    + f" (`{parser.prog} --help` lists the flags)"
+  )
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -59,46 +61,70 @@ class _Formatter(argparse.HelpFormatter):
 
   def _get_help_string(self, action):
     text = action.help or ""
-    meaningful = not (action.default is None or action.default is False
-                      or action.default == argparse.SUPPRESS)
+    meaningful = not (
+      action.default is None or action.default is False or action.default == argparse.SUPPRESS
+    )
     if meaningful and "%(default)" not in text:
       text += " (default: %(default)s)"
     return text
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-  p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
-                 help="print nothing but errors")
+  p.add_argument(
+    "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="print nothing but errors"
+  )
 
 
 def _output_flags(p: argparse.ArgumentParser) -> None:
   p.add_argument("-o", "--output", required=True, help="output file")
-  p.add_argument("--force", action="store_true",
-                 help="replace an existing output file of another kind")
-  p.add_argument("--max_pixels", type=int, default=DEFAULT_MAX_PIXELS,
-                 help="refuse images larger than this many pixels")
+  p.add_argument(
+    "--force", action="store_true", help="replace an existing output file of another kind"
+  )
+  p.add_argument(
+    "--max_pixels",
+    type=int,
+    default=DEFAULT_MAX_PIXELS,
+    help="refuse images larger than this many pixels",
+  )
 
 
 def build_parser() -> _Parser:
   """The parser of every command; each sub-parser's help lists its flags and defaults."""
   fmt = _Formatter
-  top = _Parser(prog="ae", description="Autoencoders for image compression and denoising: "
-                "real files in and out.", epilog="Exit status: 0 done, 1 bad input, 2 bad "
-                "usage. `ae COMMAND --help` lists a command's flags.", allow_abbrev=False)
+  top = _Parser(
+    prog="ae",
+    description="Autoencoders for image compression and denoising: real files in and out.",
+    epilog="Exit status: 0 done, 1 bad input, 2 bad "
+    "usage. `ae COMMAND --help` lists a command's flags.",
+    allow_abbrev=False,
+  )
   top.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
   sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-  add = lambda name, help_: sub.add_parser(name, help=help_, description=help_,
-                                           formatter_class=fmt, allow_abbrev=False)
+  add = lambda name, help_: sub.add_parser(
+    name, help=help_, description=help_, formatter_class=fmt, allow_abbrev=False
+  )
   p = add("compress", "compress an image into an .ae file")
   p.add_argument("image", help="PNG, JPEG, ... (8-bit gray or RGB)")
   _output_flags(p)
   g = p.add_mutually_exclusive_group()
-  g.add_argument("--codec", help="codec name (`ae codecs`) or .aec file; default: a middle "
-                 "rate for the image's size and colour mode")
-  g.add_argument("--quality", type=int, help="1 (smallest file) .. number of shipped rates "
-                 "(best quality), among the codecs for the image's size and colour mode")
-  p.add_argument("--refine_steps", type=int, default=0, help="refine the latents for N "
-                 "gradient steps first (smaller files, slower encoding; convolutional codecs)")
+  g.add_argument(
+    "--codec",
+    help="codec name (`ae codecs`) or .aec file; default: a middle "
+    "rate for the image's size and colour mode",
+  )
+  g.add_argument(
+    "--quality",
+    type=int,
+    help="1 (smallest file) .. number of shipped rates "
+    "(best quality), among the codecs for the image's size and colour mode",
+  )
+  p.add_argument(
+    "--refine_steps",
+    type=int,
+    default=0,
+    help="refine the latents for N "
+    "gradient steps first (smaller files, slower encoding; convolutional codecs)",
+  )
   p = add("decompress", "decode an .ae file into an image")
   p.add_argument("file", help=".ae file")
   _output_flags(p)
@@ -107,22 +133,35 @@ def build_parser() -> _Parser:
   p.add_argument("file")
   add("codecs", "list the installed codecs, one selectable rate per line")
   p = add("eval", "rate-distortion evaluation of codecs on an image set")
-  p.add_argument("--images", default="photos",
-                 help="photos | fashion_mnist | folder:PATH | kodak:PATH | tfds:NAME")
-  p.add_argument("--codecs", default="all", help="comma-separated codecs or groups (all, "
-                 "classical, learned, pca)")
+  p.add_argument(
+    "--images",
+    default="photos",
+    help="photos | fashion_mnist | folder:PATH | kodak:PATH | tfds:NAME",
+  )
+  p.add_argument(
+    "--codecs",
+    default="all",
+    help="comma-separated codecs or groups (all, classical, learned, pca)",
+  )
   p.add_argument("--workdir", required=True, help="where the results go")
   p.add_argument("--max_images", type=int, default=0, help="only the first N images (0: all)")
   p.add_argument("--refine_steps", type=int, default=0, help="refine each image's latents")
   p = add("denoise", "remove noise from an image")
   p.add_argument("image", help="noisy PNG, JPEG, ... (8-bit gray or RGB)")
   _output_flags(p)
-  p.add_argument("--model", help="denoiser name (`ae denoisers`) or .aed file; default: "
-                 "the noise-conditioned one for the image's colour mode")
-  p.add_argument("--sigma", type=float, help="noise level on the 0-255 scale; default: "
-                 "estimated from the image")
-  p.add_argument("--ensemble", action="store_true", help="average the 8 flips and rotations "
-                 "(self-ensemble: about 8x slower, slightly better)")
+  p.add_argument(
+    "--model",
+    help="denoiser name (`ae denoisers`) or .aed file; default: "
+    "the noise-conditioned one for the image's colour mode",
+  )
+  p.add_argument(
+    "--sigma", type=float, help="noise level on the 0-255 scale; default: estimated from the image"
+  )
+  p.add_argument(
+    "--ensemble",
+    action="store_true",
+    help="average the 8 flips and rotations (self-ensemble: about 8x slower, slightly better)",
+  )
   add("denoisers", "list the installed denoisers")
   p = add("help", "show the help of a command")
   p.add_argument("topic", nargs="?")
@@ -135,8 +174,11 @@ def _check_command(argv: list[str], commands: list[str]) -> None:
   first = next((a for a in argv if not a.startswith("-")), None)
   if first is not None and first not in commands:
     hint = difflib.get_close_matches(first, commands, n=1)
-    raise UsageError(f"ae: unknown command '{first}'" + (f"; did you mean '{hint[0]}'?" if hint
-                     else "") + " (`ae --help` lists the commands)")
+    raise UsageError(
+      f"ae: unknown command '{first}'"
+      + (f"; did you mean '{hint[0]}'?" if hint else "")
+      + " (`ae --help` lists the commands)"
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -152,7 +194,7 @@ def main(argv: list[str]) -> int:
   except UsageError as e:
     print(f"error: {e}", file=sys.stderr)
     return EXIT_USAGE
-  except SystemExit as e:   # --help
+  except SystemExit as e:  # --help
     return int(e.code or 0)
   if args.command in (None, "help"):
     topic = getattr(args, "topic", None)
@@ -163,6 +205,7 @@ def main(argv: list[str]) -> int:
     return EXIT_OK
   console.set_quiet(bool(getattr(args, "quiet", False)))
   from ae import commands as commands_lib  # pylint: disable=g-import-not-at-top
+
   try:
     getattr(commands_lib, "cmd_" + args.command)(args)
   except UserError as e:
@@ -180,7 +223,7 @@ def run() -> None:
   try:
     status = main(sys.argv[1:])
     sys.stdout.flush()
-  except BrokenPipeError:   # `ae codecs | head`: the reader left; not an error of ours
+  except BrokenPipeError:  # `ae codecs | head`: the reader left; not an error of ours
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     status = EXIT_OK
   sys.exit(status)

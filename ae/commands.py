@@ -11,8 +11,8 @@ import os
 
 import numpy as np
 
-from ae.errors import UserError
 from ae.utils import console
+from ae.utils.errors import UserError
 
 # pylint: disable=g-import-not-at-top  # each command imports what it needs (start-up time)
 
@@ -24,6 +24,7 @@ def _bpp(nbytes: int, image: np.ndarray) -> float:
 def _kind_of_file(path: str) -> str:
   """'ae' for an .ae bitstream, 'image' for a file Pillow recognizes, else 'other'."""
   from PIL import Image
+
   try:
     with open(path, "rb") as f:
       if f.read(3) == b"\x89AE":
@@ -50,6 +51,7 @@ def check_output(out: str, inputs: list[str], kind: str, force: bool) -> None:
 
 def _read_image(path: str, max_pixels: int) -> np.ndarray:
   from ae.codec import image_io
+
   image, notes = image_io.read_image(path, max_pixels)
   for n in notes:
     console.note(n)
@@ -75,6 +77,7 @@ def _mode(image: np.ndarray) -> str:
 def cmd_compress(args) -> None:
   from ae.codec import api, image_io, registry
   from ae.rd.metrics import psnr
+
   check_output(args.output, [args.image], "ae", args.force)
   if args.refine_steps < 0:
     raise UserError(f"--refine_steps must be >= 0, got {args.refine_steps}")
@@ -87,27 +90,33 @@ def cmd_compress(args) -> None:
   else:
     codec = registry.default_for(channels, image.shape[0], image.shape[1])
   data = api.encode(image, codec, args.refine_steps)
-  decoded = api.decode(data, codec)          # the file's own reconstruction
+  decoded = api.decode(data, codec)  # the file's own reconstruction
   image_io.write_atomic(args.output, data)
-  console.say(f"{args.output}: {len(data):,} bytes, {_bpp(len(data), image):.4f} bpp, PSNR "
-              f"{psnr(image, decoded):.2f} dB ({image.shape[1]}x{image.shape[0]} {_mode(image)}, "
-              f"codec {codec.name})")
+  console.say(
+    f"{args.output}: {len(data):,} bytes, {_bpp(len(data), image):.4f} bpp, PSNR "
+    f"{psnr(image, decoded):.2f} dB ({image.shape[1]}x{image.shape[0]} {_mode(image)}, "
+    f"codec {codec.name})"
+  )
 
 
 def cmd_decompress(args) -> None:
   from ae.codec import api, image_io
   from ae.rd.metrics import psnr
+
   check_output(args.output, [args.file, args.reference], "image", args.force)
-  image_io.image_format(args.output)              # refuse a bad extension before decoding
+  image_io.image_format(args.output)  # refuse a bad extension before decoding
   data = _read_bytes(args.file)
   image = api.decompress(data, max_pixels=args.max_pixels)
-  line = (f"{args.output}: {image.shape[1]}x{image.shape[0]} from {len(data):,} bytes, "
-          f"{_bpp(len(data), image):.4f} bpp")
+  line = (
+    f"{args.output}: {image.shape[1]}x{image.shape[0]} from {len(data):,} bytes, "
+    f"{_bpp(len(data), image):.4f} bpp"
+  )
   if args.reference:
     ref = _read_image(args.reference, args.max_pixels)
     if ref.shape != image.shape:
-      raise UserError(f"--reference {args.reference} is {ref.shape}, the decoded image "
-                      f"{image.shape}")
+      raise UserError(
+        f"--reference {args.reference} is {ref.shape}, the decoded image {image.shape}"
+      )
     line += f", PSNR {psnr(ref, image):.2f} dB"
   image_io.write_atomic(args.output, image_io.encode_image_file(image, args.output))
   console.say(line)
@@ -115,6 +124,7 @@ def cmd_decompress(args) -> None:
 
 def cmd_info(args) -> None:
   from ae.codec import api, bitstream, registry
+
   data = _read_bytes(args.file)
   header, streams = bitstream.unpack(data)
   try:
@@ -124,10 +134,11 @@ def cmd_info(args) -> None:
     name, doubt = "not installed", None
   pixels = header.height * header.width
   console.say(
-      f"{args.file}: .ae format version {bitstream.VERSION}, codec {header.codec_id.hex()} "
-      f"({name}), {header.width}x{header.height} {'gray' if header.channels == 1 else 'RGB'}, "
-      f"{len(data):,} bytes = {8 * len(data) / pixels:.4f} bpp, streams "
-      f"{[len(s) for s in streams]} bytes, header {len(data) - sum(map(len, streams))} bytes")
+    f"{args.file}: .ae format version {bitstream.VERSION}, codec {header.codec_id.hex()} "
+    f"({name}), {header.width}x{header.height} {'gray' if header.channels == 1 else 'RGB'}, "
+    f"{len(data):,} bytes = {8 * len(data) / pixels:.4f} bpp, streams "
+    f"{[len(s) for s in streams]} bytes, header {len(data) - sum(map(len, streams))} bytes"
+  )
   if doubt:
     console.say(f"warning: implausible header: {doubt}; decoding it will be refused")
 
@@ -135,12 +146,14 @@ def cmd_info(args) -> None:
 def cmd_codecs(args) -> None:
   del args
   from ae.codec import registry
+
   for codec in registry.available():
     console.say(codec.describe())
 
 
 def cmd_eval(args) -> None:
   from ae.rd.run import run_evaluation
+
   if args.max_images < 0 or args.refine_steps < 0:
     raise UserError("--max_images and --refine_steps must be >= 0")
   run_evaluation(args.images, args.codecs, args.workdir, args.max_images, args.refine_steps)
@@ -149,27 +162,38 @@ def cmd_eval(args) -> None:
 
 def cmd_denoise(args) -> None:
   from ae.codec import image_io
+
   check_output(args.output, [args.image], "image", args.force)
-  image_io.image_format(args.output)              # refuse a bad extension before the work
+  image_io.image_format(args.output)  # refuse a bad extension before the work
   if args.sigma is not None and not 0 <= args.sigma <= 255:
     raise UserError(f"--sigma={args.sigma} is outside [0, 255]")
   image = _read_image(args.image, args.max_pixels)
   from ae import denoise
   from ae.denoise import registry as dreg
+
   channels = 1 if image.ndim == 2 else 3
-  model = (dreg.get(args.model) if args.model
-           else dreg.choose(channels, args.sigma, image.shape[0], image.shape[1]))
+  model = (
+    dreg.get(args.model)
+    if args.model
+    else dreg.choose(channels, args.sigma, image.shape[0], image.shape[1])
+  )
   clean, sigma = denoise.denoise_with_level(image, model, args.sigma, args.ensemble)
   image_io.write_atomic(args.output, image_io.encode_image_file(clean, args.output))
-  level = "" if sigma is None else (f", sigma {sigma:.1f}" if args.sigma is not None
-                                    else f", estimated sigma {sigma:.1f}")
-  console.say(f"{args.output}: {image.shape[1]}x{image.shape[0]} {_mode(image)} denoised by "
-              f"{model.name} ({model.noise_setting()}{level}"
-              f"{', self-ensemble' if args.ensemble else ''})")
+  level = (
+    ""
+    if sigma is None
+    else (f", sigma {sigma:.1f}" if args.sigma is not None else f", estimated sigma {sigma:.1f}")
+  )
+  console.say(
+    f"{args.output}: {image.shape[1]}x{image.shape[0]} {_mode(image)} denoised by "
+    f"{model.name} ({model.noise_setting()}{level}"
+    f"{', self-ensemble' if args.ensemble else ''})"
+  )
 
 
 def cmd_denoisers(args) -> None:
   del args
   from ae.denoise import registry as dreg
+
   for d in dreg.available():
     console.say(d.describe())

@@ -17,13 +17,17 @@ _SETS = flags.DEFINE_list("sets", ["fashion", "photos_gray", "photos_rgb"], "Ima
 _N = flags.DEFINE_integer("fashion_images", 100, "Fashion-MNIST test images to use.")
 _EXTRA = flags.DEFINE_list("denoisers", [], "Extra denoiser files or names.")
 _SIGMAS = flags.DEFINE_list("sigmas", ["15", "25", "50"], "Noise sigmas, 0-255 scale.")
-_IMPULSE = flags.DEFINE_list("impulse", ["salt_pepper:0.1", "masking:0.25"],
-                             "Impulse noises KIND:AMOUNT (fraction of pixels); empty for none.")
+_IMPULSE = flags.DEFINE_list(
+  "impulse",
+  ["salt_pepper:0.1", "masking:0.25"],
+  "Impulse noises KIND:AMOUNT (fraction of pixels); empty for none.",
+)
 flags.mark_flags_as_required(["workdir"])
 
 
 def _impulse(items: list[str]) -> tuple[tuple[str, float], ...]:
-  from ae.errors import UserError  # pylint: disable=g-import-not-at-top
+  from ae.utils.errors import UserError  # pylint: disable=g-import-not-at-top
+
   out = []
   for item in items:
     kind, _, amount = item.partition(":")
@@ -32,8 +36,9 @@ def _impulse(items: list[str]) -> tuple[tuple[str, float], ...]:
     except ValueError:
       value = -1.0
     if kind not in ("salt_pepper", "masking") or not 0 <= value <= 1:
-      raise UserError(f"--impulse: '{item}' is not salt_pepper:AMOUNT or masking:AMOUNT, "
-                      "AMOUNT in [0, 1]")
+      raise UserError(
+        f"--impulse: '{item}' is not salt_pepper:AMOUNT or masking:AMOUNT, AMOUNT in [0, 1]"
+      )
     out.append((kind, value))
   return tuple(out)
 
@@ -41,10 +46,18 @@ def _impulse(items: list[str]) -> tuple[tuple[str, float], ...]:
 def main(argv):
   del argv
   from ae.denoise.run import run  # pylint: disable=g-import-not-at-top
-  from ae.errors import exit_on_user_error  # pylint: disable=g-import-not-at-top
+  from ae.utils.errors import exit_on_user_error  # pylint: disable=g-import-not-at-top
+
   impulse = exit_on_user_error(_impulse, _IMPULSE.value)
-  exit_on_user_error(run, _WORKDIR.value, _SETS.value, _N.value, _EXTRA.value,
-                     tuple(float(s) for s in _SIGMAS.value), impulse)
+  exit_on_user_error(
+    run,
+    _WORKDIR.value,
+    _SETS.value,
+    _N.value,
+    _EXTRA.value,
+    tuple(float(s) for s in _SIGMAS.value),
+    impulse,
+  )
   print(f"wrote {_WORKDIR.value}/denoise.md, denoise.json, denoise_*.png")
 
 

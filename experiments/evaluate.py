@@ -15,21 +15,31 @@ of every codec against every other), rd.md and rd.png into the workdir. Also
 
 from absl import app, flags
 
-_IMAGES = flags.DEFINE_string("images", "photos", "photos | fashion_mnist | folder:PATH | kodak:PATH | tfds:NAME")
-_CODECS = flags.DEFINE_string("codecs", "all", "Comma-separated codecs or groups (all, classical, learned).")
+_IMAGES = flags.DEFINE_string(
+  "images", "photos", "photos | fashion_mnist | folder:PATH | kodak:PATH | tfds:NAME"
+)
+_CODECS = flags.DEFINE_string(
+  "codecs", "all", "Comma-separated codecs or groups (all, classical, learned)."
+)
 _WORKDIR = flags.DEFINE_string("workdir", None, "Where results go.")
 _MAX = flags.DEFINE_integer("max_images", 0, "Use only the first N images (0: all).")
-_REFINE = flags.DEFINE_integer("refine_steps", 0, "Also evaluate every convolutional learned codec "
-                               "with its latents refined for each image for N steps (0: no).")
+_REFINE = flags.DEFINE_integer(
+  "refine_steps",
+  0,
+  "Also evaluate every convolutional learned codec "
+  "with its latents refined for each image for N steps (0: no).",
+)
 flags.mark_flags_as_required(["workdir"])
 
 
 def main(argv):
   del argv
-  from ae.errors import exit_on_user_error  # pylint: disable=g-import-not-at-top
   from ae.rd.run import run_evaluation  # pylint: disable=g-import-not-at-top
-  exit_on_user_error(run_evaluation, _IMAGES.value, _CODECS.value, _WORKDIR.value, _MAX.value,
-                     _REFINE.value)
+  from ae.utils.errors import exit_on_user_error  # pylint: disable=g-import-not-at-top
+
+  exit_on_user_error(
+    run_evaluation, _IMAGES.value, _CODECS.value, _WORKDIR.value, _MAX.value, _REFINE.value
+  )
   print(f"wrote {_WORKDIR.value}/rd.md, rd.json, records.json, rd.png")
 
 

@@ -13,21 +13,25 @@ from absl import app, flags
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Workdir of a trained codec run.")
 _OUT = flags.DEFINE_string("out", None, "Codec file to write.")
-_DTYPE = flags.DEFINE_enum("param_dtype", "float16", ["float16", "float32"],
-                           "Precision of the stored parameters (float16: half the bytes).")
+_DTYPE = flags.DEFINE_enum(
+  "param_dtype",
+  "float16",
+  ["float16", "float32"],
+  "Precision of the stored parameters (float16: half the bytes).",
+)
 _EVALUATE = flags.DEFINE_bool("evaluate", True, "Evaluate the exported codec on the test split.")
 flags.mark_flags_as_required(["workdir", "out"])
 
 
 def _export() -> None:
-  from ae.compression import export  # pylint: disable=g-import-not-at-top
-  from ae.logs import quiet_orbax  # pylint: disable=g-import-not-at-top
+  from ae.codec import export  # pylint: disable=g-import-not-at-top
   from ae.train.restore import load_trained, prior_steps  # pylint: disable=g-import-not-at-top
+  from ae.utils.logs import quiet_orbax  # pylint: disable=g-import-not-at-top
+
   quiet_orbax()
   run = load_trained(_WORKDIR.value, objective="rate_distortion")
-  total = run.step + prior_steps(str(run.config.train.get("init_from", "")))   # every step behind it
-  data = export.export_codec(run.config, run.params, run.test_set.image_shape, total,
-                             _DTYPE.value)
+  total = run.step + prior_steps(str(run.config.train.get("init_from", "")))  # every step behind it
+  data = export.export_codec(run.config, run.params, run.test_set.image_shape, total, _DTYPE.value)
   digest = export.write_once(_OUT.value, data)
   print(f"{_OUT.value}: {len(data):,} bytes, sha256 {digest}")
   if _EVALUATE.value:
@@ -37,7 +41,8 @@ def _export() -> None:
 
 def main(argv):
   del argv
-  from ae.errors import exit_on_user_error  # pylint: disable=g-import-not-at-top
+  from ae.utils.errors import exit_on_user_error  # pylint: disable=g-import-not-at-top
+
   exit_on_user_error(_export)
 
 

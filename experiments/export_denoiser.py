@@ -1,6 +1,7 @@
 r"""Exports a trained denoising run to a denoiser file.
 
-  python -m experiments.export_denoiser --workdir=workdirs/dae_blind --out=ae/denoisers/fmnist-dense-blind.aed
+  python -m experiments.export_denoiser --workdir=workdirs/dae_blind \
+      --out=ae/denoisers/fmnist-dense-blind.aed
 
 The file's `step` is the total number of training steps behind it: this run's plus
 those of the model or run it started from (`train.init_from`), recursively.
@@ -10,16 +11,21 @@ from absl import app, flags
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Workdir of a trained denoising run.")
 _OUT = flags.DEFINE_string("out", None, "Denoiser file to write.")
-_DTYPE = flags.DEFINE_enum("param_dtype", "float16", ["float16", "float32"],
-                           "Precision of the stored parameters (float16: half the bytes).")
+_DTYPE = flags.DEFINE_enum(
+  "param_dtype",
+  "float16",
+  ["float16", "float32"],
+  "Precision of the stored parameters (float16: half the bytes).",
+)
 flags.mark_flags_as_required(["workdir", "out"])
 
 
 def _export() -> None:
   from ae.codec.image_io import write_atomic  # pylint: disable=g-import-not-at-top
   from ae.denoise.registry import export_denoiser  # pylint: disable=g-import-not-at-top
-  from ae.logs import quiet_orbax  # pylint: disable=g-import-not-at-top
   from ae.train.restore import load_trained, prior_steps  # pylint: disable=g-import-not-at-top
+  from ae.utils.logs import quiet_orbax  # pylint: disable=g-import-not-at-top
+
   quiet_orbax()
   run = load_trained(_WORKDIR.value, objective="denoising")
   total = run.step + prior_steps(str(run.config.train.get("init_from", "")))
@@ -30,7 +36,8 @@ def _export() -> None:
 
 def main(argv):
   del argv
-  from ae.errors import exit_on_user_error  # pylint: disable=g-import-not-at-top
+  from ae.utils.errors import exit_on_user_error  # pylint: disable=g-import-not-at-top
+
   exit_on_user_error(_export)
 
 

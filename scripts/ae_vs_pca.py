@@ -10,7 +10,6 @@ re-evaluates), fits PCA once, and writes `ae_vs_pca.json`, `ae_vs_pca.md` and
 """
 
 import importlib
-import json
 import os
 import sys
 
@@ -27,10 +26,11 @@ flags.mark_flag_as_required("workdir")
 def run_study(workdir: str, code_sizes: list[int], models: list[str], overrides: list[str]) -> dict:
   """Runs the sweep; returns {"code_sizes", "pca": {k: ...}, "<model>": {k: ...}}."""
   import numpy as np  # pylint: disable=g-import-not-at-top
+
   from ae.baselines import pca as pca_lib  # pylint: disable=g-import-not-at-top
-  from ae.config_utils import apply_overrides  # pylint: disable=g-import-not-at-top
   from ae.data.sources import load_split  # pylint: disable=g-import-not-at-top
   from ae.train.runner import train_and_evaluate  # pylint: disable=g-import-not-at-top
+  from ae.utils.config_utils import apply_overrides  # pylint: disable=g-import-not-at-top
 
   configs = {}
   for name in models:  # every override is checked before anything is written
@@ -45,7 +45,8 @@ def run_study(workdir: str, code_sizes: list[int], models: list[str], overrides:
     results = train_and_evaluate(config, os.path.join(workdir, f"{name}_k{k}"))
     table.setdefault(name, {})[str(k)] = results["test"]
   data_config = apply_overrides(
-      importlib.import_module(f"experiments.configs.{models[0]}").get_config(), overrides).data
+    importlib.import_module(f"experiments.configs.{models[0]}").get_config(), overrides
+  ).data
   x_train = load_split(data_config, data_config.train_split).images.astype(np.float32) / 255
   x_test = load_split(data_config, data_config.eval_split).images.astype(np.float32) / 255
   pca = pca_lib.fit_pca(x_train, max(code_sizes))
@@ -53,7 +54,11 @@ def run_study(workdir: str, code_sizes: list[int], models: list[str], overrides:
   for k in code_sizes:
     sub = pca_lib.PCA(pca.mean, pca.components[:k], pca.variances[:k])
     mse, clipped = (pca_lib.reconstruction_mse(sub, x_test, clip=c) for c in (False, True))
-    table["pca"][str(k)] = {"mse": mse, "mse_clipped": clipped, "psnr": float(10 * np.log10(1 / mse))}
+    table["pca"][str(k)] = {
+      "mse": mse,
+      "mse_clipped": clipped,
+      "psnr": float(10 * np.log10(1 / mse)),
+    }
   return table
 
 
@@ -64,16 +69,20 @@ def markdown(table: dict, models: list[str]) -> str:
   for k in (str(k) for k in table["code_sizes"]):
     p = table["pca"][k]["mse"]
     cells = [f"{table[m][k]['mse']:.4f} | {table[m][k]['mse'] / p:.2f}" for m in models]
-    lines.append(f"| {k} | {p:.4f} | {table['pca'][k]['mse_clipped']:.4f} | " + " | ".join(cells) + " |")
+    lines.append(
+      f"| {k} | {p:.4f} | {table['pca'][k]['mse_clipped']:.4f} | " + " | ".join(cells) + " |"
+    )
   return "\n".join(lines) + "\n"
 
 
 def main(argv):
   del argv
-  from ae.logs import quiet_orbax  # pylint: disable=g-import-not-at-top
+  from ae.utils.logs import quiet_orbax  # pylint: disable=g-import-not-at-top
+
   quiet_orbax()
-  from ae.errors import UserError  # pylint: disable=g-import-not-at-top
   from ae.train.workdir import write_json_atomic  # pylint: disable=g-import-not-at-top
+  from ae.utils.errors import UserError  # pylint: disable=g-import-not-at-top
+
   ks, models = [int(k) for k in FLAGS.code_sizes], list(FLAGS.models)
   try:
     table = run_study(FLAGS.workdir, ks, models, FLAGS.set)
@@ -84,7 +93,8 @@ def main(argv):
   md = markdown(table, models)
   with open(os.path.join(FLAGS.workdir, "ae_vs_pca.md"), "w", encoding="utf-8") as f:
     f.write(md)
-  from ae.figures import ae_vs_pca_plot  # pylint: disable=g-import-not-at-top
+  from ae.viz.figures import ae_vs_pca_plot  # pylint: disable=g-import-not-at-top
+
   ae_vs_pca_plot(table, models, os.path.join(FLAGS.workdir, "ae_vs_pca.png"))
   print(md)
 

@@ -29,13 +29,14 @@ _JSON = flags.DEFINE_string("json", None, "Write the table as JSON here.")
 
 def _photo() -> np.ndarray:
   from ae.data import photos  # pylint: disable=g-import-not-at-top
+
   entries = [e for e in photos.manifest() if e.source == "mate-backgrounds"]
-  if entries:   # a 2560x1600 wallpaper halved: 1280x800, then the central 768x512
+  if entries:  # a 2560x1600 wallpaper halved: 1280x800, then the central 768x512
     img = photos.read_photo(dataclasses.replace(entries[0], downsample=2))
   else:
     img = np.tile(photos.read_photo(photos.manifest()[0]), (2, 2, 1))
   y, x = (img.shape[0] - 512) // 2, (img.shape[1] - 768) // 2
-  return np.ascontiguousarray(img[y:y + 512, x:x + 768])
+  return np.ascontiguousarray(img[y : y + 512, x : x + 768])
 
 
 def _timed(fn, *args):
@@ -47,6 +48,7 @@ def _timed(fn, *args):
 def profile(codec, image: np.ndarray) -> dict[str, float]:
   """One encode and decode, timed as transforms (everything but the coder) and coder (seconds)."""
   from ae.codec import api, bitstream, coder  # pylint: disable=g-import-not-at-top
+
   t = {}
   (header, streams), t["enc_transforms"] = _timed(api.symbolize, image, codec)
   data, t["enc_coder"] = _timed(lambda: [coder.encode(*s) for s in streams])
@@ -63,9 +65,12 @@ def profile(codec, image: np.ndarray) -> dict[str, float]:
 
 def main(argv):
   del argv
-  from ae.codec import registry  # pylint: disable=g-import-not-at-top
-  from ae.compression import export  # pylint: disable=g-import-not-at-top
+  from ae.codec import (
+    export,  # pylint: disable=g-import-not-at-top
+    registry,  # pylint: disable=g-import-not-at-top
+  )
   from experiments.configs import hyperprior  # pylint: disable=g-import-not-at-top
+
   image = _photo()
   tmp = tempfile.mkdtemp()
   codecs = []
@@ -78,12 +83,14 @@ def main(argv):
   codecs += [c for c in registry.available() if c.channels == 3]
   rows = {}
   for codec in codecs:
-    runs = [profile(codec, image) for _ in range(_REPEATS.value + 1)][1:]   # first run warms up
+    runs = [profile(codec, image) for _ in range(_REPEATS.value + 1)][1:]  # first run warms up
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     rows[codec.name] = med
     enc, dec = med["encode_total"], med["decode_total"]
-    print(f"{codec.name:28s} encode {enc:.3f} s (coder {med['enc_coder'] / enc:5.1%}), "
-          f"decode {dec:.3f} s (coder {med['dec_coder'] / dec:5.1%}), {med['bpp']:.3f} bpp")
+    print(
+      f"{codec.name:28s} encode {enc:.3f} s (coder {med['enc_coder'] / enc:5.1%}), "
+      f"decode {dec:.3f} s (coder {med['dec_coder'] / dec:5.1%}), {med['bpp']:.3f} bpp"
+    )
   if _JSON.value:
     with open(_JSON.value, "w") as f:
       json.dump({"image": "768x512 RGB", "repeats": _REPEATS.value, "codecs": rows}, f, indent=2)

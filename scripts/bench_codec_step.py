@@ -60,28 +60,40 @@ def _dilated_forward(ct, cm):
 def _gather_subpixel_kernel(w, stride):
   """`conv_math.subpixel_kernel` as an XLA gather (ae's earlier version)."""
   from ae.layers.conv_math import phase_taps  # pylint: disable=g-import-not-at-top
+
   k, s = w.shape[0], stride
   taps, _ = phase_taps(k, s)
   n = taps.shape[0]
   wz = jnp.pad(jnp.transpose(w, (0, 1, 3, 2)), ((0, 1), (0, 1), (0, 0), (0, 0)))  # tap k = 0
-  kp = wz[taps[:, None, :, None], taps[None, :, None, :]]      # [n, n, s, s, C_in, C_out]
+  kp = wz[taps[:, None, :, None], taps[None, :, None, :]]  # [n, n, s, s, C_in, C_out]
   return jnp.transpose(kp, (0, 1, 4, 2, 3, 5)).reshape(n, n, w.shape[3], s * s * w.shape[2])
 
 
 def jax_step(n, m, batch, size, variant="ae"):
   """A function running one step, compiled; `variant` undoes one of ae's replacements
   (see the docstring) while it is traced."""
-  import ml_collections  # pylint: disable=g-import-not-at-top
-  from ae import objectives  # pylint: disable=g-import-not-at-top
-  from ae.models import build_model  # pylint: disable=g-import-not-at-top
-  from ae.train import parallel, step as step_lib  # pylint: disable=g-import-not-at-top
-  from ae.train.state import create_state, make_optimizer  # pylint: disable=g-import-not-at-top
   import importlib  # pylint: disable=g-import-not-at-top
+
+  import ml_collections  # pylint: disable=g-import-not-at-top
+
+  from ae.models import build_model  # pylint: disable=g-import-not-at-top
+  from ae.train import (
+    objectives,  # pylint: disable=g-import-not-at-top
+    parallel,  # pylint: disable=g-import-not-at-top
+  )
+  from ae.train import step as step_lib
+  from ae.train.state import create_state, make_optimizer  # pylint: disable=g-import-not-at-top
+
   ct = importlib.import_module("ae.layers.conv_transpose")
   sc = importlib.import_module("ae.layers.strided_conv")
   cm = importlib.import_module("ae.layers.conv_math")
-  saved = (ct.conv_transpose, sc._conv_fast, cm.CHUNK_BYTES, cm.SMALL_OUTPUT,  # pylint: disable=protected-access
-           cm.subpixel_kernel)
+  saved = (
+    ct.conv_transpose,
+    sc._conv_fast,
+    cm.CHUNK_BYTES,
+    cm.SMALL_OUTPUT,  # pylint: disable=protected-access
+    cm.subpixel_kernel,
+  )
   if variant == "whole_batch_kernel_grad":
     cm.CHUNK_BYTES = 1 << 62
   elif variant == "autodiff_strided_conv":
@@ -96,16 +108,26 @@ def jax_step(n, m, batch, size, variant="ae"):
     cm.subpixel_kernel = _gather_subpixel_kernel
   elif variant != "ae":
     raise ValueError(f"unknown variant {variant!r}")
-  config = ml_collections.ConfigDict({
+  config = ml_collections.ConfigDict(
+    {
       "model": {"name": "bmshj2018", "n": n, "m": m, "family": "gaussian"},
-      "objective": "rate_distortion", "rd": {"lmbda": LMBDA, "track_rounded_rate": False},
-      "train": {"learning_rate": 1e-4}})
+      "objective": "rate_distortion",
+      "rd": {"lmbda": LMBDA, "track_rounded_rate": False},
+      "train": {"learning_rate": 1e-4},
+    }
+  )
   mesh = parallel.make_mesh(jax.devices()[:1])
   model = build_model(config.model, (size, size, 3))
-  params = model.init({"params": jax.random.PRNGKey(0)}, jnp.zeros((1, size, size, 3)),
-                      jax.random.PRNGKey(1), method="forward")["params"]
-  state = jax.device_put(create_state(model.apply, params, make_optimizer(config.train),
-                                      jax.random.PRNGKey(2)), parallel.replicated(mesh))
+  params = model.init(
+    {"params": jax.random.PRNGKey(0)},
+    jnp.zeros((1, size, size, 3)),
+    jax.random.PRNGKey(1),
+    method="forward",
+  )["params"]
+  state = jax.device_put(
+    create_state(model.apply, params, make_optimizer(config.train), jax.random.PRNGKey(2)),
+    parallel.replicated(mesh),
+  )
   fn = step_lib.make_train_fn(objectives.build_objective(model, config), mesh, unroll=True)
   x = np.random.default_rng(0).integers(0, 256, (1, batch, size, size, 3), dtype=np.uint8)
   holder = [state]
@@ -117,8 +139,13 @@ def jax_step(n, m, batch, size, variant="ae"):
   try:
     run()  # traces and compiles with the variant's functions in place
   finally:
-    (ct.conv_transpose, sc._conv_fast, cm.CHUNK_BYTES, cm.SMALL_OUTPUT,  # pylint: disable=protected-access
-     cm.subpixel_kernel) = saved
+    (
+      ct.conv_transpose,
+      sc._conv_fast,
+      cm.CHUNK_BYTES,
+      cm.SMALL_OUTPUT,  # pylint: disable=protected-access
+      cm.subpixel_kernel,
+    ) = saved
   return run
 
 
@@ -148,16 +175,33 @@ def torch_step(n, m, batch, size):
   class Model(nn.Module):
     def __init__(self):
       super().__init__()
-      self.g_a = nn.Sequential(conv(3, n), GDN(n), conv(n, n), GDN(n), conv(n, n), GDN(n), conv(n, m))
-      self.g_s = nn.Sequential(deconv(m, n), GDN(n, True), deconv(n, n), GDN(n, True),
-                               deconv(n, n), GDN(n, True), deconv(n, 3))
+      self.g_a = nn.Sequential(
+        conv(3, n), GDN(n), conv(n, n), GDN(n), conv(n, n), GDN(n), conv(n, m)
+      )
+      self.g_s = nn.Sequential(
+        deconv(m, n),
+        GDN(n, True),
+        deconv(n, n),
+        GDN(n, True),
+        deconv(n, n),
+        GDN(n, True),
+        deconv(n, 3),
+      )
       self.h_a = nn.Sequential(conv(m, n, 3, 1), nn.ReLU(), conv(n, n), nn.ReLU(), conv(n, n))
-      self.h_s = nn.Sequential(deconv(n, n), nn.ReLU(), deconv(n, n), nn.ReLU(), conv(n, m, 3, 1), nn.ReLU())
+      self.h_s = nn.Sequential(
+        deconv(n, n), nn.ReLU(), deconv(n, n), nn.ReLU(), conv(n, m, 3, 1), nn.ReLU()
+      )
       # Factorized prior on z as in Balle et al. 2018 (filters 3, 3, 3), one density per channel.
       dims = (1, 3, 3, 3, 1)
-      self.mats = nn.ParameterList([nn.Parameter(torch.zeros(n, dims[i + 1], dims[i])) for i in range(4)])
-      self.biases = nn.ParameterList([nn.Parameter(torch.zeros(n, dims[i + 1], 1)) for i in range(4)])
-      self.factors = nn.ParameterList([nn.Parameter(torch.zeros(n, dims[i + 1], 1)) for i in range(3)])
+      self.mats = nn.ParameterList(
+        [nn.Parameter(torch.zeros(n, dims[i + 1], dims[i])) for i in range(4)]
+      )
+      self.biases = nn.ParameterList(
+        [nn.Parameter(torch.zeros(n, dims[i + 1], 1)) for i in range(4)]
+      )
+      self.factors = nn.ParameterList(
+        [nn.Parameter(torch.zeros(n, dims[i + 1], 1)) for i in range(3)]
+      )
 
     def logits(self, v):
       for i in range(4):
@@ -197,13 +241,15 @@ def torch_step(n, m, batch, size):
   return run, torch.get_num_threads()
 
 
-VARIANTS = [("ae", "JAX (ae)"),
-            ("whole_batch_kernel_grad", "JAX, kernel gradients over the whole batch"),
-            ("autodiff_strided_conv", "JAX, autodiff strided-conv gradients"),
-            ("dilated_forward", "JAX, input-dilated transposed-conv forward"),
-            ("xla_transpose", "JAX, XLA transposed-conv gradient"),
-            ("xla_small_convs", "JAX, XLA convolutions on 2x2 and 4x4 maps"),
-            ("gather_subpixel_kernel", "JAX, sub-pixel kernels by gather")]
+VARIANTS = [
+  ("ae", "JAX (ae)"),
+  ("whole_batch_kernel_grad", "JAX, kernel gradients over the whole batch"),
+  ("autodiff_strided_conv", "JAX, autodiff strided-conv gradients"),
+  ("dilated_forward", "JAX, input-dilated transposed-conv forward"),
+  ("xla_transpose", "JAX, XLA transposed-conv gradient"),
+  ("xla_small_convs", "JAX, XLA convolutions on 2x2 and 4x4 maps"),
+  ("gather_subpixel_kernel", "JAX, sub-pixel kernels by gather"),
+]
 
 
 def main(_):

@@ -36,6 +36,7 @@ def main(argv):
   from skimage import data  # pylint: disable=g-import-not-at-top
 
   from ae import denoise  # pylint: disable=g-import-not-at-top
+
   clean = data.astronaut().astype(np.float64)
   noisy = np.clip(np.round(clean + np.random.default_rng(0).normal(0, 25, clean.shape)), 0, 255)
   noisy = noisy.astype(np.uint8)
@@ -47,14 +48,19 @@ def main(argv):
         t = time.perf_counter()
         denoise.denoise(noisy, name, 25.0, ensemble)
         times.append(time.perf_counter() - t)
-      print(f"{name:24s} 512x512 RGB{' ensemble' if ensemble else '         '} "
-            f"{statistics.median(times):.2f} s")
+      print(
+        f"{name:24s} 512x512 RGB{' ensemble' if ensemble else '         '} "
+        f"{statistics.median(times):.2f} s"
+      )
     if _LARGE.value:
       t = time.perf_counter()
-      proc = subprocess.run([sys.executable, "-c", _LARGE_PROBE, name], capture_output=True,
-                            text=True, check=True)
-      print(f"{name:24s} 4000x3000 RGB peak RSS {float(proc.stdout.strip()):.2f} GiB, "
-            f"{time.perf_counter() - t:.1f} s")
+      proc = subprocess.run(
+        [sys.executable, "-c", _LARGE_PROBE, name], capture_output=True, text=True, check=True
+      )
+      print(
+        f"{name:24s} 4000x3000 RGB peak RSS {float(proc.stdout.strip()):.2f} GiB, "
+        f"{time.perf_counter() - t:.1f} s"
+      )
 
 
 if __name__ == "__main__":

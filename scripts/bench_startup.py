@@ -38,6 +38,7 @@ def main(argv):
   from skimage import data  # pylint: disable=g-import-not-at-top
 
   from ae.codec import api  # pylint: disable=g-import-not-at-top
+
   d = tempfile.mkdtemp()
   photo = np.asarray(data.astronaut())
   with open(os.path.join(d, "photo.ae"), "wb") as f:
@@ -45,16 +46,29 @@ def main(argv):
   Image.fromarray(photo).save(os.path.join(d, "photo.webp"), quality=80)
   py = sys.executable
   rows = {
-      "ae info": [py, "-m", "ae", "info", os.path.join(d, "photo.ae")],
-      "ae decompress 512x512": [py, "-m", "ae", "decompress", os.path.join(d, "photo.ae"), "-o",
-                                os.path.join(d, "out.png"), "--force"],
-      "Pillow WebP -> PNG 512x512": [py, "-c", "from PIL import Image; import sys; "
-                                     "Image.open(sys.argv[1]).save(sys.argv[2])",
-                                     os.path.join(d, "photo.webp"), os.path.join(d, "w.png")],
-      "python -c pass": [py, "-c", "pass"]}
+    "ae info": [py, "-m", "ae", "info", os.path.join(d, "photo.ae")],
+    "ae decompress 512x512": [
+      py,
+      "-m",
+      "ae",
+      "decompress",
+      os.path.join(d, "photo.ae"),
+      "-o",
+      os.path.join(d, "out.png"),
+      "--force",
+    ],
+    "Pillow WebP -> PNG 512x512": [
+      py,
+      "-c",
+      "from PIL import Image; import sys; Image.open(sys.argv[1]).save(sys.argv[2])",
+      os.path.join(d, "photo.webp"),
+      os.path.join(d, "w.png"),
+    ],
+    "python -c pass": [py, "-c", "pass"],
+  }
   out = {}
   for name, cmd in rows.items():
-    _wall(cmd)                                           # warm the file cache
+    _wall(cmd)  # warm the file cache
     out[name] = statistics.median(_wall(cmd) for _ in range(_REPEATS.value))
     print(f"{name:32s} {out[name]:.3f} s")
   if _JSON.value:

@@ -20,10 +20,10 @@ import ml_collections
 import numpy as np
 from absl import app, flags
 
-from ae import objectives
 from ae.data import pipeline
 from ae.models import build_model
-from ae.train import parallel, step as step_lib
+from ae.train import objectives, parallel
+from ae.train import step as step_lib
 from ae.train.state import create_state, make_optimizer
 from experiments.configs import seed
 
@@ -51,8 +51,10 @@ def _setup(batch_size: int, config: ml_collections.ConfigDict):
   mesh = parallel.make_mesh(jax.devices()[:1])
   model = build_model(config.model, (28, 28, 1))
   params = model.init(jax.random.PRNGKey(0), jnp.zeros((1, 28, 28, 1)))["params"]
-  state = jax.device_put(create_state(model.apply, params, make_optimizer(config.train),
-                                      jax.random.PRNGKey(1)), parallel.replicated(mesh))
+  state = jax.device_put(
+    create_state(model.apply, params, make_optimizer(config.train), jax.random.PRNGKey(1)),
+    parallel.replicated(mesh),
+  )
   return mesh, state, objectives.build_objective(model, config)
 
 
@@ -90,16 +92,20 @@ def main(_):
   config = seed.get_config()
   data = np.random.default_rng(0).integers(0, 256, (60_000, 28, 28, 1), dtype=np.uint8)
   peak = matmul_peak_flops()
-  print(f"devices: {jax.devices()}; float32 matmul peak {peak / 1e9:.1f} GFLOP/s "
-        f"(bounds the seed step near {peak / FLOP_PER_IMAGE:,.0f} img/s)")
+  print(
+    f"devices: {jax.devices()}; float32 matmul peak {peak / 1e9:.1f} GFLOP/s "
+    f"(bounds the seed step near {peak / FLOP_PER_IMAGE:,.0f} img/s)"
+  )
   for b in (int(x) for x in FLAGS.value):
     k = _K.value
     steps = max(k, (_IMAGES.value // b) // k * k)
     plain = [steps * b / time_plain_loop(b, config, data, steps) for _ in range(_REPEATS.value)]
     fused = [steps * b / time_fused(b, config, data, steps, k) for _ in range(_REPEATS.value)]
     p, f = statistics.median(plain), statistics.median(fused)
-    print(f"batch {b:4d}: plain loop {p:9,.0f} img/s | fused x{k} {f:9,.0f} img/s "
-          f"({f / p:.2f}x) | {f * FLOP_PER_IMAGE / peak:.0%} of matmul peak")
+    print(
+      f"batch {b:4d}: plain loop {p:9,.0f} img/s | fused x{k} {f:9,.0f} img/s "
+      f"({f / p:.2f}x) | {f * FLOP_PER_IMAGE / peak:.0%} of matmul peak"
+    )
 
 
 if __name__ == "__main__":

@@ -21,11 +21,12 @@ flags.DEFINE_string("study", None, "Folder of scripts/ae_vs_pca.py's output.")
 
 def main(argv):
   del argv
-  from ae import figures  # pylint: disable=g-import-not-at-top
-  from ae.errors import UserError  # pylint: disable=g-import-not-at-top
-  from ae.logs import quiet_orbax  # pylint: disable=g-import-not-at-top
   from ae.train import parallel  # pylint: disable=g-import-not-at-top
   from ae.train.restore import load_trained  # pylint: disable=g-import-not-at-top
+  from ae.utils.errors import UserError  # pylint: disable=g-import-not-at-top
+  from ae.utils.logs import quiet_orbax  # pylint: disable=g-import-not-at-top
+  from ae.viz import figures  # pylint: disable=g-import-not-at-top
+
   quiet_orbax()
   mesh = parallel.make_mesh()
   try:

@@ -15,7 +15,9 @@ import numpy as np
 from absl import app
 
 PHOTO = "photo-mbt-q3"
-GOLDEN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "golden")
+GOLDEN = os.path.join(
+  os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "golden"
+)
 
 
 def _synthetic(h: int, w: int) -> np.ndarray:
@@ -28,15 +30,21 @@ def _synthetic(h: int, w: int) -> np.ndarray:
 def cases():
   """(file name, codec name, uint8 image) of every golden file."""
   import skimage.data  # pylint: disable=g-import-not-at-top
+
   from ae.codec import registry  # pylint: disable=g-import-not-at-top
+
   names = {c.name for c in registry.available()}
-  out = [("fmnist_q1_28x28.ae", "fmnist-dense-q1", _synthetic(28, 28)),
-         ("fmnist_q4_17x33.ae", "fmnist-dense-q4", _synthetic(17, 33)),
-         ("fmnist_q2_1x1.ae", "fmnist-dense-q2", _synthetic(1, 1))]
+  out = [
+    ("fmnist_q1_28x28.ae", "fmnist-dense-q1", _synthetic(28, 28)),
+    ("fmnist_q4_17x33.ae", "fmnist-dense-q4", _synthetic(17, 33)),
+    ("fmnist_q2_1x1.ae", "fmnist-dense-q2", _synthetic(1, 1)),
+  ]
   if PHOTO in names:
-    out += [("photo_rgb_40x56.ae", PHOTO, skimage.data.astronaut()[100:140, 200:256]),
-            ("photo_gray_24x20.ae", PHOTO, skimage.data.camera()[50:74, 60:80]),
-            ("photo_rgb_3x1000.ae", PHOTO, skimage.data.coffee()[:3, :600].repeat(2, 1)[:, :1000])]
+    out += [
+      ("photo_rgb_40x56.ae", PHOTO, skimage.data.astronaut()[100:140, 200:256]),
+      ("photo_gray_24x20.ae", PHOTO, skimage.data.camera()[50:74, 60:80]),
+      ("photo_rgb_3x1000.ae", PHOTO, skimage.data.coffee()[:3, :600].repeat(2, 1)[:, :1000]),
+    ]
   return out
 
 
@@ -47,6 +55,7 @@ def pixel_hash(image: np.ndarray) -> str:
 def main(argv):
   del argv
   from ae.codec import api, registry  # pylint: disable=g-import-not-at-top
+
   os.makedirs(GOLDEN, exist_ok=True)
   manifest = {}
   for fname, codec_name, image in cases():
@@ -55,8 +64,13 @@ def main(argv):
     with open(os.path.join(GOLDEN, fname), "wb") as f:
       f.write(data)
     decoded = api.decode(data, codec)
-    manifest[fname] = {"codec": codec_name, "codec_sha256": codec.sha256, "shape": list(decoded.shape),
-                       "pixels_sha256": pixel_hash(decoded), "bytes": len(data)}
+    manifest[fname] = {
+      "codec": codec_name,
+      "codec_sha256": codec.sha256,
+      "shape": list(decoded.shape),
+      "pixels_sha256": pixel_hash(decoded),
+      "bytes": len(data),
+    }
     print(fname, manifest[fname])
   with open(os.path.join(GOLDEN, "golden.json"), "w") as f:
     json.dump(manifest, f, indent=1, sort_keys=True)

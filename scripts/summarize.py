@@ -1,6 +1,6 @@
 r"""Markdown tables of finished runs, from their results.json files.
 
-  python scripts/summarize.py workdirs/vae_l20 workdirs/vae_l50 workdirs/sparse ...
+python scripts/summarize.py workdirs/vae_l20 workdirs/vae_l50 workdirs/sparse ...
 """
 
 import json
@@ -17,25 +17,35 @@ def row(workdir: str) -> dict:
 
 
 def vae_table(rows: list[dict]) -> str:
-  lines = ["| run | likelihood | latent | test -ELBO (nats) | IWAE NLL (nats) | k | images | -ELBO on those images | test MSE |",
-           "|---|---|---|---|---|---|---|---|---|"]
+  lines = [
+    "| run | likelihood | latent | test -ELBO (nats) | IWAE NLL (nats) | k | images "
+    "| -ELBO on those images | test MSE |",
+    "|---|---|---|---|---|---|---|---|---|",
+  ]
   for r in rows:
     v, m = r["vae"], r["config"]["model"]
-    lines.append(f"| {r['run']} | {m['likelihood']} | {m['latent_size']} | {v['neg_elbo']:.2f} | "
-                 f"{v['iwae_nll']:.2f} | {v['iwae_samples']} | {v['iwae_examples']} | "
-                 f"{v['neg_elbo_on_iwae_examples']:.2f} | {r['test']['mse']:.4f} |")
+    lines.append(
+      f"| {r['run']} | {m['likelihood']} | {m['latent_size']} | {v['neg_elbo']:.2f} | "
+      f"{v['iwae_nll']:.2f} | {v['iwae_samples']} | {v['iwae_examples']} | "
+      f"{v['neg_elbo_on_iwae_examples']:.2f} | {r['test']['mse']:.4f} |"
+    )
   return "\n".join(lines)
 
 
 def sparse_table(rows: list[dict]) -> str:
-  lines = ["| run | code | penalty | test MSE | PSNR (dB) | mean activation | near-zero entries | dead units |",
-           "|---|---|---|---|---|---|---|---|"]
+  lines = [
+    "| run | code | penalty | test MSE | PSNR (dB) | mean activation | near-zero entries "
+    "| dead units |",
+    "|---|---|---|---|---|---|---|---|",
+  ]
   for r in rows:
     s, sc, m = r["sparse"], r["config"]["sparsity"], r["config"]["model"]
     penalty = f"KL(rho={sc['target']}) x {sc['kl_weight']}, L1 x {sc['l1_weight']}"
-    lines.append(f"| {r['run']} | {m['code_size']} {m['code_activation']} | {penalty} | "
-                 f"{r['test']['mse']:.4f} | {r['test']['psnr']:.2f} | {s['mean_activation']:.3f} | "
-                 f"{s['near_zero_fraction']:.1%} | {s['dead_unit_fraction']:.1%} |")
+    lines.append(
+      f"| {r['run']} | {m['code_size']} {m['code_activation']} | {penalty} | "
+      f"{r['test']['mse']:.4f} | {r['test']['psnr']:.2f} | {s['mean_activation']:.3f} | "
+      f"{s['near_zero_fraction']:.1%} | {s['dead_unit_fraction']:.1%} |"
+    )
   return "\n".join(lines)
 
 

@@ -3,8 +3,9 @@
 import gzip
 import os
 
-os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                           " --xla_force_host_platform_device_count=4").strip()
+os.environ["XLA_FLAGS"] = (
+  os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
+).strip()
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import ml_collections  # noqa: E402
@@ -31,8 +32,10 @@ def write_fake_fashion(folder: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
   """Writes the four IDX .gz files of a tiny Fashion-MNIST look-alike."""
   os.makedirs(folder, exist_ok=True)
   data = {"train": fake_images(NUM_TRAIN, 1), "test": fake_images(NUM_TEST, 2)}
-  names = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
-           "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+  names = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+  }
   for split, (images, labels) in data.items():
     for name, arr in zip(names[split], (images, labels)):
       with gzip.open(os.path.join(folder, name), "wb") as f:
@@ -78,11 +81,17 @@ def set_fields(config, **fields):
   return config
 
 
-def export_untrained_codec(name: str, shape: tuple[int, int, int], path: str, seed_: int = 0,
-                           widths: tuple[int, int] = (8, 12)) -> str:
+def export_untrained_codec(
+  name: str,
+  shape: tuple[int, int, int],
+  path: str,
+  seed_: int = 0,
+  widths: tuple[int, int] = (8, 12),
+) -> str:
   """Exports a codec with freshly initialized parameters (valid, untrained) to `path`."""
-  from ae.compression import export  # pylint: disable=g-import-not-at-top
+  from ae.codec import export  # pylint: disable=g-import-not-at-top
   from experiments.configs import dense_codec, hyperprior  # pylint: disable=g-import-not-at-top
+
   config = (dense_codec if name == "dense_codec" else hyperprior).get_config()
   config.model.name = name
   if name == "dense_codec":
@@ -93,8 +102,12 @@ def export_untrained_codec(name: str, shape: tuple[int, int, int], path: str, se
   return path
 
 
-TINY_CODECS = {"dense_codec": (28, 28, 1), "bls2017": (32, 32, 3), "bmshj2018": (32, 32, 3),
-               "mbt2018_mean": (32, 32, 3)}
+TINY_CODECS = {
+  "dense_codec": (28, 28, 1),
+  "bls2017": (32, 32, 3),
+  "bmshj2018": (32, 32, 3),
+  "mbt2018_mean": (32, 32, 3),
+}
 
 
 @pytest.fixture(scope="session")
@@ -108,17 +121,38 @@ def tiny_codecs(tmp_path_factory):
 
 # Tests that train models, build codecs or run whole jobs: `pytest -m "not slow"` leaves
 # them out for a fast inner loop (CI runs everything).
-SLOW_MODULES = {"test_codecs", "test_refine", "test_study", "test_entrypoint", "test_family",
-                "test_codec_files", "test_fuzz", "test_robustness", "test_layers",
-                "test_compression", "test_denoise", "test_ffdnet", "test_train"}
-SLOW_FIXTURES = {"tiny_codecs", "fake_fashion", "tiny_denoiser", "tiny_ffdnet", "hostile",
-                 "codec_dir"}
+SLOW_MODULES = {
+  "test_codecs",
+  "test_refine",
+  "test_study",
+  "test_entrypoint",
+  "test_family",
+  "test_codec_files",
+  "test_fuzz",
+  "test_robustness",
+  "test_layers",
+  "test_compression",
+  "test_denoise",
+  "test_ffdnet",
+  "test_train",
+}
+SLOW_FIXTURES = {
+  "tiny_codecs",
+  "fake_fashion",
+  "tiny_denoiser",
+  "tiny_ffdnet",
+  "hostile",
+  "codec_dir",
+}
 
 
 def pytest_collection_modifyitems(config, items):
   del config
   for item in items:
     module = item.module.__name__.rsplit(".", 1)[-1]
-    if (module in SLOW_MODULES or SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
-        or item.get_closest_marker("slow")):
+    if (
+      module in SLOW_MODULES
+      or SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+      or item.get_closest_marker("slow")
+    ):
       item.add_marker(pytest.mark.slow)

@@ -1,7 +1,5 @@
 """The `ae` command line: round trips, one-line errors, no partial outputs, golden files."""
 
-import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -43,8 +41,12 @@ def test_compress_decompress_info_codecs(codec_dir, tmp_path, capsys):
   assert run_cli("compress", src, "-o", str(tmp_path / "x.ae"), "--codec=mbt2018_mean") == 0
   out = capsys.readouterr().out
   assert "bytes" in out and "bpp" in out and "PSNR" in out and "mbt2018_mean" in out
-  assert run_cli("decompress", str(tmp_path / "x.ae"), "-o", str(tmp_path / "y.png"),
-                 f"--reference={src}") == 0
+  assert (
+    run_cli(
+      "decompress", str(tmp_path / "x.ae"), "-o", str(tmp_path / "y.png"), f"--reference={src}"
+    )
+    == 0
+  )
   assert "PSNR" in capsys.readouterr().out
   decoded = np.asarray(Image.open(tmp_path / "y.png"))
   assert decoded.shape == (17, 33, 3)
@@ -62,20 +64,34 @@ def _bad_files(tmp_path, good: bytes):
   corrupt[-3] ^= 0x40
   wrong_version = bytearray(good)
   wrong_version[3] = 9
-  header, streams = bitstream.unpack(good)      # a valid file of a codec not installed here
-  wrong_codec = bitstream.pack(bitstream.Header(b"\x00" * 8, header.height, header.width,
-                                                header.channels), streams)
-  files = {"truncated": good[:len(good) // 2], "corrupted": bytes(corrupt),
-           "version": bytes(wrong_version), "codec": bytes(wrong_codec),
-           "not_ae": b"hello, world", "empty": b""}
+  header, streams = bitstream.unpack(good)  # a valid file of a codec not installed here
+  wrong_codec = bitstream.pack(
+    bitstream.Header(b"\x00" * 8, header.height, header.width, header.channels), streams
+  )
+  files = {
+    "truncated": good[: len(good) // 2],
+    "corrupted": bytes(corrupt),
+    "version": bytes(wrong_version),
+    "codec": bytes(wrong_codec),
+    "not_ae": b"hello, world",
+    "empty": b"",
+  }
   for name, data in files.items():
     (tmp_path / f"{name}.ae").write_bytes(data)
   return files
 
 
-@pytest.mark.parametrize("case,message", [
-    ("truncated", "truncated"), ("corrupted", "CRC32"), ("version", "version 9"),
-    ("codec", "not installed"), ("not_ae", "magic"), ("empty", "magic")])
+@pytest.mark.parametrize(
+  "case,message",
+  [
+    ("truncated", "truncated"),
+    ("corrupted", "CRC32"),
+    ("version", "version 9"),
+    ("codec", "not installed"),
+    ("not_ae", "magic"),
+    ("empty", "magic"),
+  ],
+)
 def test_bad_files_give_one_line_and_no_output(codec_dir, tmp_path, capsys, case, message):
   good = api.compress(_smooth(20, 20), "bmshj2018")
   files = _bad_files(tmp_path, good)
@@ -83,13 +99,21 @@ def test_bad_files_give_one_line_and_no_output(codec_dir, tmp_path, capsys, case
   assert run_cli("decompress", str(tmp_path / f"{case}.ae"), "-o", str(out)) == 1
   err = capsys.readouterr().err.strip()
   assert err.startswith("error:") and message in err and len(err.splitlines()) == 1
-  assert set(os.listdir(tmp_path)) == {f"{name}.ae" for name in files}   # nothing written
+  assert set(os.listdir(tmp_path)) == {f"{name}.ae" for name in files}  # nothing written
 
 
-@pytest.mark.parametrize("case,message", [
-    ("text", "not an image"), ("rgba", "transparent"), ("sixteen", "8-bit"),
-    ("missing", "no such file"), ("rgb_into_gray", "codes gray images"),
-    ("negative_refine", "--refine_steps must be >= 0"), ("refine_dense", "convolutional")])
+@pytest.mark.parametrize(
+  "case,message",
+  [
+    ("text", "not an image"),
+    ("rgba", "transparent"),
+    ("sixteen", "8-bit"),
+    ("missing", "no such file"),
+    ("rgb_into_gray", "codes gray images"),
+    ("negative_refine", "--refine_steps must be >= 0"),
+    ("refine_dense", "convolutional"),
+  ],
+)
 def test_bad_images_give_one_line_and_no_output(codec_dir, tmp_path, capsys, case, message):
   (tmp_path / "text.png").write_text("not really a png")
   rgba = np.dstack([_smooth(8, 8), np.full((8, 8), 100, np.uint8)])
@@ -99,9 +123,11 @@ def test_bad_images_give_one_line_and_no_output(codec_dir, tmp_path, capsys, cas
   out = tmp_path / "out.ae"
   _write_png(tmp_path / "negative_refine.png", _smooth(8, 8))
   _write_png(tmp_path / "refine_dense.png", _smooth(28, 28, 1))
-  extra = {"rgb_into_gray": ["--codec=dense_codec"],
-           "negative_refine": ["--codec=mbt2018_mean", "--refine_steps=-1"],
-           "refine_dense": ["--codec=dense_codec", "--refine_steps=2"]}.get(case, [])
+  extra = {
+    "rgb_into_gray": ["--codec=dense_codec"],
+    "negative_refine": ["--codec=mbt2018_mean", "--refine_steps=-1"],
+    "refine_dense": ["--codec=dense_codec", "--refine_steps=2"],
+  }.get(case, [])
   assert run_cli("compress", str(tmp_path / f"{case}.png"), "-o", str(out), *extra) == 1
   err = capsys.readouterr().err.strip()
   assert err.startswith("error:") and message in err and len(err.splitlines()) == 1
@@ -111,8 +137,12 @@ def test_bad_images_give_one_line_and_no_output(codec_dir, tmp_path, capsys, cas
 def test_compress_with_refined_latents(codec_dir, tmp_path, capsys):
   image = _smooth(24, 40)
   src = _write_png(tmp_path / "in.png", image)
-  assert run_cli("compress", src, "-o", str(tmp_path / "r.ae"), "--codec=mbt2018_mean",
-                 "--refine_steps=4") == 0
+  assert (
+    run_cli(
+      "compress", src, "-o", str(tmp_path / "r.ae"), "--codec=mbt2018_mean", "--refine_steps=4"
+    )
+    == 0
+  )
   assert "bpp" in capsys.readouterr().out
   data = (tmp_path / "r.ae").read_bytes()
   assert data == api.compress(image, "mbt2018_mean", 4)
@@ -129,7 +159,19 @@ def test_opaque_alpha_is_dropped_with_a_note(codec_dir, tmp_path, capsys):
 def test_console_script_fails_cleanly(tmp_path):
   """The installed entry point: exit 1, one line, no traceback."""
   (tmp_path / "junk.ae").write_bytes(b"\x89AE\x01junk")
-  proc = subprocess.run([sys.executable, "-m", "ae", "decompress", str(tmp_path / "junk.ae"),
-                         "-o", str(tmp_path / "o.png")], capture_output=True, text=True, timeout=120)
+  proc = subprocess.run(
+    [
+      sys.executable,
+      "-m",
+      "ae",
+      "decompress",
+      str(tmp_path / "junk.ae"),
+      "-o",
+      str(tmp_path / "o.png"),
+    ],
+    capture_output=True,
+    text=True,
+    timeout=120,
+  )
   assert proc.returncode == 1 and "Traceback" not in proc.stderr
   assert proc.stderr.strip().startswith("error:") and len(proc.stderr.strip().splitlines()) == 1

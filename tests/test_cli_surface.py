@@ -18,8 +18,9 @@ COMMANDS = ("compress", "decompress", "info", "codecs", "eval", "denoise", "deno
 
 
 def _run(*argv, env=None, timeout=120):
-  return subprocess.run([sys.executable, "-m", "ae", *argv], capture_output=True, text=True,
-                        timeout=timeout, env=env)
+  return subprocess.run(
+    [sys.executable, "-m", "ae", *argv], capture_output=True, text=True, timeout=timeout, env=env
+  )
 
 
 @pytest.mark.parametrize("argv", [["--help"], [], ["help"]])
@@ -34,17 +35,21 @@ def test_command_help_lists_its_flags_with_defaults(capsys):
   out = capsys.readouterr().out
   for flag in ("--codec", "--quality", "--refine_steps", "-o OUTPUT", "--force", "--max_pixels"):
     assert flag in out
-  assert "(default: 0)" in out                                   # --refine_steps
+  assert "(default: 0)" in out  # --refine_steps
   assert cli.main(["help", "denoise"]) == 0
   assert "--ensemble" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv,hint", [
+@pytest.mark.parametrize(
+  "argv,hint",
+  [
     (["compres", "x.png"], "did you mean 'compress'"),
     (["compress", "x.png", "-o", "y.ae", "--qualty=3"], "did you mean --quality"),
     (["denoise", "x.png", "-o", "y.png", "--sigam", "5"], "did you mean --sigma"),
     (["info"], "required: file"),
-    (["compress", "a.png", "b.png", "-o", "y.ae"], "unexpected argument 'b.png'")])
+    (["compress", "a.png", "b.png", "-o", "y.ae"], "unexpected argument 'b.png'"),
+  ],
+)
 def test_usage_errors_are_one_line_with_status_2(argv, hint, capsys):
   assert cli.main(argv) == 2
   err = capsys.readouterr().err.strip()
@@ -57,15 +62,22 @@ def test_reading_commands_import_neither_jax_nor_flax(tiny_codecs, tmp_path, mon
   image = np.random.default_rng(0).integers(0, 256, (20, 24, 3)).astype(np.uint8)
   env = {**os.environ, "AE_CODEC_PATH": tiny_codecs}
   (tmp_path / "x.ae").write_bytes(api.compress(image, "mbt2018_mean"))
-  probe = ("import sys, runpy; sys.argv = ['ae'] + sys.argv[1:]\n"
-           "try:\n  runpy.run_module('ae', run_name='__main__')\n"
-           "except SystemExit as e:\n  code = e.code\n"
-           "bad = [m for m in ('jax', 'flax', 'optax', 'tensorflow') if m in sys.modules]\n"
-           "print('LOADED', bad); sys.exit(code)\n")
-  for argv in (["info", str(tmp_path / "x.ae")], ["codecs"], ["denoisers"],
-               ["decompress", str(tmp_path / "x.ae"), "-o", str(tmp_path / "y.png")]):
-    proc = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True,
-                          timeout=120, env=env)
+  probe = (
+    "import sys, runpy; sys.argv = ['ae'] + sys.argv[1:]\n"
+    "try:\n  runpy.run_module('ae', run_name='__main__')\n"
+    "except SystemExit as e:\n  code = e.code\n"
+    "bad = [m for m in ('jax', 'flax', 'optax', 'tensorflow') if m in sys.modules]\n"
+    "print('LOADED', bad); sys.exit(code)\n"
+  )
+  for argv in (
+    ["info", str(tmp_path / "x.ae")],
+    ["codecs"],
+    ["denoisers"],
+    ["decompress", str(tmp_path / "x.ae"), "-o", str(tmp_path / "y.png")],
+  ):
+    proc = subprocess.run(
+      [sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=120, env=env
+    )
     assert proc.returncode == 0, proc.stderr
     assert "LOADED []" in proc.stdout, (argv, proc.stdout)
 
@@ -86,8 +98,12 @@ def _png16_rgb(path):
   raw = b"".join(b"\x00" + arr[y].tobytes() for y in range(h))
   chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
   with open(path, "wb") as f:
-    f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    f.write(
+      b"\x89PNG\r\n\x1a\n"
+      + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0))
+      + chunk(b"IDAT", zlib.compress(raw))
+      + chunk(b"IEND", b"")
+    )
 
 
 def _ae_bomb(good: bytes, h: int, w: int) -> bytes:
@@ -119,21 +135,27 @@ def _hostile_files(d):
   return d
 
 
-@pytest.mark.parametrize("argv,message", [
+@pytest.mark.parametrize(
+  "argv,message",
+  [
     (["decompress", "{d}/bomb65535.ae", "-o", "{d}/o.png"], "more than the limit"),
     (["decompress", "{d}/bomb4096.ae", "-o", "{d}/o.png"], "symbols need at least"),
     (["compress", "{d}/bomb.png", "-o", "{d}/o.ae"], "more than the limit"),
     (["denoise", "{d}/bomb.png", "-o", "{d}/o.png"], "more than the limit"),
     (["compress", "{d}/photo.png", "-o", "{d}/photo.png"], "is the input file"),
     (["denoise", "{d}/photo.png", "-o", "{d}/photo.png"], "is the input file"),
-    (["decompress", "{d}/good.ae", "-o", "{d}/photo.png", "--reference", "{d}/photo.png"],
-     "is the input file"),
+    (
+      ["decompress", "{d}/good.ae", "-o", "{d}/photo.png", "--reference", "{d}/photo.png"],
+      "is the input file",
+    ),
     (["compress", "{d}/photo.png", "-o", "{d}/anim.gif"], "use --force"),
     (["compress", "{d}/rgb16.png", "-o", "{d}/o.ae"], "16-bit"),
     (["compress", "{d}/photo.png", "-o", "{d}/readonly/o.ae"], "cannot write"),
-    (["compress", "{d}/photo.png", "-o", "/sys/o.ae"], "cannot write"),    # unwritable for root
+    (["compress", "{d}/photo.png", "-o", "/sys/o.ae"], "cannot write"),  # unwritable for root
     (["decompress", "{d}/good.ae", "-o", "{d}/o.xyz"], "unknown image extension"),
-    (["info", "{d}/missing.ae"], "no such file")])
+    (["info", "{d}/missing.ae"], "no such file"),
+  ],
+)
 def test_hostile_inputs_give_one_line_and_write_nothing(hostile, argv, message, capsys):
   if os.geteuid() == 0 and "readonly" in " ".join(argv):
     pytest.skip("root writes into read-only folders")
@@ -153,13 +175,17 @@ def test_multi_frame_images_use_the_first_frame_with_a_note(hostile, capsys):
   out = hostile / "frame.ae"
   assert cli.main(["compress", str(hostile / "anim.gif"), "-o", str(out), "--force"]) == 0
   assert "only the first is used" in capsys.readouterr().err
-  assert np.all(api.decompress(out.read_bytes()) < 60)          # frame 1 (10), not frame 2
+  assert np.all(api.decompress(out.read_bytes()) < 60)  # frame 1 (10), not frame 2
   out.unlink()
 
 
 def test_max_pixels_raises_the_limit(hostile, capsys):
-  assert cli.main(["compress", str(hostile / "photo.png"), "-o", str(hostile / "small.ae"),
-                   "--max_pixels=100"]) == 1
+  assert (
+    cli.main(
+      ["compress", str(hostile / "photo.png"), "-o", str(hostile / "small.ae"), "--max_pixels=100"]
+    )
+    == 1
+  )
   assert "--max_pixels raises it" in capsys.readouterr().err
   assert not (hostile / "small.ae").exists()
 

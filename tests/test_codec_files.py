@@ -37,7 +37,9 @@ def test_decoded_latents_equal_quantized_latents(codecs, name):
     assert np.array_equal(coder.decode(data, index, tables).reshape(symbols.shape), symbols)
   # The factorized stream's symbols are the latents rounded around the table offsets.
   p = codec.program
-  x = (api._tiles(image, p.block) if p.kind == "dense" else api._pad(image, 16, 16)).astype(np.float32)
+  x = (api._tiles(image, p.block) if p.kind == "dense" else api._pad(image, 16, 16)).astype(
+    np.float32
+  )
   y = p.analysis(x / 255.0)
   latent = p.hyper_analysis(y) if p.kind == "hyperprior" else y
   offset = np.round(streams[0][2]["offset"].astype(np.float64) * 2**12) / 2**12
@@ -47,6 +49,7 @@ def test_decoded_latents_equal_quantized_latents(codecs, name):
 @pytest.mark.parametrize("family", ["gaussian", "laplace"])
 def test_conditional_coding_round_trips_with_escapes(family):
   from scipy import stats
+
   dist = stats.norm if family == "gaussian" else stats.laplace
   scales = np.geomspace(0.11, 30, 16).astype(np.float32)
   fn = lambda v, s: dist.cdf(v + 0.5, scale=s) - dist.cdf(v - 0.5, scale=s)
@@ -54,7 +57,7 @@ def test_conditional_coding_round_trips_with_escapes(family):
   rng = np.random.default_rng(0)
   index = rng.integers(0, 16, 20000)
   symbols = np.round(dist.rvs(scale=scales[index], random_state=rng)).astype(np.int64)
-  symbols[:6] = [10**6, -10**6, 2**31 - 7, -(2**31 - 7), 500, -501]   # far outside every table
+  symbols[:6] = [10**6, -(10**6), 2**31 - 7, -(2**31 - 7), 500, -501]  # far outside every table
   data = coder.encode(symbols, index, tables)
   assert np.array_equal(coder.decode(data, index, tables), symbols)
   est = coder.estimated_bits(symbols, index, tables)
@@ -75,11 +78,13 @@ def test_coded_size_within_one_percent_of_the_estimate(codecs, name):
   header, streams = bitstream.unpack(data)
   header_bytes = len(data) - sum(map(len, streams))
   for bits, stream in zip(api.estimate_bits(image, codec), streams):
-    assert bits <= 8 * len(stream) <= 1.01 * bits + 64   # + at most two 32-bit words of ANS state
+    assert bits <= 8 * len(stream) <= 1.01 * bits + 64  # + at most two 32-bit words of ANS state
   varint = lambda n: len(bitstream._varint(n))
   # magic 3, version 1, codec id 8, H, W, channels 1, stream count, lengths, CRC32 4.
-  assert header_bytes == 3 + 1 + 8 + varint(96) + varint(128) + 1 + 1 + sum(
-      varint(len(s)) for s in streams) + 4
+  assert (
+    header_bytes
+    == 3 + 1 + 8 + varint(96) + varint(128) + 1 + 1 + sum(varint(len(s)) for s in streams) + 4
+  )
   assert (header.height, header.width) == (96, 128)
 
 
@@ -94,7 +99,7 @@ def test_round_trip_any_size_and_colour_mode(codecs, name, shape, color):
       api.encode(image, codec)
     return
   data = api.encode(image, codec)
-  out = api.decode(data)                       # finds the codec by the id in the file
+  out = api.decode(data)  # finds the codec by the id in the file
   assert out.shape == image.shape and out.dtype == np.uint8
   assert np.array_equal(api.decode(data), out)
   assert bitstream.unpack(data)[0].channels == (3 if color else 1)
@@ -104,12 +109,18 @@ def test_round_trip_any_size_and_colour_mode(codecs, name, shape, color):
 def test_fixed_point_decoder_matches_the_float_model(codecs, name):
   """The exact integer decoder reproduces the trained float model within one 8-bit level."""
   import jax.numpy as jnp
+
   codec = codecs[name]
   image = _image((48, 40, 3), seed=3)
   model, params = codec.exported.model, codec.exported.params
-  want = np.round(np.clip(np.asarray(model.apply({"params": params},
-                                                 jnp.asarray(image[None], jnp.float32) / 255.0))[0],
-                          0, 1) * 255)
+  want = np.round(
+    np.clip(
+      np.asarray(model.apply({"params": params}, jnp.asarray(image[None], jnp.float32) / 255.0))[0],
+      0,
+      1,
+    )
+    * 255
+  )
   got = api.decode(api.encode(image, codec)).astype(np.float64)
   assert np.abs(got - want).max() <= 1 and np.mean(got != want) < 0.05
 
@@ -120,25 +131,28 @@ def test_block_decoding_does_not_depend_on_the_batch(codecs):
   _, [(symbols, _, tables)] = api.symbolize(_image((56, 84), seed=4), codec)
   y_hat = symbols * 2.0**12 + np.round(tables["offset"].astype(np.float64) * 2**12)
   together = p.synthesis(y_hat)
-  alone = np.concatenate([p.synthesis(y_hat[i:i + 1]) for i in range(len(y_hat))])
+  alone = np.concatenate([p.synthesis(y_hat[i : i + 1]) for i in range(len(y_hat))])
   assert np.array_equal(together, alone)
 
 
 def test_default_codec_follows_the_colour_mode(codecs):
   gray, rgb = registry.default_for(1, 28, 28), registry.default_for(3, 300, 400)
   assert gray.channels == 1 and rgb.channels == 3
-  small_gray = [c for c in registry.available()
-                if c.channels == 1 and c.exported.meta["image_shape"][0] <= 32]
+  small_gray = [
+    c for c in registry.available() if c.channels == 1 and c.exported.meta["image_shape"][0] <= 32
+  ]
   lambdas = sorted(c.exported.meta["lmbda"] for c in small_gray)
-  assert gray.exported.meta["lmbda"] == lambdas[len(lambdas) // 2]     # a middle rate
-  assert registry.default_for(1, 300, 400).exported.meta["image_shape"][0] > 32   # gray photo
+  assert gray.exported.meta["lmbda"] == lambdas[len(lambdas) // 2]  # a middle rate
+  assert registry.default_for(1, 300, 400).exported.meta["image_shape"][0] > 32  # gray photo
   gray = _image((20, 20))
   assert api.decompress(api.compress(gray)).shape == (20, 20)
 
 
 def test_written_files_get_the_umask_permissions(tmp_path):
   import os  # pylint: disable=g-import-not-at-top
+
   from ae.codec.image_io import write_atomic  # pylint: disable=g-import-not-at-top
+
   umask = os.umask(0o022)
   try:
     write_atomic(str(tmp_path / "out.ae"), b"data")

@@ -5,10 +5,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ae.compression import export
-from ae.errors import UserError
+from ae.codec import export
 from ae.train.restore import load_trained
 from ae.train.runner import train_and_evaluate
+from ae.utils.errors import UserError
 from experiments.configs import dense_codec, hyperprior
 from tests.conftest import make_test_config
 from tests.test_family import _train
@@ -45,12 +45,18 @@ def test_aux_loss_trains_the_quantiles():
 
 def test_aux_learning_rate_moves_only_the_quantiles_faster():
   import ml_collections  # pylint: disable=g-import-not-at-top
+
   from ae.train.state import make_optimizer  # pylint: disable=g-import-not-at-top
-  params = {"entropy_y": {"quantiles": jnp.zeros((2, 1, 3)), "matrix_0": jnp.zeros(3)},
-            "conv": {"kernel": jnp.zeros(4)}}
+
+  params = {
+    "entropy_y": {"quantiles": jnp.zeros((2, 1, 3)), "matrix_0": jnp.zeros(3)},
+    "conv": {"kernel": jnp.zeros(4)},
+  }
   grads = jax.tree.map(jnp.ones_like, params)
   for aux, expected in ((0.0, 1e-4), (1e-2, 1e-2)):
-    tx = make_optimizer(ml_collections.ConfigDict({"learning_rate": 1e-4, "aux_learning_rate": aux}))
+    tx = make_optimizer(
+      ml_collections.ConfigDict({"learning_rate": 1e-4, "aux_learning_rate": aux})
+    )
     updates, _ = tx.update(grads, tx.init(params), params)
     np.testing.assert_allclose(updates["entropy_y"]["quantiles"], -expected, rtol=1e-3)
     np.testing.assert_allclose(updates["entropy_y"]["matrix_0"], -1e-4, rtol=1e-3)
@@ -62,7 +68,12 @@ def trained_codec(fake_fashion, tmp_path_factory):
   wd = tmp_path_factory.mktemp("codec")
   config = make_test_config(fake_fashion)
   base = dense_codec.get_config()
-  config.model, config.objective, config.rd, config.pca_baseline = base.model, base.objective, base.rd, False
+  config.model, config.objective, config.rd, config.pca_baseline = (
+    base.model,
+    base.objective,
+    base.rd,
+    False,
+  )
   config.model.hidden_sizes, config.model.latent_size = (32,), 8
   results = train_and_evaluate(config, str(wd))
   return str(wd), results
@@ -83,8 +94,9 @@ def test_export_is_deterministic_and_tables_match_the_estimate(trained_codec, tm
   assert table_eval["bpp"] == pytest.approx(est, rel=0.01)
   # The exported parameters reproduce the run's reconstructions exactly.
   x = jnp.asarray(run.test_set.images[:4], jnp.float32) / 255
-  np.testing.assert_array_equal(codec.model.apply({"params": codec.params}, x),
-                                run.model.apply({"params": run.params}, x))
+  np.testing.assert_array_equal(
+    codec.model.apply({"params": codec.params}, x), run.model.apply({"params": run.params}, x)
+  )
 
 
 def test_half_precision_export_is_smaller_and_round_trips(trained_codec, tmp_path):
@@ -100,8 +112,10 @@ def test_half_precision_export_is_smaller_and_round_trips(trained_codec, tmp_pat
   rounded = jax.tree.map(lambda a: np.asarray(a).astype(np.float16).astype(np.float32), run.params)
   jax.tree.map(np.testing.assert_array_equal, codec.params, rounded)
   assert export.evaluate_codec(codec, run.test_set.images)["bpp"] == pytest.approx(
-      results["rate_distortion"]["bpp"], rel=0.02)
+    results["rate_distortion"]["bpp"], rel=0.02
+  )
   from ae.codec import api, registry  # pylint: disable=g-import-not-at-top
+
   loaded = registry.load(str(tmp_path / "h.aec"))
   image = run.test_set.images[0, ..., 0]
   data, predicted = api.encode_and_predict(image, loaded)
@@ -116,7 +130,10 @@ def test_codec_files_are_immutable_and_checked(trained_codec, tmp_path):
   with pytest.raises(UserError, match="not"):
     export.load_codec(path)
   from flax import serialization
-  (tmp_path / "v9.aec").write_bytes(serialization.msgpack_serialize({"format": "ae-codec", "version": 9}))
+
+  (tmp_path / "v9.aec").write_bytes(
+    serialization.msgpack_serialize({"format": "ae-codec", "version": 9})
+  )
   with pytest.raises(UserError, match="version 9"):
     export.load_codec(str(tmp_path / "v9.aec"))
 
@@ -125,13 +142,19 @@ def test_a_run_can_start_from_an_exported_codec_file(trained_codec, fake_fashion
   wd, _ = trained_codec
   run = load_trained(wd)
   path = str(tmp_path / "c.aec")
-  export.write_once(path, export.export_codec(run.config, run.params, run.test_set.image_shape,
-                                              run.step, "float16"))
+  export.write_once(
+    path, export.export_codec(run.config, run.params, run.test_set.image_shape, run.step, "float16")
+  )
   tuned = run.config.copy_and_resolve_references()
   tuned.train.num_steps, tuned.train.num_epochs, tuned.train.learning_rate = 2, 0, 0.0
-  tuned.train.log_every_steps = tuned.train.eval_every_steps = tuned.train.checkpoint_every_steps = 2
+  tuned.train.log_every_steps = tuned.train.eval_every_steps = (
+    tuned.train.checkpoint_every_steps
+  ) = 2
   tuned.train.init_from = path
   train_and_evaluate(tuned, str(tmp_path / "tuned"))
   # Adam with a zero rate keeps the codec's (float16-rounded) parameters.
-  jax.tree.map(np.testing.assert_array_equal, load_trained(str(tmp_path / "tuned")).params,
-               export.load_codec(path).params)
+  jax.tree.map(
+    np.testing.assert_array_equal,
+    load_trained(str(tmp_path / "tuned")).params,
+    export.load_codec(path).params,
+  )

@@ -109,7 +109,9 @@ def test_table_bits_match_the_model_and_escape_out_of_range():
   index = np.broadcast_to(np.arange(2), symbols.shape)
   got = tbl.table_bits(symbols, index, t)
   values = symbols + t["offset"]
-  want = np.asarray(em.bits_from_likelihood(eb.apply(v, jnp.asarray(values, jnp.float32), method="likelihood")))
+  want = np.asarray(
+    em.bits_from_likelihood(eb.apply(v, jnp.asarray(values, jnp.float32), method="likelihood"))
+  )
   np.testing.assert_allclose(got, want, rtol=0.01)
   far = tbl.table_bits(np.array([[40, -40]]), np.array([[0, 1]]), t)
   assert np.all(far > 10)  # escape symbol plus the coded excess
@@ -117,5 +119,6 @@ def test_table_bits_match_the_model_and_escape_out_of_range():
 
 def test_scale_index_picks_smallest_scale_not_below():
   table = np.array([0.11, 0.5, 1.0, 4.0])
-  np.testing.assert_array_equal(tbl.scale_index(np.array([0.05, 0.11, 0.3, 1.0, 3.9, 99.0]), table),
-                                [0, 0, 1, 2, 3, 3])
+  np.testing.assert_array_equal(
+    tbl.scale_index(np.array([0.05, 0.11, 0.3, 1.0, 3.9, 99.0]), table), [0, 0, 1, 2, 3, 3]
+  )

@@ -8,12 +8,19 @@ from PIL import Image
 
 from ae.data import pipeline
 from ae.data.sources import load_split
-from ae.errors import DatasetNotFoundError
+from ae.utils.errors import DatasetNotFoundError
 
 
 def _cfg(**kw):
-  base = dict(name="fashion_mnist", data_dir="", manual_dir="", download=False,
-              image_size=(), test_percent=10, channels=0)
+  base = dict(
+    name="fashion_mnist",
+    data_dir="",
+    manual_dir="",
+    download=False,
+    image_size=(),
+    test_percent=10,
+    channels=0,
+  )
   base.update(kw)
   return ml_collections.ConfigDict(base)
 
@@ -55,7 +62,9 @@ def test_unknown_dataset_is_one_clear_error(tmp_path):
 def test_folder_of_images(tmp_path):
   rng = np.random.default_rng(0)
   for i in range(30):
-    Image.fromarray(rng.integers(0, 255, (12, 10, 3), dtype=np.uint8)).save(tmp_path / f"im{i:02d}.png")
+    Image.fromarray(rng.integers(0, 255, (12, 10, 3), dtype=np.uint8)).save(
+      tmp_path / f"im{i:02d}.png"
+    )
   cfg = _cfg(name=f"folder:{tmp_path}", test_percent=30)
   train, test = load_split(cfg, "train"), load_split(cfg, "test")
   assert len(train) + len(test) == 30 and len(test) > 0
@@ -92,14 +101,19 @@ def test_local_slice_partitions_the_global_batch():
 def test_tfds_images_of_different_sizes_load_as_a_list(tmp_path):
   import ml_collections  # pylint: disable=g-import-not-at-top
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+
   from ae.data.sources import load_image_list  # pylint: disable=g-import-not-at-top
 
   class AeTestVarSizes(tfds.core.GeneratorBasedBuilder):
     VERSION = tfds.core.Version("1.0.0")
 
     def _info(self):
-      return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
-          "image": tfds.features.Tensor(shape=(None, None, 3), dtype=np.uint8, encoding="zlib")}))
+      return tfds.core.DatasetInfo(
+        builder=self,
+        features=tfds.features.FeaturesDict(
+          {"image": tfds.features.Tensor(shape=(None, None, 3), dtype=np.uint8, encoding="zlib")}
+        ),
+      )
 
     def _split_generators(self, dl_manager):
       return {"test": self._generate_examples()}
@@ -109,8 +123,9 @@ def test_tfds_images_of_different_sizes_load_as_a_list(tmp_path):
         yield str(i), {"image": np.full((5 + i, 7, 3), i, np.uint8)}
 
   AeTestVarSizes(data_dir=str(tmp_path), file_format="array_record").download_and_prepare()
-  data = ml_collections.ConfigDict({"name": "ae_test_var_sizes", "data_dir": str(tmp_path),
-                                    "download": False})
+  data = ml_collections.ConfigDict(
+    {"name": "ae_test_var_sizes", "data_dir": str(tmp_path), "download": False}
+  )
   images = load_image_list(data, "test")
   assert sorted(im.shape for im in images) == [(5, 7, 3), (6, 7, 3), (7, 7, 3)]
   assert all(im.dtype == np.uint8 and np.all(im == im[0, 0, 0]) for im in images)

@@ -2,15 +2,14 @@
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 import pytest
 from PIL import Image
 
-from ae import corruptions
 from ae.denoise import baselines
 from ae.denoise import evaluate as ev
 from ae.denoise.registry import export_denoiser
+from ae.ops import corruptions
 from experiments.configs import dae, dae_unet
 from tests.test_cli import run_cli
 from tests.test_family import _train
@@ -26,7 +25,7 @@ def test_gaussian_noise_statistics_unclipped():
   noisy = corruptions.gaussian(jax.random.key(0), _x(0.02), 25.0)
   n = np.asarray(noisy - 0.02) * 255.0
   assert abs(n.mean()) < 0.2 and n.std() == pytest.approx(25.0, rel=0.01)
-  assert float(noisy.min()) < 0.0                     # not clipped
+  assert float(noisy.min()) < 0.0  # not clipped
 
 
 def test_blind_gaussian_draws_one_sigma_per_image():
@@ -40,14 +39,18 @@ def test_keras_noise_is_clipped_with_factor_half():
   assert noisy.min() == 0.0 and noisy.max() == 1.0
   inner = noisy[(noisy > 0) & (noisy < 1)] - 0.5
   assert abs(inner.mean()) < 0.01
-  assert np.mean(noisy == 1.0) == pytest.approx(0.1587, abs=0.01)   # P(N(0,.5) > .5)
+  assert np.mean(noisy == 1.0) == pytest.approx(0.1587, abs=0.01)  # P(N(0,.5) > .5)
 
 
 def test_salt_pepper_and_masking_fractions():
   sp = np.asarray(corruptions.salt_pepper(jax.random.key(3), _x(), 0.2))
   hit = sp != 0.5
   assert hit.mean() == pytest.approx(0.2, abs=0.01)
-  assert np.mean(sp[hit] == 1.0) == pytest.approx(0.5, abs=0.02) and set(np.unique(sp)) == {0, .5, 1}
+  assert np.mean(sp[hit] == 1.0) == pytest.approx(0.5, abs=0.02) and set(np.unique(sp)) == {
+    0,
+    0.5,
+    1,
+  }
   mk = np.asarray(corruptions.masking(jax.random.key(4), _x(), 0.3))
   assert np.mean(mk == 0) == pytest.approx(0.3, abs=0.01) and set(np.unique(mk)) == {0.0, 0.5}
 
@@ -100,7 +103,7 @@ def test_impulse_noise_and_its_baselines(kind):
   assert hit.mean() == pytest.approx(0.2, abs=0.03)
   values = set(np.unique(noisy[hit]))
   assert values <= ({0.0, 1.0} if kind == "salt_pepper" else {0.0})
-  assert np.all(noisy[hit] == noisy[hit][:, :1])           # all channels of a pixel together
+  assert np.all(noisy[hit] == noisy[hit][:, :1])  # all channels of a pixel together
   records = ev.evaluate_impulse("toy", [clean, rgb], [], settings=((kind, 0.2),), log=None)
   summary = {r["method"]: r["psnr"] for r in ev.summarize(records)}
   assert set(summary) == {"noisy", "median3", "inpaint"}
@@ -125,6 +128,7 @@ def tiny_denoiser(tmp_path, monkeypatch):
 
 def test_half_precision_denoiser_matches_full(tiny_denoiser, tmp_path):
   from ae.denoise import denoise_float, registry  # pylint: disable=g-import-not-at-top
+
   full, half = registry.load(tiny_denoiser), registry.load(str(tmp_path / "tiny-half.aed"))
   assert all(a.dtype == np.float32 for a in jax.tree.leaves(half.params))
   noisy = np.random.default_rng(2).random((28, 28))
@@ -134,31 +138,47 @@ def test_half_precision_denoiser_matches_full(tiny_denoiser, tmp_path):
 def test_cli_denoise_round_trip(tiny_denoiser, tmp_path, capsys):
   rng = np.random.default_rng(5)
   Image.fromarray(rng.integers(0, 256, (21, 30, 3)).astype(np.uint8)).save(tmp_path / "noisy.png")
-  assert run_cli("denoise", str(tmp_path / "noisy.png"), "-o", str(tmp_path / "clean.png"),
-                 "--model=tiny-unet", "--sigma=25") == 0
+  assert (
+    run_cli(
+      "denoise",
+      str(tmp_path / "noisy.png"),
+      "-o",
+      str(tmp_path / "clean.png"),
+      "--model=tiny-unet",
+      "--sigma=25",
+    )
+    == 0
+  )
   assert "tiny-unet" in capsys.readouterr().out
   assert np.asarray(Image.open(tmp_path / "clean.png")).shape == (21, 30, 3)
   assert run_cli("denoisers") == 0
   lines = capsys.readouterr().out.strip().splitlines()
-  assert any(line.startswith("tiny-unet\tmodel=denoise_unet\tnoise=blind gaussian") for line in lines)
+  assert any(
+    line.startswith("tiny-unet\tmodel=denoise_unet\tnoise=blind gaussian") for line in lines
+  )
   assert all("\tmodel=" in line and "\tnoise=" in line for line in lines)
   assert run_cli("denoise", str(tmp_path / "missing.png"), "-o", str(tmp_path / "x.png")) == 1
   err = capsys.readouterr().err.strip()
-  assert err.startswith("error:") and len(err.splitlines()) == 1 and not (tmp_path / "x.png").exists()
+  assert (
+    err.startswith("error:") and len(err.splitlines()) == 1 and not (tmp_path / "x.png").exists()
+  )
 
 
 def test_shipped_denoisers_reduce_noise():
   """The shipped blind U-Nets, chosen by colour mode and size, lower the error of noisy images."""
   from ae import denoise
   from ae.denoise import registry
+
   yy, xx = np.mgrid[0:40, 0:48]
   clean = np.clip(128 + 70 * np.sin(xx / 6.0) * np.cos(yy / 8.0), 0, 255)
   for image in (clean, np.stack([clean, clean * 0.8, 255 - clean], -1)):
-    noisy = np.clip(image + np.random.default_rng(6).normal(0, 25, image.shape), 0, 255).astype(np.uint8)
+    noisy = np.clip(image + np.random.default_rng(6).normal(0, 25, image.shape), 0, 255).astype(
+      np.uint8
+    )
     model = registry.choose(1 if image.ndim == 2 else 3, 25.0, 40, 48)
     assert model.blind and model.channels == (1 if image.ndim == 2 else 3)
-    assert model.image_shape[0] > 32                       # a photo model for a 40x48 image
+    assert model.image_shape[0] > 32  # a photo model for a 40x48 image
     out = denoise.denoise(noisy, model)
-    err = lambda a: np.mean((a.astype(np.float64) - image) ** 2)
+    err = lambda a, image=image: np.mean((a.astype(np.float64) - image) ** 2)
     assert out.shape == noisy.shape and err(out) < 0.5 * err(noisy)
   assert registry.choose(1, None, 28, 28).trained_on.startswith("fashion_mnist")

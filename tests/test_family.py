@@ -6,9 +6,10 @@ import ml_collections
 import numpy as np
 import pytest
 
-from ae import objectives, vae_math
 from ae.models import build_model
-from ae.train import parallel, step as step_lib
+from ae.ops import vae_math
+from ae.train import objectives, parallel
+from ae.train import step as step_lib
 from ae.train.state import create_state, make_optimizer
 from experiments.configs import conv, deep, sparse, vae, vae_gaussian
 from tests.conftest import fake_images
@@ -23,11 +24,11 @@ def _tiny(module, **model):
 
 
 TINY = {
-    "deep": lambda: _tiny(deep, hidden_sizes=(32, 16), code_size=4),
-    "conv": lambda: _tiny(conv, channels=(4, 8), code_size=4),
-    "sparse": lambda: _tiny(sparse, code_size=16),
-    "vae": lambda: _tiny(vae, hidden_sizes=(32,), latent_size=3),
-    "vae_gaussian": lambda: _tiny(vae_gaussian, hidden_sizes=(32,), latent_size=3),
+  "deep": lambda: _tiny(deep, hidden_sizes=(32, 16), code_size=4),
+  "conv": lambda: _tiny(conv, channels=(4, 8), code_size=4),
+  "sparse": lambda: _tiny(sparse, code_size=16),
+  "vae": lambda: _tiny(vae, hidden_sizes=(32,), latent_size=3),
+  "vae_gaussian": lambda: _tiny(vae_gaussian, hidden_sizes=(32,), latent_size=3),
 }
 
 
@@ -36,8 +37,9 @@ def _train(config, steps=40, shape=(28, 28, 1)):
   model = build_model(config.model, shape)
   params = model.init(jax.random.PRNGKey(0), jnp.zeros((1, *shape)))["params"]
   state = create_state(model.apply, params, make_optimizer(config.train), jax.random.PRNGKey(1))
-  fn = step_lib.make_train_fn(objectives.build_objective(model, config), mesh,
-                              bool(config.train.get("unroll_steps", False)))
+  fn = step_lib.make_train_fn(
+    objectives.build_objective(model, config), mesh, bool(config.train.get("unroll_steps", False))
+  )
   images, _ = fake_images(8, 3)
   chunk = np.repeat(images[None, :, :, :, None], steps, axis=0)
   state, metrics = fn(jax.device_put(state, parallel.replicated(mesh)), chunk)
@@ -77,7 +79,9 @@ def test_vae_shapes_and_log_weights():
   assert mean.shape == logvar.shape == (5, 3)
   out = model.apply({"params": params}, mean, method="decode")
   assert out.shape == (5, 28, 28, 1) and bool(jnp.all((out >= 0) & (out <= 1)))
-  lw = model.apply({"params": params}, x, 7, method="log_weights", rngs={"sample": jax.random.PRNGKey(2)})
+  lw = model.apply(
+    {"params": params}, x, 7, method="log_weights", rngs={"sample": jax.random.PRNGKey(2)}
+  )
   assert lw.shape == (7, 5)
 
 
@@ -85,14 +89,18 @@ def test_iwae_bound_grows_with_k_and_k1_is_the_elbo():
   model = build_model(TINY["vae"]().model, (28, 28, 1))
   x = jnp.asarray(fake_images(4, 1)[0][..., None] > 127, jnp.float32)
   params = model.init(jax.random.PRNGKey(0), x)["params"]
-  lw = model.apply({"params": params}, x, 4000, method="log_weights",
-                   rngs={"sample": jax.random.PRNGKey(5)})  # [4000, 4]
-  bounds = [float(jnp.mean(vae_math.iwae_bound(lw.reshape(4000 // k, k, 4).transpose(1, 0, 2))))
-            for k in (1, 10, 100, 1000)]
+  lw = model.apply(
+    {"params": params}, x, 4000, method="log_weights", rngs={"sample": jax.random.PRNGKey(5)}
+  )  # [4000, 4]
+  bounds = [
+    float(jnp.mean(vae_math.iwae_bound(lw.reshape(4000 // k, k, 4).transpose(1, 0, 2))))
+    for k in (1, 10, 100, 1000)
+  ]
   assert all(a <= b + 1e-3 for a, b in zip(bounds, bounds[1:])), bounds
   # k = 1: the mean of log w is the ELBO; with the analytic KL it agrees within MC error.
-  terms = jax.vmap(lambda k: model.apply({"params": params}, x, method="elbo_terms",
-                                         rngs={"sample": k})[:2])
+  terms = jax.vmap(
+    lambda k: model.apply({"params": params}, x, method="elbo_terms", rngs={"sample": k})[:2]
+  )
   rec_ll, kl = terms(jax.random.split(jax.random.PRNGKey(6), 2000))
   elbo_analytic = float(jnp.mean(rec_ll - kl))
   assert bounds[0] == pytest.approx(elbo_analytic, rel=0.01)
@@ -108,7 +116,8 @@ def test_sparse_penalty_gradient_matches_hand_derivation():
 
 
 def test_unknown_model_and_objective_are_config_errors():
-  from ae.errors import ConfigError
+  from ae.utils.errors import ConfigError
+
   with pytest.raises(ConfigError, match="unknown model"):
     build_model(ml_collections.ConfigDict({"name": "nope"}), (28, 28, 1))
   config = TINY["deep"]()

@@ -6,10 +6,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ae import corruptions
 from ae.denoise import apply, registry
 from ae.denoise.registry import export_denoiser
 from ae.models.denoise import FFDNet, pixel_shuffle, pixel_unshuffle
+from ae.ops import corruptions
 from experiments.configs import ffdnet
 from tests.test_family import _train
 
@@ -18,7 +18,7 @@ def test_pixel_unshuffle_is_inverted_by_pixel_shuffle():
   x = jnp.arange(2 * 6 * 8 * 3, dtype=jnp.float32).reshape(2, 6, 8, 3)
   y = pixel_unshuffle(x, 2)
   assert y.shape == (2, 3, 4, 12)
-  np.testing.assert_array_equal(y[0, 0, 0, :3], x[0, 0, 0])     # top-left of each 2x2 first
+  np.testing.assert_array_equal(y[0, 0, 0, :3], x[0, 0, 0])  # top-left of each 2x2 first
   np.testing.assert_array_equal(pixel_shuffle(y, 2), x)
 
 
@@ -41,9 +41,11 @@ def test_noise_with_level_and_8_bit_quantization():
   assert sigma.shape == (64,) and 0 <= float(sigma.min()) and float(sigma.max()) <= 75
   std = np.asarray(noisy - 0.5).reshape(64, -1).std(1) * 255
   np.testing.assert_allclose(std, np.asarray(sigma), rtol=0.15, atol=1.5)
-  on_grid = np.all(np.isclose(np.asarray(noisy) * 255, np.round(np.asarray(noisy) * 255),
-                              atol=1e-3), axis=(1, 2, 3))
-  assert 0.3 < on_grid.mean() < 0.7                   # cc.quantize = 0.5 of the images
+  on_grid = np.all(
+    np.isclose(np.asarray(noisy) * 255, np.round(np.asarray(noisy) * 255), atol=1e-3),
+    axis=(1, 2, 3),
+  )
+  assert 0.3 < on_grid.mean() < 0.7  # cc.quantize = 0.5 of the images
 
 
 def _tiny_config(channels: int):
@@ -75,7 +77,7 @@ def test_tiles_give_the_whole_image_result_away_from_its_border(tiny_ffdnet, mon
   x = rng.random((90, 70, 1)).astype(np.float32)
   whole = apply.denoise_float(x, tiny_ffdnet, 25.0)
   monkeypatch.setattr(apply, "TILE", 32)
-  monkeypatch.setattr(apply, "MARGIN", 8)        # > the 3-layer model's reach (3 px at half size)
+  monkeypatch.setattr(apply, "MARGIN", 8)  # > the 3-layer model's reach (3 px at half size)
   tiled = apply.denoise_float(x, tiny_ffdnet, 25.0)
   # Exact where a tile's context is real pixels; at the image's own border the tiles see
   # edge-padded context where the whole image sees the convolutions' zero padding.
@@ -100,14 +102,16 @@ def test_sigma_is_estimated_when_not_given(tiny_ffdnet):
   image = np.clip(np.round(noisy * 255), 0, 255).astype(np.uint8)
   out, used = apply.denoise_with_level(image, tiny_ffdnet)
   assert out.shape == image.shape and out.dtype == np.uint8 and used == pytest.approx(30, rel=0.15)
-  assert registry.choose(1, None, 28, 28).noise_conditioned   # preferred in its size class
+  assert registry.choose(1, None, 28, 28).noise_conditioned  # preferred in its size class
 
 
 def test_a_noise_map_unet_warm_starts_from_a_blind_one(tmp_path):
   """init_from a blind U-Net: the noise-map channel's kernel starts at zero, so the new
   model computes exactly what the old one did, whatever sigma it is told."""
   from ae.train import runner  # pylint: disable=g-import-not-at-top
+  from ae.train import state as state_lib  # pylint: disable=g-import-not-at-top
   from experiments.configs import dae_unet  # pylint: disable=g-import-not-at-top
+
   blind = dae_unet.get_config()
   blind.model.widths = (8, 16)
   _, state, _ = _train(blind, steps=2)
@@ -115,7 +119,7 @@ def test_a_noise_map_unet_warm_starts_from_a_blind_one(tmp_path):
   path.write_bytes(export_denoiser(blind, state.params, (28, 28, 1), 2))
   mapped = dae_unet.get_config()
   mapped.model.widths, mapped.model.noise_map = (8, 16), True
-  model, fresh, _ = runner.init_state(mapped, (28, 28, 1), runner.parallel.make_mesh())
+  model, fresh, _ = state_lib.init_state(mapped, (28, 28, 1), runner.parallel.make_mesh())
   warm = runner.warm_start(fresh, str(path), runner.parallel.make_mesh())
   assert warm.params["enc_0_a"]["kernel"].shape == (3, 3, 2, 8)
   x = jax.random.uniform(jax.random.key(3), (2, 28, 28, 1))
@@ -127,7 +131,7 @@ def test_a_noise_map_unet_warm_starts_from_a_blind_one(tmp_path):
 
 
 def test_a_gray_model_denoises_rgb_in_opponent_colours(tiny_ffdnet):
-  assert np.allclose(apply.OPPONENT @ apply.OPPONENT.T, np.diag(apply.OPPONENT_NOISE ** 2))
+  assert np.allclose(apply.OPPONENT @ apply.OPPONENT.T, np.diag(apply.OPPONENT_NOISE**2))
   x = np.random.default_rng(4).random((16, 16, 3)).astype(np.float32)
   out = apply.denoise_float(x, tiny_ffdnet, 20.0)
   assert out.shape == x.shape and 0 <= out.min() and out.max() <= 1

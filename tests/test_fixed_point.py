@@ -9,13 +9,16 @@ from ae.codec import fixed_point as fx
 from ae.layers.conv_transpose import conv_transpose
 
 
-@pytest.mark.parametrize("shape,k,stride", [((9, 7, 3), 5, 2), ((8, 8, 4), 3, 1), ((1, 1, 2), 5, 2)])
+@pytest.mark.parametrize(
+  "shape,k,stride", [((9, 7, 3), 5, 2), ((8, 8, 4), 3, 1), ((1, 1, 2), 5, 2)]
+)
 def test_conv2d_matches_xla_same_convolution(shape, k, stride):
   rng = np.random.default_rng(0)
   x = rng.standard_normal(shape).astype(np.float32)
   w = rng.standard_normal((k, k, shape[-1], 5)).astype(np.float32)
-  want = lax.conv_general_dilated(x[None], w, (stride, stride), "SAME",
-                                  dimension_numbers=("NHWC", "HWIO", "NHWC"))[0]
+  want = lax.conv_general_dilated(
+    x[None], w, (stride, stride), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+  )[0]
   np.testing.assert_allclose(fx.conv2d(x, w, stride), want, rtol=1e-4, atol=1e-4)
 
 
@@ -31,12 +34,14 @@ def test_conv_transpose_matches_the_layer(shape):
 def test_integer_convolutions_are_exact():
   """Integer-valued float64 inputs give exactly the int64 result (no rounding anywhere)."""
   rng = np.random.default_rng(2)
-  x = rng.integers(-2**20, 2**20, (6, 5, 8)).astype(np.float64)
-  w = rng.integers(-2**16, 2**16, (3, 3, 8, 4)).astype(np.float64)
+  x = rng.integers(-(2**20), 2**20, (6, 5, 8)).astype(np.float64)
+  w = rng.integers(-(2**16), 2**16, (3, 3, 8, 4)).astype(np.float64)
   got = fx.conv2d(x, w, 1)
   xi, wi = x.astype(np.int64), w.astype(np.int64)
   xp = np.pad(xi, ((1, 1), (1, 1), (0, 0)))
-  want = sum(np.einsum("hwc,co->hwo", xp[i:i + 6, j:j + 5], wi[i, j]) for i in range(3) for j in range(3))
+  want = sum(
+    np.einsum("hwc,co->hwo", xp[i : i + 6, j : j + 5], wi[i, j]) for i in range(3) for j in range(3)
+  )
   assert np.array_equal(got.astype(np.int64), want)
   assert np.all(got == np.round(got))
 

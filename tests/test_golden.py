@@ -48,9 +48,20 @@ def test_golden_file_decodes_to_committed_pixels(name):
 
 
 def test_one_thread_and_all_threads_decode_the_same_pixels():
-  env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
-             XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
-  single = subprocess.run([sys.executable, "-c", _DECODE_ALL, GOLDEN], env=env, capture_output=True,
-                          text=True, timeout=300, check=True)
+  env = dict(
+    os.environ,
+    OMP_NUM_THREADS="1",
+    OPENBLAS_NUM_THREADS="1",
+    MKL_NUM_THREADS="1",
+    XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+  )
+  single = subprocess.run(
+    [sys.executable, "-c", _DECODE_ALL, GOLDEN],
+    env=env,
+    capture_output=True,
+    text=True,
+    timeout=300,
+    check=True,
+  )
   hashes = json.loads(single.stdout.strip().splitlines()[-1])
   assert hashes == {name: entry["pixels_sha256"] for name, entry in MANIFEST.items()}

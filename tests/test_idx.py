@@ -21,9 +21,14 @@ def test_known_header_bytes():
   np.testing.assert_array_equal(parse_idx(data), np.array([[[7]], [[9]]], np.uint8))
 
 
-@pytest.mark.parametrize("data,msg", [(b"\x01\x00\x08\x01", "magic"),
-                                      (bytes([0, 0, 8, 1, 0, 0, 0, 5, 1, 2]), "payload"),
-                                      (bytes([0, 0, 8, 2, 0, 0]), "truncated")])
+@pytest.mark.parametrize(
+  "data,msg",
+  [
+    (b"\x01\x00\x08\x01", "magic"),
+    (bytes([0, 0, 8, 1, 0, 0, 0, 5, 1, 2]), "payload"),
+    (bytes([0, 0, 8, 2, 0, 0]), "truncated"),
+  ],
+)
 def test_bad_files_are_refused(data, msg):
   with pytest.raises(ValueError, match=msg):
     parse_idx(data)

@@ -2,7 +2,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ae import losses
+from ae.ops import losses
 
 
 def test_half_sse_matches_expectation_formula_by_hand():
@@ -20,10 +20,13 @@ def test_half_sse_equals_half_pixels_times_mse():
   rng = np.random.default_rng(0)
   x, x_hat = rng.random((5, 28, 28, 1)), rng.random((5, 28, 28, 1))
   assert float(losses.half_sse_loss(x, x_hat)) == pytest.approx(
-      0.5 * 784 * float(losses.mse(x, x_hat)), rel=1e-5)
+    0.5 * 784 * float(losses.mse(x, x_hat)), rel=1e-5
+  )
 
 
 def test_psnr_known_values():
   assert float(losses.psnr_from_mse(jnp.float32(0.01))) == pytest.approx(20.0)
   assert float(losses.psnr_from_mse(jnp.float32(1e-4))) == pytest.approx(40.0, rel=1e-5)
-  assert float(losses.psnr_from_mse(jnp.float32(100.0), peak=255.0)) == pytest.approx(28.1308, abs=1e-3)
+  assert float(losses.psnr_from_mse(jnp.float32(100.0), peak=255.0)) == pytest.approx(
+    28.1308, abs=1e-3
+  )

@@ -12,20 +12,21 @@ from ae.rd.run import run_evaluation, select_points
 
 def test_bd_rate_of_hand_checked_curves():
   rate = np.array([0.25, 0.5, 1.0, 2.0])
-  psnr = np.array([28.0, 31.0, 34.0, 37.0])        # rate doubles every 3 dB
+  psnr = np.array([28.0, 31.0, 34.0, 37.0])  # rate doubles every 3 dB
   for method in ("cubic", "pchip"):
     assert bd.bd_rate(rate, psnr, rate, psnr, method) == pytest.approx(0.0, abs=1e-9)
     assert bd.bd_rate(rate, psnr, 0.8 * rate, psnr, method) == pytest.approx(-20.0, abs=1e-6)
     # 1 dB better everywhere = 2^(-1/3) of the rate: -20.63%.
     assert bd.bd_rate(rate, psnr, rate, psnr + 1, method) == pytest.approx(
-        (2 ** (-1 / 3) - 1) * 100, abs=1e-6)
-  assert np.isnan(bd.bd_rate(rate, psnr, rate, psnr + 20))       # no overlap
+      (2 ** (-1 / 3) - 1) * 100, abs=1e-6
+    )
+  assert np.isnan(bd.bd_rate(rate, psnr, rate, psnr + 20))  # no overlap
 
 
 def test_psnr_and_ssim_known_values():
   a = np.full((32, 32), 100, np.uint8)
   b = a.copy()
-  b[0, 0] = 110                                    # MSE = 100 / 1024
+  b[0, 0] = 110  # MSE = 100 / 1024
   assert metrics.psnr(a, b) == pytest.approx(10 * np.log10(255**2 * 1024 / 100))
   assert metrics.psnr(a, a) == float("inf") and metrics.ssim(a, a) == pytest.approx(1.0)
   rng = np.random.default_rng(0)
@@ -49,6 +50,7 @@ def test_harness_end_to_end_on_two_images(tiny_codecs, monkeypatch, tmp_path):
   folder = tmp_path / "imgs"
   folder.mkdir()
   from PIL import Image
+
   rng = np.random.default_rng(2)
   for i in range(2):
     Image.fromarray(rng.integers(0, 256, (20, 30, 3)).astype(np.uint8)).save(folder / f"{i}.png")
@@ -64,6 +66,7 @@ def test_harness_end_to_end_on_two_images(tiny_codecs, monkeypatch, tmp_path):
 
 def test_pca_transform_coding_round_trip():
   from ae.rd.pca_codec import PCACodec
+
   rng = np.random.default_rng(3)
   train = (rng.random((200, 6, 6, 1)) * 255).astype(np.uint8)
   codec = PCACodec.fit(train, 0.05)
@@ -74,6 +77,7 @@ def test_pca_transform_coding_round_trip():
 
 def test_photo_manifest_splits_are_disjoint_and_test_is_lossless():
   from ae.data import photos
+
   entries = photos.manifest()
   train = {e.path for e in entries if e.split == "train"}
   test = {e.path for e in entries if e.split == "test"}
@@ -84,8 +88,9 @@ def test_photo_manifest_splits_are_disjoint_and_test_is_lossless():
 
 def test_photo_set_served_by_tfds_matches_the_files(tmp_path, monkeypatch):
   from ae.data import photos, photos_tfds
+
   test_entries = [e for e in photos.manifest() if e.split == "test"]
-  loaded = photos.load_photos("test", data_dir=str(tmp_path))
+  loaded = photos_tfds.load_photos("test", data_dir=str(tmp_path))
   assert len(loaded) == len(test_entries)
   for image, entry in zip(loaded, test_entries):
     np.testing.assert_array_equal(image, photos.read_photo(entry))
@@ -93,7 +98,7 @@ def test_photo_set_served_by_tfds_matches_the_files(tmp_path, monkeypatch):
   key = photos_tfds.manifest_key(photos.manifest())
   monkeypatch.setattr(photos, "manifest", lambda: test_entries[:1])
   assert photos_tfds.manifest_key(photos.manifest()) != key
-  assert len(photos.load_photos("test", data_dir=str(tmp_path))) == 1
+  assert len(photos_tfds.load_photos("test", data_dir=str(tmp_path))) == 1
 
 
 def test_select_points_groups():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ae.codec import api, refine, registry
-from ae.errors import UserError
+from ae.utils.errors import UserError
 
 
 def _smooth(h, w):
@@ -21,11 +21,12 @@ def codecs(tiny_codecs, monkeypatch):
 
 def test_sga_round_brackets_the_value_and_tends_to_rounding():
   import jax
+
   v = np.random.default_rng(0).normal(0, 3, 2000).astype(np.float32)
   key = jax.random.PRNGKey(0)
   warm = np.asarray(refine.sga_round(v, 0.5, key))
   assert np.all(warm >= np.floor(v)) and np.all(warm <= np.ceil(v))
-  assert np.mean(np.abs(warm - v)) > 0.05          # a relaxation, not the identity
+  assert np.mean(np.abs(warm - v)) > 0.05  # a relaxation, not the identity
   cold = np.asarray(refine.sga_round(v, 1e-3, key))
   clear = np.abs(v - np.floor(v) - 0.5) > 0.05
   np.testing.assert_allclose(cold[clear], np.round(v[clear]), atol=1e-4)
@@ -49,6 +50,7 @@ def test_refinement_lowers_a_trained_codecs_loss():
   """The shipped photo codec on a 64x64 crop of a photo: 30 steps lower its own loss
   (bpp + lambda 255^2 MSE) by several percent (4.0% when written)."""
   from skimage import data
+
   codec = registry.get("photo-mbt-q2")
   image = data.astronaut()[96:160, 160:224]
   before = refine.rd_loss(codec, image, refine.refine_latents(codec, image, 0))
@@ -61,7 +63,7 @@ def test_refined_files_decode_bit_exact_and_deterministically(codecs):
   image = _smooth(20, 36)
   data, predicted = api.encode_and_predict(image, codec, 10)
   assert np.array_equal(api.decompress(data), predicted)
-  assert api.encode(image, codec, 10) == data                # same seed, same file
+  assert api.encode(image, codec, 10) == data  # same seed, same file
   assert api.encode(image, codec, 0) == api.encode(image, codec)
   assert api.compress(image, "mbt2018_mean", 10) == data
 
@@ -73,13 +75,16 @@ def test_dense_codecs_refuse_refinement(codecs):
 
 
 def test_harness_adds_the_refined_curve(codecs, tmp_path):
-  from ae.rd.run import run_evaluation
   from PIL import Image
+
+  from ae.rd.run import run_evaluation
+
   folder = tmp_path / "imgs"
   folder.mkdir()
-  Image.fromarray(_smooth(24, 40)[..., 0]).save(folder / "a.png")   # gray: the dense codec too
-  out = run_evaluation(f"folder:{folder}", "bmshj2018,dense_codec", str(tmp_path / "wd"),
-                       refine_steps=3)
+  Image.fromarray(_smooth(24, 40)[..., 0]).save(folder / "a.png")  # gray: the dense codec too
+  out = run_evaluation(
+    f"folder:{folder}", "bmshj2018,dense_codec", str(tmp_path / "wd"), refine_steps=3
+  )
   assert [r["codec"] for r in out["summary"]] == ["bmshj2018", "bmshj2018+refine3", "dense_codec"]
   assert all(r["bit_exact"] for r in out["summary"]) and out["refine_steps"] == 3
   with pytest.raises(UserError, match="refine_steps"):

@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from ae import figures
 from ae.train import parallel
 from ae.train.restore import load_trained
 from ae.train.runner import train_and_evaluate
+from ae.viz import figures
 from experiments.configs import sparse, vae_2d
 from tests.conftest import make_test_config, set_fields
 
@@ -22,8 +22,14 @@ def _from(module, fake, **overrides):
   tiny = make_test_config(fake)
   config = module.get_config()
   config.data = tiny.data
-  for key in ("batch_size", "num_steps", "steps_per_call", "log_every_steps", "eval_every_steps",
-              "checkpoint_every_steps"):
+  for key in (
+    "batch_size",
+    "num_steps",
+    "steps_per_call",
+    "log_every_steps",
+    "eval_every_steps",
+    "checkpoint_every_steps",
+  ):
     config.train[key] = tiny.train[key]
   for key in ("eval_batch_size", "num_figure_images", "tensorboard", "progress"):
     config[key] = tiny[key]
@@ -31,8 +37,15 @@ def _from(module, fake, **overrides):
 
 
 def test_vae_run_reports_elbo_and_iwae_and_draws_figures(fake_fashion, tmp_path):
-  config = _from(vae_2d, fake_fashion, model__hidden_sizes=(16,), eval__iwae_samples=40,
-                 eval__iwae_chunk=20, eval__iwae_batch=8, eval__iwae_examples=12)
+  config = _from(
+    vae_2d,
+    fake_fashion,
+    model__hidden_sizes=(16,),
+    eval__iwae_samples=40,
+    eval__iwae_chunk=20,
+    eval__iwae_batch=8,
+    eval__iwae_examples=12,
+  )
   results = train_and_evaluate(config, str(tmp_path))
   v = results["vae"]
   assert v["iwae_samples"] == 40 and v["iwae_examples"] == 12
@@ -43,8 +56,13 @@ def test_vae_run_reports_elbo_and_iwae_and_draws_figures(fake_fashion, tmp_path)
   run = load_trained(str(tmp_path), mesh)
   paths = figures.make_run_figures(run, str(tmp_path), mesh)
   names = sorted(os.path.basename(p) for p in paths)
-  assert names == ["interpolation.png", "latent_2d.png", "manifold.png", "reconstructions.png",
-                   "samples.png"]
+  assert names == [
+    "interpolation.png",
+    "latent_2d.png",
+    "manifold.png",
+    "reconstructions.png",
+    "samples.png",
+  ]
   first = {p: open(p, "rb").read() for p in paths}
   figures.make_run_figures(load_trained(str(tmp_path), mesh), str(tmp_path), mesh)
   assert all(open(p, "rb").read() == b for p, b in first.items())  # deterministic
@@ -60,12 +78,27 @@ def test_sparse_run_reports_activation_statistics(fake_fashion, tmp_path):
 
 def test_ae_vs_pca_script_end_to_end(fake_fashion, tmp_path):
   manual_dir, data_dir, _ = fake_fashion
-  sets = ["train.num_steps=4", "train.steps_per_call=2", "train.log_every_steps=2",
-          "train.eval_every_steps=0", "train.checkpoint_every_steps=2", "train.batch_size=8",
-          "progress=False", "tensorboard=False", f"data.manual_dir={manual_dir}",
-          f"data.data_dir={data_dir}", "data.download=False", "model.channels=(4, 8)"]
-  cmd = [sys.executable, "scripts/ae_vs_pca.py", f"--workdir={tmp_path}", "--code_sizes=2,4",
-         "--models=conv"] + [f"--set={s}" for s in sets]
+  sets = [
+    "train.num_steps=4",
+    "train.steps_per_call=2",
+    "train.log_every_steps=2",
+    "train.eval_every_steps=0",
+    "train.checkpoint_every_steps=2",
+    "train.batch_size=8",
+    "progress=False",
+    "tensorboard=False",
+    f"data.manual_dir={manual_dir}",
+    f"data.data_dir={data_dir}",
+    "data.download=False",
+    "model.channels=(4, 8)",
+  ]
+  cmd = [
+    sys.executable,
+    "scripts/ae_vs_pca.py",
+    f"--workdir={tmp_path}",
+    "--code_sizes=2,4",
+    "--models=conv",
+  ] + [f"--set={s}" for s in sets]
   out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
   assert out.returncode == 0, out.stderr[-3000:]
   table = json.loads((tmp_path / "ae_vs_pca.json").read_text())
@@ -77,11 +110,14 @@ def test_ae_vs_pca_script_end_to_end(fake_fashion, tmp_path):
 
 
 def test_overrides_parse_literals_and_fill_tuple_fields():
-  from ae.config_utils import apply_overrides
-  from ae.errors import ConfigError
+  from ae.utils.config_utils import apply_overrides
+  from ae.utils.errors import ConfigError
   from experiments.configs import conv
-  config = apply_overrides(conv.get_config(), ["model.hidden_sizes=256", "model.channels=8,16",
-                                               "train.learning_rate=1", "model.code_size=4"])
+
+  config = apply_overrides(
+    conv.get_config(),
+    ["model.hidden_sizes=256", "model.channels=8,16", "train.learning_rate=1", "model.code_size=4"],
+  )
   assert config.model.hidden_sizes == (256,) and config.model.channels == (8, 16)
   assert config.train.learning_rate == 1.0 and isinstance(config.train.learning_rate, float)
   assert config.model.code_size == 4

@@ -4,14 +4,14 @@ import numpy as np
 import optax
 import pytest
 
-from ae import objectives
-from ae.errors import ConfigError, NonFiniteLossError, UserError
 from ae.models import build_model
-from ae.train import parallel, step as step_lib
+from ae.train import objectives, parallel
+from ae.train import step as step_lib
 from ae.train.checkpoint import Checkpointer
 from ae.train.runner import train_and_evaluate
 from ae.train.state import create_state
 from ae.train.writer import read_metrics
+from ae.utils.errors import ConfigError, NonFiniteLossError, UserError
 from tests.conftest import fake_images, make_test_config
 
 # Timing fields differ between identical runs; everything else must not.
@@ -58,7 +58,9 @@ def test_sharded_step_matches_one_device(fake_fashion):
     state, metrics = fn(state, batch)
     results.append((np.asarray(metrics["loss"]), jax.device_get(state.params)))
   np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-5, atol=1e-5)
-  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-5), results[0][1], results[1][1])
+  jax.tree.map(
+    lambda a, b: np.testing.assert_allclose(a, b, atol=1e-5), results[0][1], results[1][1]
+  )
 
 
 def _params(workdir, like_config, fake):
@@ -79,10 +81,14 @@ def test_two_runs_are_bit_identical(fake_fashion, tmp_path):
   b = train_and_evaluate(config, str(tmp_path / "b"))
   assert a == b
   assert _metrics(tmp_path / "a") == _metrics(tmp_path / "b")
-  pa, pb = _params(tmp_path / "a", config, fake_fashion), _params(tmp_path / "b", config, fake_fashion)
+  pa, pb = (
+    _params(tmp_path / "a", config, fake_fashion),
+    _params(tmp_path / "b", config, fake_fashion),
+  )
   jax.tree.map(np.testing.assert_array_equal, pa, pb)
-  assert (tmp_path / "a" / "reconstructions.png").read_bytes() == \
-      (tmp_path / "b" / "reconstructions.png").read_bytes()
+  assert (tmp_path / "a" / "reconstructions.png").read_bytes() == (
+    tmp_path / "b" / "reconstructions.png"
+  ).read_bytes()
 
 
 def test_resumed_run_ends_where_an_uninterrupted_one_does(fake_fashion, tmp_path):
@@ -93,24 +99,36 @@ def test_resumed_run_ends_where_an_uninterrupted_one_does(fake_fashion, tmp_path
   assert Checkpointer(str(tmp_path / "resumed" / "checkpoints")).all_steps() == [4, 6]
   resumed = train_and_evaluate(config, str(tmp_path / "resumed"))
   assert resumed == full
-  jax.tree.map(np.testing.assert_array_equal, _params(tmp_path / "full", config, fake_fashion),
-               _params(tmp_path / "resumed", config, fake_fashion))
+  jax.tree.map(
+    np.testing.assert_array_equal,
+    _params(tmp_path / "full", config, fake_fashion),
+    _params(tmp_path / "resumed", config, fake_fashion),
+  )
   assert _metrics(tmp_path / "full") == _metrics(tmp_path / "resumed")
 
 
 def test_init_from_starts_from_another_runs_parameters(fake_fashion, tmp_path):
   base = make_test_config(fake_fashion)
   train_and_evaluate(base, str(tmp_path / "base"))
-  tuned = make_test_config(fake_fashion, train__num_steps=4, train__learning_rate=0.0,
-                           train__init_from=str(tmp_path / "base"))
+  tuned = make_test_config(
+    fake_fashion,
+    train__num_steps=4,
+    train__learning_rate=0.0,
+    train__init_from=str(tmp_path / "base"),
+  )
   train_and_evaluate(tuned, str(tmp_path / "tuned"))
   # Adam with a zero rate leaves the copied parameters untouched.
-  jax.tree.map(np.testing.assert_array_equal, _params(tmp_path / "base", base, fake_fashion),
-               _params(tmp_path / "tuned", tuned, fake_fashion))
-  other = make_test_config(fake_fashion, model__code_size=4, train__init_from=str(tmp_path / "base"))
+  jax.tree.map(
+    np.testing.assert_array_equal,
+    _params(tmp_path / "base", base, fake_fashion),
+    _params(tmp_path / "tuned", tuned, fake_fashion),
+  )
+  other = make_test_config(
+    fake_fashion, model__code_size=4, train__init_from=str(tmp_path / "base")
+  )
   with pytest.raises(UserError, match="do not fit"):
     train_and_evaluate(other, str(tmp_path / "other"))
-  assert not (tmp_path / "other").exists()             # nothing written for a bad start
+  assert not (tmp_path / "other").exists()  # nothing written for a bad start
   (tmp_path / "notes.txt").write_text("not a codec")
   not_codec = make_test_config(fake_fashion, train__init_from=str(tmp_path / "notes.txt"))
   with pytest.raises(UserError, match="not a readable codec file"):
@@ -119,7 +137,7 @@ def test_init_from_starts_from_another_runs_parameters(fake_fashion, tmp_path):
   missing = make_test_config(fake_fashion, train__init_from=str(tmp_path / "missing"))
   with pytest.raises(UserError, match="neither a workdir with a checkpoint nor a codec"):
     train_and_evaluate(missing, str(tmp_path / "nothing"))
-  assert not (tmp_path / "nothing").exists()           # nothing written for a bad start
+  assert not (tmp_path / "nothing").exists()  # nothing written for a bad start
 
 
 def test_a_bad_model_field_is_a_config_error_before_the_workdir_is_written(fake_fashion, tmp_path):
@@ -138,7 +156,14 @@ def test_workdir_layout_and_results(fake_fashion, tmp_path):
   assert results["pca"]["k"] == 8 and results["pca"]["mse_clipped"] <= results["pca"]["mse"]
   assert 0 < results["test"]["mse"] < 0.1
   splits = [(r["step"], r["split"]) for r in read_metrics(str(tmp_path))]
-  assert splits == [(2, "train"), (4, "train"), (4, "test"), (6, "train"), (8, "train"), (8, "test")]
+  assert splits == [
+    (2, "train"),
+    (4, "train"),
+    (4, "test"),
+    (6, "train"),
+    (8, "train"),
+    (8, "test"),
+  ]
   # Rerunning a finished run re-evaluates it: same results, no duplicated rows.
   assert train_and_evaluate(config, str(tmp_path)) == results
   assert [(r["step"], r["split"]) for r in read_metrics(str(tmp_path))] == splits
@@ -147,16 +172,22 @@ def test_workdir_layout_and_results(fake_fashion, tmp_path):
 def test_other_config_in_same_workdir_is_refused(fake_fashion, tmp_path):
   train_and_evaluate(make_test_config(fake_fashion, train__num_steps=2), str(tmp_path))
   with pytest.raises(ConfigError, match="another config"):
-    train_and_evaluate(make_test_config(fake_fashion, train__num_steps=4,
-                                        model__code_size=4), str(tmp_path))
+    train_and_evaluate(
+      make_test_config(fake_fashion, train__num_steps=4, model__code_size=4), str(tmp_path)
+    )
 
 
 def test_options_added_later_with_neutral_defaults_still_resume():
   from ae.train.workdir import _diff  # pylint: disable=g-import-not-at-top
+
   stored = {"train": {"learning_rate": 1e-3}}
-  assert _diff(stored, {"train": {"learning_rate": 1e-3, "init_from": "", "aux_learning_rate": 0.0}}) == []
+  assert (
+    _diff(stored, {"train": {"learning_rate": 1e-3, "init_from": "", "aux_learning_rate": 0.0}})
+    == []
+  )
   assert _diff(stored, {"train": {"learning_rate": 1e-3, "aux_learning_rate": 1e-2}}) == [
-      "train.aux_learning_rate: None -> 0.01"]
+    "train.aux_learning_rate: None -> 0.01"
+  ]
 
 
 def test_periods_must_align_with_fused_steps(fake_fashion, tmp_path):
@@ -172,7 +203,7 @@ def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(fake_fashion, tmp_
     loss_fn = objectives.reconstruction(model, cfg)
     return lambda p, x, r: (lambda out: (out[0] * jnp.nan, out[1]))(loss_fn(p, x, r))
 
-  monkeypatch.setitem(objectives.OBJECTIVES, "reconstruction", exploding)
+  monkeypatch.setitem(objectives.OBJECTIVES, "reconstruction", objectives.Objective(exploding))
   with pytest.raises(NonFiniteLossError, match=r"nan at step 5.*last good checkpoint: step 4"):
     train_and_evaluate(config, str(tmp_path))
   assert Checkpointer(str(tmp_path / "checkpoints")).all_steps() == [4]

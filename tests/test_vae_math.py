@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ae import vae_math
+from ae.ops import vae_math
 
 
 def test_gaussian_kl_closed_form_values():
@@ -24,7 +24,9 @@ def test_log_densities_match_scipy():
   z, m, lv = np.array([0.4, -1.0]), np.array([0.1, 0.5]), np.array([0.2, -0.3])
   want = stats.norm.logpdf(z, m, np.exp(0.5 * lv)).sum()
   assert float(vae_math.log_normal(z, m, lv)) == pytest.approx(want, rel=1e-5)
-  assert float(vae_math.log_standard_normal(z)) == pytest.approx(stats.norm.logpdf(z).sum(), rel=1e-5)
+  assert float(vae_math.log_standard_normal(z)) == pytest.approx(
+    stats.norm.logpdf(z).sum(), rel=1e-5
+  )
   x = np.array([[[[0.2]], [[0.9]]]])  # [1, 2, 1, 1]
   ll = vae_math.gaussian_log_likelihood(x, np.full_like(x, 0.5), jnp.log(0.1))
   assert float(ll[0]) == pytest.approx(stats.norm.logpdf(x.ravel(), 0.5, 0.1).sum(), rel=1e-5)

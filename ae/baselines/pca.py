@@ -20,9 +20,9 @@ import numpy as np
 
 @dataclasses.dataclass(frozen=True)
 class PCA:
-  mean: np.ndarray        # [D]
+  mean: np.ndarray  # [D]
   components: np.ndarray  # [k, D], orthonormal rows, by decreasing variance
-  variances: np.ndarray   # [k], variance along each component
+  variances: np.ndarray  # [k], variance along each component
 
 
 def _flat(x: np.ndarray) -> np.ndarray:
@@ -37,11 +37,11 @@ def fit_pca(x: np.ndarray, k: int, chunk: int = 8192) -> PCA:
     raise ValueError(f"k={k} components must be in [1, {d}]")
   mean = np.zeros(d)
   for i in range(0, n, chunk):
-    mean += _flat(x[i:i + chunk]).sum(0)
+    mean += _flat(x[i : i + chunk]).sum(0)
   mean /= n
   scatter = np.zeros((d, d))
   for i in range(0, n, chunk):
-    c = _flat(x[i:i + chunk]) - mean
+    c = _flat(x[i : i + chunk]) - mean
     scatter += c.T @ c
   _, s, vt = np.linalg.svd(scatter)
   return PCA(mean=mean, components=vt[:k], variances=s[:k] / n)
@@ -62,7 +62,7 @@ def reconstruction_mse(pca: PCA, x: np.ndarray, clip: bool = False, chunk: int =
   """Mean squared error per pixel of the rank-k reconstruction of x [N, ...] in [0, 1]."""
   total = 0.0
   for i in range(0, x.shape[0], chunk):
-    xb = _flat(x[i:i + chunk])
+    xb = _flat(x[i : i + chunk])
     rec = decode(pca, encode(pca, xb))
     if clip:
       rec = np.clip(rec, 0.0, 1.0)

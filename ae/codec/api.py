@@ -21,10 +21,10 @@ import numpy as np
 from ae.codec import bitstream, coder, registry
 from ae.codec import fixed_point as fx
 from ae.codec.registry import Codec
-from ae.errors import UserError
+from ae.utils.errors import UserError
 
 PAD_MULTIPLE = 16
-MAX_PIXELS = 1 << 26   # 67 megapixels: the default limit on a decoded image (as image_io's)
+MAX_PIXELS = 1 << 26  # 67 megapixels: the default limit on a decoded image (as image_io's)
 
 
 class ImageError(UserError):
@@ -35,8 +35,10 @@ def check_image(image: np.ndarray) -> np.ndarray:
   """Returns image as uint8 [H, W, C], C in {1, 3}; refuses anything else with one line."""
   image = np.asarray(image)
   if image.dtype != np.uint8:
-    raise ImageError(f"expected 8-bit pixels (uint8), got {image.dtype}; convert 16-bit or float "
-                     "images to 8 bits first")
+    raise ImageError(
+      f"expected 8-bit pixels (uint8), got {image.dtype}; convert 16-bit or float "
+      "images to 8 bits first"
+    )
   if image.ndim == 2:
     image = image[..., None]
   if image.ndim != 3 or image.shape[2] not in (1, 3) or 0 in image.shape:
@@ -104,29 +106,38 @@ def _tiles(image: np.ndarray, block: tuple[int, int]) -> np.ndarray:
 def _untile(tiles: np.ndarray, h: int, w: int) -> np.ndarray:
   n, bh, bw, c = tiles.shape
   gh, gw = _ceil_div(h, bh), _ceil_div(w, bw)
-  return tiles.reshape(gh, gw, bh, bw, c).transpose(0, 2, 1, 3, 4).reshape(gh * bh, gw * bw, c)[:h, :w]
+  return (
+    tiles.reshape(gh, gw, bh, bw, c).transpose(0, 2, 1, 3, 4).reshape(gh * bh, gw * bw, c)[:h, :w]
+  )
 
 
-def _refined(image: np.ndarray, codec: Codec, refine_steps: int) -> tuple[np.ndarray, np.ndarray | None]:
+def _refined(
+  image: np.ndarray, codec: Codec, refine_steps: int
+) -> tuple[np.ndarray, np.ndarray | None]:
   """(y, z or None) after `refine_steps` steps of latent refinement (ae.codec.refine)."""
+  # jax and optax, loaded only when refinement is asked for: decoding stays numpy.
   from ae.codec.refine import refine_latents  # pylint: disable=g-import-not-at-top
+
   latents = refine_latents(codec, image, refine_steps)
   return latents["y"], latents.get("z")
 
 
-def symbolize(image: np.ndarray, codec: Codec,
-              refine_steps: int = 0) -> tuple[bitstream.Header, list[tuple]]:
+def symbolize(
+  image: np.ndarray, codec: Codec, refine_steps: int = 0
+) -> tuple[bitstream.Header, list[tuple]]:
   """The header and, per stream, (symbols, table index, tables) of a uint8 image; with
   `refine_steps` > 0 the latents are first refined for this image (convolutional codecs)."""
   image = check_image(image)
   h, w, c = image.shape
   if c != codec.channels:
     if codec.channels == 1:
-      raise ImageError(f"codec '{codec.name}' codes gray images and this image is RGB; convert it "
-                       "to gray or choose an RGB codec (`ae codecs`)")
+      raise ImageError(
+        f"codec '{codec.name}' codes gray images and this image is RGB; convert it "
+        "to gray or choose an RGB codec (`ae codecs`)"
+      )
     image = np.repeat(image, 3, axis=2)
   p, tables = codec.program, codec.exported.tables
-  header = bitstream.Header(bytes.fromhex(codec.sha256[:2 * bitstream.ID_BYTES]), h, w, c)
+  header = bitstream.Header(bytes.fromhex(codec.sha256[: 2 * bitstream.ID_BYTES]), h, w, c)
   z = None
   if refine_steps > 0:
     y, z = _refined(image, codec, refine_steps)
@@ -141,8 +152,10 @@ def symbolize(image: np.ndarray, codec: Codec,
   z_sym, z_off = _factorized_symbols(z, tables["z"])
   mean, scale = p.hyper_synthesis(z_sym * 2.0**fx.FRAC + z_off, y.shape)
   y_sym = _bounded(np.round(y - mean * 2.0**-fx.FRAC), mean)
-  return header, [(z_sym, _channel_index(z_sym.shape), tables["z"]),
-                  (y_sym, scale_index(scale, tables["y"]["scale_table"]), tables["y"])]
+  return header, [
+    (z_sym, _channel_index(z_sym.shape), tables["z"]),
+    (y_sym, scale_index(scale, tables["y"]["scale_table"]), tables["y"]),
+  ]
 
 
 def estimate_bits(image: np.ndarray, codec: Codec) -> list[float]:
@@ -158,8 +171,9 @@ def encode(image: np.ndarray, codec: Codec, refine_steps: int = 0) -> bytes:
   return bitstream.pack(header, [coder.encode(*s) for s in streams])
 
 
-def reconstruct(codec: Codec, header: bitstream.Header, symbols: list[np.ndarray],
-                mean: np.ndarray | None = None) -> np.ndarray:
+def reconstruct(
+  codec: Codec, header: bitstream.Header, symbols: list[np.ndarray], mean: np.ndarray | None = None
+) -> np.ndarray:
   """The uint8 image the decoder makes from a file's decoded symbols (stream order), exactly;
   `mean` is the hyperprior's fixed-point mean of y when already computed."""
   p, tables = codec.program, codec.exported.tables
@@ -174,8 +188,11 @@ def reconstruct(codec: Codec, header: bitstream.Header, symbols: list[np.ndarray
   if np.abs(y_hat).max(initial=0) > fx.CLIP * 2.0**fx.FRAC:
     raise bitstream.BitstreamError("the file is corrupted (latents out of range)")
   pixels = p.synthesis(y_hat)
-  out = (_untile(pixels, header.height, header.width) if p.kind == "dense"
-         else pixels[:header.height, :header.width])
+  out = (
+    _untile(pixels, header.height, header.width)
+    if p.kind == "dense"
+    else pixels[: header.height, : header.width]
+  )
   if header.channels == 3:
     return out
   if out.shape[2] == 1:
@@ -183,8 +200,9 @@ def reconstruct(codec: Codec, header: bitstream.Header, symbols: list[np.ndarray
   return ((out.astype(np.int32).sum(2) + 1) // 3).astype(np.uint8)
 
 
-def encode_and_predict(image: np.ndarray, codec: Codec,
-                       refine_steps: int = 0) -> tuple[bytes, np.ndarray]:
+def encode_and_predict(
+  image: np.ndarray, codec: Codec, refine_steps: int = 0
+) -> tuple[bytes, np.ndarray]:
   """The .ae file and the image the encoder predicts any decoder will produce from it."""
   header, streams = symbolize(image, codec, refine_steps)
   data = bitstream.pack(header, [coder.encode(*s) for s in streams])
@@ -206,19 +224,23 @@ def _check_capacity(name: str, stream: bytes, need_bits: float) -> None:
   symbol's information content, plus at most a 64-bit state."""
   if need_bits > 8 * len(stream) + 64:
     raise bitstream.BitstreamError(
-        f"refused: the {name} symbols need at least {need_bits / 8:,.0f} bytes and the file "
-        f"has {len(stream):,} (a corrupt or hostile header)")
+      f"refused: the {name} symbols need at least {need_bits / 8:,.0f} bytes and the file "
+      f"has {len(stream):,} (a corrupt or hostile header)"
+    )
 
 
-def implausible(header: bitstream.Header, streams: list[bytes], codec: Codec,
-                max_pixels: int = MAX_PIXELS) -> str | None:
+def implausible(
+  header: bitstream.Header, streams: list[bytes], codec: Codec, max_pixels: int = MAX_PIXELS
+) -> str | None:
   """Why a header cannot be true, or None: more pixels than `max_pixels`, or more latent
   symbols than its streams can hold (each symbol costs at least the tables' minimum bits;
   ANS adds at most a 64-bit state per stream)."""
   pixels = header.height * header.width
   if pixels > max_pixels:
-    return (f"{header.width}x{header.height} = {pixels:,} pixels is more than the limit of "
-            f"{max_pixels:,} (max_pixels raises it)")
+    return (
+      f"{header.width}x{header.height} = {pixels:,} pixels is more than the limit of "
+      f"{max_pixels:,} (max_pixels raises it)"
+    )
   y_shape, z_shape = _latent_shapes(codec, header.height, header.width)
   shapes = [z_shape, y_shape] if z_shape else [y_shape]
   names = ["z", "y"] if z_shape else ["y"]
@@ -230,8 +252,10 @@ def implausible(header: bitstream.Header, streams: list[bytes], codec: Codec,
     per_pixel = bits.sum() if name == "z" or not z_shape else bits.min() * shape[-1]
     need = int(np.prod(shape[:-1])) * float(per_pixel)
     if need > 8 * len(stream) + 64:
-      return (f"its {int(np.prod(shape)):,} {name} symbols need at least {need / 8:,.0f} bytes, "
-              f"the stream has {len(stream):,}")
+      return (
+        f"its {int(np.prod(shape)):,} {name} symbols need at least {need / 8:,.0f} bytes, "
+        f"the stream has {len(stream):,}"
+      )
   return None
 
 
@@ -242,9 +266,10 @@ def decode(data: bytes, codec: Codec | None = None, max_pixels: int = MAX_PIXELS
   header, streams = bitstream.unpack(data)
   if codec is None:
     codec = registry.by_id(header.codec_id)
-  elif bytes.fromhex(codec.sha256[:2 * bitstream.ID_BYTES]) != header.codec_id:
-    raise registry.CodecNotFoundError(f"the file was made with codec {header.codec_id.hex()}, "
-                                      f"not with '{codec.name}'")
+  elif bytes.fromhex(codec.sha256[: 2 * bitstream.ID_BYTES]) != header.codec_id:
+    raise registry.CodecNotFoundError(
+      f"the file was made with codec {header.codec_id.hex()}, not with '{codec.name}'"
+    )
   doubt = implausible(header, streams, codec, max_pixels)
   if doubt:
     raise bitstream.BitstreamError(f"refused: {doubt}")

@@ -20,7 +20,7 @@ import dataclasses
 import struct
 import zlib
 
-from ae.errors import UserError
+from ae.utils.errors import UserError
 
 MAGIC = b"\x89AE"
 VERSION = 1
@@ -34,7 +34,7 @@ class BitstreamError(UserError):
 
 @dataclasses.dataclass(frozen=True)
 class Header:
-  codec_id: bytes          # 8 bytes, prefix of the codec's SHA-256
+  codec_id: bytes  # 8 bytes, prefix of the codec's SHA-256
   height: int
   width: int
   channels: int
@@ -65,8 +65,16 @@ def pack(header: Header, streams: list[bytes]) -> bytes:
   """The file's bytes for a header and its streams."""
   if len(header.codec_id) != ID_BYTES or header.channels not in (1, 3):
     raise ValueError("bad header")
-  head = (MAGIC + bytes([VERSION]) + header.codec_id + _varint(header.height) + _varint(header.width)
-          + bytes([header.channels]) + _varint(len(streams)) + b"".join(_varint(len(s)) for s in streams))
+  head = (
+    MAGIC
+    + bytes([VERSION])
+    + header.codec_id
+    + _varint(header.height)
+    + _varint(header.width)
+    + bytes([header.channels])
+    + _varint(len(streams))
+    + b"".join(_varint(len(s)) for s in streams)
+  )
   payload = b"".join(streams)
   crc = zlib.crc32(payload, zlib.crc32(head))
   return head + struct.pack(">I", crc) + payload
@@ -77,7 +85,9 @@ def unpack(data: bytes) -> tuple[Header, list[bytes]]:
   if len(data) < 4 or data[:3] != MAGIC:
     raise BitstreamError("not an .ae compressed image (bad magic bytes)")
   if data[3] != VERSION:
-    raise BitstreamError(f"format version {data[3]} is not supported: this ae reads version {VERSION}")
+    raise BitstreamError(
+      f"format version {data[3]} is not supported: this ae reads version {VERSION}"
+    )
   pos = 4 + ID_BYTES
   if len(data) < pos:
     raise BitstreamError("the file is truncated (header ends early)")
@@ -96,15 +106,17 @@ def unpack(data: bytes) -> tuple[Header, list[bytes]]:
     lengths.append(n)
   if len(data) < pos + 4:
     raise BitstreamError("the file is truncated (header ends early)")
-  (crc,) = struct.unpack(">I", data[pos:pos + 4])
-  payload = data[pos + 4:]
+  (crc,) = struct.unpack(">I", data[pos : pos + 4])
+  payload = data[pos + 4 :]
   if len(payload) != sum(lengths):
-    raise BitstreamError(f"the file is truncated or padded: payload has {len(payload)} bytes, "
-                         f"header says {sum(lengths)}")
+    raise BitstreamError(
+      f"the file is truncated or padded: payload has {len(payload)} bytes, "
+      f"header says {sum(lengths)}"
+    )
   if zlib.crc32(payload, zlib.crc32(data[:pos])) != crc:
     raise BitstreamError("the file is corrupted (CRC32 mismatch)")
   streams, start = [], 0
   for n in lengths:
-    streams.append(bytes(payload[start:start + n]))
+    streams.append(bytes(payload[start : start + n]))
     start += n
   return Header(codec_id, height, width, channels), streams

@@ -4,7 +4,7 @@ The file is the msgpack bundle (`ae.store.bundle`) of
   {"format": "ae-codec", "version": 1, "model": <config.model as JSON>,
    "image_shape": [H, W, C], "trained_on": str, "lmbda": float, "step": int,
    "params": <parameters>, "tables": {<latent>: <tables.to_stored of its tables>}}
-written by `ae.compression.export`; its identity is the SHA-256 of its bytes.
+written by `ae.codec.export`; its identity is the SHA-256 of its bytes.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import hashlib
 import json
 
 from ae.compression import tables as tbl
-from ae.errors import UserError
 from ae.store import bundle as bundle_lib
 from ae.store import params as stored_params
+from ae.utils.errors import UserError
 
 FORMAT, VERSION = "ae-codec", 1
 
@@ -25,7 +25,8 @@ FORMAT, VERSION = "ae-codec", 1
 @dataclasses.dataclass(frozen=True)
 class ExportedCodec:
   """A loaded codec file: model spec, float32 parameters, integer tables, metadata."""
-  model_spec: dict          # config.model of the run, as stored
+
+  model_spec: dict  # config.model of the run, as stored
   params: dict
   tables: dict
   meta: dict
@@ -39,6 +40,7 @@ class ExportedCodec:
   def model_config(self):
     """config.model as an ml_collections ConfigDict (imported on first use)."""
     import ml_collections  # pylint: disable=g-import-not-at-top  # 0.1-0.2 s of start-up
+
     return ml_collections.ConfigDict(self.model_spec)
 
   @functools.cached_property
@@ -46,6 +48,7 @@ class ExportedCodec:
     """The linen module (for encoder-side refinement and evaluation). Built on first use:
     importing flax costs seconds, and decoding never needs it."""
     from ae.models import build_model  # pylint: disable=g-import-not-at-top
+
     return build_model(self.model_config, tuple(self.meta["image_shape"]))
 
 
@@ -63,7 +66,9 @@ def load_codec(path: str) -> ExportedCodec:
   if bundle.get("format") != FORMAT:
     raise UserError(f"{path} is not an ae codec file")
   if bundle.get("version") != VERSION:
-    raise UserError(f"{path} is codec format version {bundle.get('version')}; this ae reads {VERSION}")
+    raise UserError(
+      f"{path} is codec format version {bundle.get('version')}; this ae reads {VERSION}"
+    )
   try:
     spec = json.loads(bundle["model"])
     if not isinstance(spec, dict) or "name" not in spec:

@@ -23,7 +23,7 @@ import numpy as np
 
 from ae.compression import tables as tbl
 
-ESCAPE_LENGTHS = tbl.ESCAPE_LENGTHS   # escaped excess values below 2^32 - 1
+ESCAPE_LENGTHS = tbl.ESCAPE_LENGTHS  # escaped excess values below 2^32 - 1
 _CHUNK_BITS = 16
 _model = constriction.stream.model
 
@@ -60,7 +60,7 @@ def _shifts(owner: np.ndarray, bits: np.ndarray) -> np.ndarray:
 
 
 def _categorical(tables: dict, t: int):
-  cdf = tables["cdf"][t, :tables["cdf_length"][t]].astype(np.int64)
+  cdf = tables["cdf"][t, : tables["cdf_length"][t]].astype(np.int64)
   return _model.Categorical(np.diff(cdf).astype(np.float64), perfect=False)
 
 
@@ -82,14 +82,14 @@ def encode(symbols: np.ndarray, index: np.ndarray, tables: dict) -> bytes:
   k = s - lo
   escape = (k < 0) | (k >= n - 1)
   kk = np.where(escape, n - 1, k).astype(np.int32)
-  v = _zigzag_excess(k[escape], n[escape]) + 1             # >= 1
+  v = _zigzag_excess(k[escape], n[escape]) + 1  # >= 1
   if len(v) and v.max() >= 2**ESCAPE_LENGTHS:
     raise CodingError("a latent value is too far outside its table to be coded")
   lengths = np.floor(np.log2(v.astype(np.float64))).astype(np.int64) if len(v) else v
   owner, bits = _chunks(lengths)
   payload = (v[owner] >> _shifts(owner, bits)) & ((1 << bits) - 1)
 
-  coder = constriction.stream.stack.AnsCoder()           # a stack: encode in reverse order
+  coder = constriction.stream.stack.AnsCoder()  # a stack: encode in reverse order
   if len(payload):
     coder.encode_reverse(payload.astype(np.int32), _model.Uniform(), (1 << bits).astype(np.int32))
   if len(lengths):

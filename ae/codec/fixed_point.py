@@ -28,14 +28,14 @@ import math
 
 import numpy as np
 
-FRAC = 12                 # fractional bits of activations
-W_FRAC = 16               # fractional bits of weights
-CLIP = 1024.0             # activations are clipped to [-CLIP, CLIP]
-NORM_FRAC = 6             # fractional bits of x in the GDN norm
-NORM_CLIP = 256.0         # |x| bound inside the GDN norm
-GAMMA_FRAC = 16           # fractional bits of GDN's gamma
-EXACT = 2.0**53           # float64 integers are exact below this
-_CHUNK = 1 << 22          # elements per matmul output chunk (32 MiB in float64)
+FRAC = 12  # fractional bits of activations
+W_FRAC = 16  # fractional bits of weights
+CLIP = 1024.0  # activations are clipped to [-CLIP, CLIP]
+NORM_FRAC = 6  # fractional bits of x in the GDN norm
+NORM_CLIP = 256.0  # |x| bound inside the GDN norm
+GAMMA_FRAC = 16  # fractional bits of GDN's gamma
+EXACT = 2.0**53  # float64 integers are exact below this
+_CHUNK = 1 << 22  # elements per matmul output chunk (32 MiB in float64)
 
 
 class RangeError(ValueError):
@@ -73,8 +73,14 @@ def check_range(w_int: np.ndarray, bias_int: np.ndarray | None, name: str) -> No
 
 def _patches(xp: np.ndarray, k: int, stride: int, rows: slice, wo: int) -> np.ndarray:
   """im2col of padded xp for output rows `rows`: [n_rows * wo, k * k * C]."""
-  taps = [xp[i + stride * rows.start: i + stride * (rows.stop - 1) + 1: stride,
-             j: j + stride * (wo - 1) + 1: stride] for i in range(k) for j in range(k)]
+  taps = [
+    xp[
+      i + stride * rows.start : i + stride * (rows.stop - 1) + 1 : stride,
+      j : j + stride * (wo - 1) + 1 : stride,
+    ]
+    for i in range(k)
+    for j in range(k)
+  ]
   return np.concatenate(taps, axis=-1).reshape(-1, k * k * xp.shape[-1])
 
 
@@ -112,11 +118,13 @@ def conv_transpose(x: np.ndarray, w: np.ndarray, stride: int) -> np.ndarray:
   step = max(1, _CHUNK // max(1, wd * wm.shape[1]))
   for r in range(0, h, step):
     n = min(h, r + step) - r
-    taps = (x[r:r + n].reshape(-1, x.shape[-1]) @ wm).reshape(n, wd, k, k, c_out)
+    taps = (x[r : r + n].reshape(-1, x.shape[-1]) @ wm).reshape(n, wd, k, k, c_out)
     for i in range(k):
       for j in range(k):
-        yp[s * r + i: s * (r + n - 1) + i + 1: s, j: s * (wd - 1) + j + 1: s] += taps[:, :, i, j]
-  return yp[pad[0]: pad[0] + s * h, pad[1]: pad[1] + s * wd]
+        yp[s * r + i : s * (r + n - 1) + i + 1 : s, j : s * (wd - 1) + j + 1 : s] += taps[
+          :, :, i, j
+        ]
+  return yp[pad[0] : pad[0] + s * h, pad[1] : pad[1] + s * wd]
 
 
 def relu(a: np.ndarray) -> np.ndarray:
@@ -144,7 +152,7 @@ def igdn_fixed(a: np.ndarray, beta: np.ndarray, gamma: np.ndarray) -> np.ndarray
   np.square(xc, out=xc)
   norm = xc.reshape(-1, xc.shape[-1]) @ g.T
   norm += b
-  norm *= 2.0**-(2 * NORM_FRAC + GAMMA_FRAC)
+  norm *= 2.0 ** -(2 * NORM_FRAC + GAMMA_FRAC)
   np.sqrt(norm, out=norm)
   norm *= a.reshape(norm.shape)
   return clip(rescale(norm, 0).reshape(a.shape))

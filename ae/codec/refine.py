@@ -31,7 +31,7 @@ import optax
 
 from ae.compression import quantization as q
 from ae.compression.entropy_models import conditional_bits
-from ae.errors import UserError
+from ae.utils.errors import UserError
 
 TAU_START, TAU_END = 0.5, 0.05
 _EPS = 1e-5
@@ -43,8 +43,15 @@ def sga_round(v: jax.Array, tau: float, rng: jax.Array) -> jax.Array:
   (Yang et al. 2020, eq. 8). Tends to round(v) as tau -> 0; same shape as v."""
   lo = jnp.floor(v)
   r = v - lo
-  logits = jnp.stack([-jnp.arctanh(jnp.clip(r, -1 + _EPS, 1 - _EPS)),
-                      -jnp.arctanh(jnp.clip(1 - r, -1 + _EPS, 1 - _EPS))]) / tau
+  logits = (
+    jnp.stack(
+      [
+        -jnp.arctanh(jnp.clip(r, -1 + _EPS, 1 - _EPS)),
+        -jnp.arctanh(jnp.clip(1 - r, -1 + _EPS, 1 - _EPS)),
+      ]
+    )
+    / tau
+  )
   w = jax.nn.softmax((logits + jax.random.gumbel(rng, logits.shape)) / tau, axis=0)
   return lo + w[1]
 
@@ -78,8 +85,9 @@ def _loss_fn(codec, params, x):
       z_hat = round_fn(latents["z"], apply(method=lambda m: m.entropy_z.medians()), 0)
       mean, scale = apply(z_hat, latents["y"].shape, method=lambda m, a, s: m.hyper_params(a, s))
       y_hat = round_fn(latents["y"], mean, 1)
-      bits = (conditional_bits(y_hat, mean, scale, model.family)
-              + apply(z_hat, method=lambda m, a: m.entropy_z.bits(a)))
+      bits = conditional_bits(y_hat, mean, scale, model.family) + apply(
+        z_hat, method=lambda m, a: m.entropy_z.bits(a)
+      )
     else:
       y_hat = round_fn(latents["y"], apply(method=lambda m: m.entropy_y.medians()), 1)
       bits = apply(y_hat, method=lambda m, a: m.entropy_y.bits(a))
@@ -89,16 +97,19 @@ def _loss_fn(codec, params, x):
   return loss
 
 
-def refine_latents(codec, image: np.ndarray, num_steps: int, learning_rate: float = 1e-2,
-                   seed: int = 0) -> dict[str, np.ndarray]:
+def refine_latents(
+  codec, image: np.ndarray, num_steps: int, learning_rate: float = 1e-2, seed: int = 0
+) -> dict[str, np.ndarray]:
   """Refined latents {"y": [h, w, M], "z": [h', w', N]} (no "z" for factorized codecs) of a
   uint8 image [H, W, C] (C the codec's channels) under an exported convolutional codec."""
   if codec.program.kind == "dense":
-    raise UserError(f"codec '{codec.name}' is a dense block codec; latent refinement is for "
-                    "convolutional codecs")
+    raise UserError(
+      f"codec '{codec.name}' is a dense block codec; latent refinement is for convolutional codecs"
+    )
   x = _pixels(image)
-  start = codec.exported.model.apply({"params": codec.exported.params}, x,
-                                     method=lambda m, a: m.latents(a))
+  start = codec.exported.model.apply(
+    {"params": codec.exported.params}, x, method=lambda m, a: m.latents(a)
+  )
   latents = {k: v[0] for k, v in start.items()}
   if num_steps > 0:
     run = _compiled(codec, int(num_steps), float(learning_rate))
@@ -131,11 +142,13 @@ def _compiled(codec, num_steps: int, learning_rate: float):
       rng, key = jax.random.split(rng)
       tau = temperature(t, num_steps)
       soft = lambda v, offset, i: sga_round(v - offset, tau, jax.random.fold_in(key, i)) + offset
-      grads = jax.grad(lambda l: loss(l, soft))(lat)
+      grads = jax.grad(lambda v: loss(v, soft))(lat)
       updates, opt_state = opt.update(grads, opt_state, lat)
       return (optax.apply_updates(lat, updates), opt_state, rng), None
 
-    (refined, _, _), _ = jax.lax.scan(step, (latents, opt.init(latents), rng), jnp.arange(num_steps))
+    (refined, _, _), _ = jax.lax.scan(
+      step, (latents, opt.init(latents), rng), jnp.arange(num_steps)
+    )
     better = loss(refined, _hard_round) < loss(latents, _hard_round)
     return jax.tree_util.tree_map(lambda a, b: jnp.where(better, b, a), latents, refined)
 

@@ -1,6 +1,6 @@
 """Where codecs are found: the ones shipped in `ae/codecs/`, plus `$AE_CODEC_PATH`.
 
-A codec is an exported `.aec` file (`ae.compression.export`); its name is the
+A codec is an exported `.aec` file (`ae.codec.export`); its name is the
 file name without the suffix, its identity the SHA-256 of its bytes (a file
 names its codec by the first 8 bytes of it). Directories in `AE_CODEC_PATH`
 (separated by `os.pathsep`) come before the shipped one; the first file of a
@@ -14,10 +14,10 @@ import functools
 import hashlib
 import os
 
-from ae.codec.transforms import Program, program_for
 from ae.codec.codec_file import ExportedCodec, load_codec
-from ae.errors import UserError
+from ae.codec.transforms import Program, program_for
 from ae.store.search_path import named_files
+from ae.utils.errors import UserError
 
 SUFFIX = ".aec"
 SHIPPED_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "codecs")
@@ -30,6 +30,7 @@ class CodecNotFoundError(UserError):
 @dataclasses.dataclass(frozen=True)
 class Codec:
   """A loaded codec: the exported bundle, its numpy program and its name."""
+
   name: str
   path: str
   exported: ExportedCodec
@@ -47,9 +48,11 @@ class Codec:
     """One line: name first, then model, rate setting and training data."""
     m = self.exported.meta
     size = "x".join(str(d) for d in m["image_shape"])
-    return (f"{self.name}\tmodel={self.exported.model_name}\tlambda={m['lmbda']:g}"
-            f"\ttrained_on={m['trained_on']} ({size}, step {m['step']})"
-            f"\tsha256={self.sha256[:16]}")
+    return (
+      f"{self.name}\tmodel={self.exported.model_name}\tlambda={m['lmbda']:g}"
+      f"\ttrained_on={m['trained_on']} ({size}, step {m['step']})"
+      f"\tsha256={self.sha256[:16]}"
+    )
 
 
 def _files() -> dict[str, str]:
@@ -61,7 +64,7 @@ def _load(path: str, mtime_ns: int, size: int) -> Codec:
   del mtime_ns, size  # cache keys: a changed file is reloaded
   exported = load_codec(path)
   program = program_for(exported.model_name, exported.params, exported.meta["image_shape"])
-  return Codec(os.path.basename(path)[:-len(SUFFIX)], path, exported, program)
+  return Codec(os.path.basename(path)[: -len(SUFFIX)], path, exported, program)
 
 
 def load(path: str) -> Codec:
@@ -90,10 +93,12 @@ def by_id(codec_id: bytes) -> Codec:
   """The codec whose SHA-256 starts with the 8-byte `codec_id`."""
   for path in _files().values():
     with open(path, "rb") as f:
-      if hashlib.sha256(f.read()).digest()[:len(codec_id)] == codec_id:
+      if hashlib.sha256(f.read()).digest()[: len(codec_id)] == codec_id:
         return load(path)
-  raise CodecNotFoundError(f"the file was made with codec {codec_id.hex()}, which is not installed "
-                           "here (`ae codecs` lists the installed ones)")
+  raise CodecNotFoundError(
+    f"the file was made with codec {codec_id.hex()}, which is not installed "
+    "here (`ae codecs` lists the installed ones)"
+  )
 
 
 def for_image(channels: int, height: int = 0, width: int = 0) -> list[Codec]:
@@ -102,9 +107,14 @@ def for_image(channels: int, height: int = 0, width: int = 0) -> list[Codec]:
   gray image may use an RGB codec), sorted by lambda."""
   small = 0 < max(height, width) <= 32
   everything = available()
-  sized = [c for c in everything if (c.exported.meta["image_shape"][0] <= 32) == small] or everything
-  pool = ([c for c in sized if c.channels == channels] or [c for c in sized if c.channels == 3]
-          or [c for c in everything if c.channels in (channels, 3)])
+  sized = [
+    c for c in everything if (c.exported.meta["image_shape"][0] <= 32) == small
+  ] or everything
+  pool = (
+    [c for c in sized if c.channels == channels]
+    or [c for c in sized if c.channels == 3]
+    or [c for c in everything if c.channels in (channels, 3)]
+  )
   if not pool:
     raise CodecNotFoundError("no codec is installed for this image (`ae codecs` lists them)")
   return sorted(pool, key=lambda c: (c.exported.meta["lmbda"], c.name))
@@ -120,6 +130,8 @@ def by_quality(quality: int, channels: int, height: int = 0, width: int = 0) -> 
   """`--quality=N`: the N-th lowest rate of `for_image` (1 = smallest files)."""
   pool = for_image(channels, height, width)
   if not 1 <= quality <= len(pool):
-    raise UserError(f"--quality={quality}: this image has qualities 1..{len(pool)} "
-                    f"({', '.join(c.name for c in pool)})")
+    raise UserError(
+      f"--quality={quality}: this image has qualities 1..{len(pool)} "
+      f"({', '.join(c.name for c in pool)})"
+    )
   return pool[quality - 1]

@@ -43,12 +43,15 @@ def _gdn(x: np.ndarray, beta: np.ndarray, gamma: np.ndarray) -> np.ndarray:
 
 
 def _conv_f(x: np.ndarray, p: dict, stride: int) -> np.ndarray:
-  return fx.conv2d(x, np.asarray(p["kernel"], np.float32), stride) + np.asarray(p["bias"], np.float32)
+  return fx.conv2d(x, np.asarray(p["kernel"], np.float32), stride) + np.asarray(
+    p["bias"], np.float32
+  )
 
 
 @dataclasses.dataclass
 class Program:
   """Numpy transforms of one codec. `kind` is "dense", "factorized" or "hyperprior"."""
+
   kind: str
   params: dict
   mean_scale: bool = False
@@ -62,8 +65,13 @@ class Program:
       self._dec = [_fixed_layer(p[k], False, k) for k in dec]
       return
     gs = p["g_s"]
-    self._gs = [(_fixed_layer(gs[f"deconv_{i}"], True, f"g_s/deconv_{i}"),
-                 _gdn_params(gs[f"igdn_{i}"]) if i < 3 else None) for i in range(4)]
+    self._gs = [
+      (
+        _fixed_layer(gs[f"deconv_{i}"], True, f"g_s/deconv_{i}"),
+        _gdn_params(gs[f"igdn_{i}"]) if i < 3 else None,
+      )
+      for i in range(4)
+    ]
     if self.kind == "hyperprior":
       hs = p["h_s"]
       self._hs = [_fixed_layer(hs[f"deconv_{i}"], True, f"h_s/deconv_{i}") for i in range(2)]
@@ -71,7 +79,8 @@ class Program:
 
   # ---- encoder side (float32) ----
   def analysis(self, x: np.ndarray) -> np.ndarray:
-    """x float32 in [0, 1]: blocks [N, h, w, C] -> y [N, M] (dense); image [H, W, C] -> [H/16, W/16, M]."""
+    """x float32 in [0, 1]: blocks [N, h, w, C] -> y [N, M] (dense);
+    image [H, W, C] -> [H/16, W/16, M]."""
     p = self.params
     if self.kind == "dense":
       h = x.reshape(x.shape[0], -1).astype(np.float32)
@@ -90,19 +99,24 @@ class Program:
   def hyper_analysis(self, y: np.ndarray) -> np.ndarray:
     """y [h, w, M] -> z [h/4, w/4, N] (float32)."""
     ha = self.params["h_a"]
-    act = (lambda t: np.where(t >= 0, t, 0.01 * t)) if self.mean_scale else (lambda t: np.maximum(t, 0))
+    act = (
+      (lambda t: np.where(t >= 0, t, 0.01 * t)) if self.mean_scale else (lambda t: np.maximum(t, 0))
+    )
     z = act(_conv_f(y if self.mean_scale else np.abs(y), ha["conv_0"], 1))
     z = act(_conv_f(z, ha["conv_1"], 2))
     return _conv_f(z, ha["conv_2"], 2)
 
   # ---- decoder side (exact fixed point) ----
-  def hyper_synthesis(self, z_hat: np.ndarray, y_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Fixed-point z_hat [h', w', N] -> fixed-point (mean, scale) of y, cropped to y_shape [h, w, M]."""
+  def hyper_synthesis(
+    self, z_hat: np.ndarray, y_shape: tuple[int, ...]
+  ) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed-point z_hat [h', w', N] -> fixed-point (mean, scale) of y, cropped to
+    y_shape [h, w, M]."""
     act = fx.leaky_relu if self.mean_scale else fx.relu
     a = z_hat
     for w, b in self._hs:
       a = act(fx.deconv(a, w, b, 2))
-    a = fx.conv(a, *self._hs_out)[:y_shape[0], :y_shape[1]]
+    a = fx.conv(a, *self._hs_out)[: y_shape[0], : y_shape[1]]
     if self.mean_scale:
       m = a.shape[-1] // 2
       return a[..., :m], a[..., m:]

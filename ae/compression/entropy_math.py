@@ -19,8 +19,8 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import erfc
 
-LIKELIHOOD_BOUND = 1e-9   # probabilities below this are clipped: at most ~29.9 bits a value
-SCALE_BOUND = 0.11        # lower bound on predicted scales (as in CompressAI and tfc)
+LIKELIHOOD_BOUND = 1e-9  # probabilities below this are clipped: at most ~29.9 bits a value
+SCALE_BOUND = 0.11  # lower bound on predicted scales (as in CompressAI and tfc)
 
 
 def bits_from_likelihood(p: jax.Array) -> jax.Array:

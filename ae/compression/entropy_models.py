@@ -40,7 +40,9 @@ class EntropyBottleneck(nn.Module):
     mats, biases, factors = [], [], []
     for k in range(len(dims) - 1):
       init = math.log(math.expm1(1.0 / scale / dims[k + 1]))
-      mats.append(self.param(f"matrix_{k}", nn.initializers.constant(init), (c, dims[k + 1], dims[k])))
+      mats.append(
+        self.param(f"matrix_{k}", nn.initializers.constant(init), (c, dims[k + 1], dims[k]))
+      )
       biases.append(self.param(f"bias_{k}", nn.initializers.uniform(1.0), (c, dims[k + 1], 1)))
       if k < len(dims) - 2:
         factors.append(self.param(f"factor_{k}", nn.initializers.zeros, (c, dims[k + 1], 1)))
@@ -50,7 +52,11 @@ class EntropyBottleneck(nn.Module):
 
   def density_params(self, frozen: bool = False):
     f = jax.lax.stop_gradient if frozen else (lambda t: t)
-    return ([f(m) for m in self.matrices], [f(b) for b in self.biases], [f(t) for t in self.factors])
+    return (
+      [f(m) for m in self.matrices],
+      [f(b) for b in self.biases],
+      [f(t) for t in self.factors],
+    )
 
   def likelihood(self, y: jax.Array) -> jax.Array:
     """P of the unit bin around each value of y [..., C]; same shape."""
@@ -79,7 +85,8 @@ class EntropyBottleneck(nn.Module):
     return self.bits(y)
 
 
-def conditional_bits(y: jax.Array, mean: jax.Array, scale: jax.Array,
-                     family: str = "gaussian") -> jax.Array:
+def conditional_bits(
+  y: jax.Array, mean: jax.Array, scale: jax.Array, family: str = "gaussian"
+) -> jax.Array:
   """Rate of y [B, ..., C] under the conditional `family`(mean, scale), bits per example [B]."""
   return _sum_per_example(em.bits_from_likelihood(em.CONDITIONALS[family](y, mean, scale)))

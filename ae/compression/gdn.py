@@ -55,14 +55,18 @@ def igdn(y: jax.Array, beta: jax.Array, gamma: jax.Array) -> jax.Array:
   return y * jnp.sqrt(beta + jnp.square(y) @ gamma.T)
 
 
-def gdn_inverse(y: jax.Array, beta: jax.Array, gamma: jax.Array, iterations: int = 100) -> jax.Array:
+def gdn_inverse(
+  y: jax.Array, beta: jax.Array, gamma: jax.Array, iterations: int = 100
+) -> jax.Array:
   """Exact inverse of `gdn`: the fixed point of x = y * sqrt(beta + gamma x^2)."""
-  return jax.lax.fori_loop(0, iterations, lambda _, x: y * jnp.sqrt(beta + jnp.square(x) @ gamma.T),
-                           y * jnp.sqrt(beta))
+  return jax.lax.fori_loop(
+    0, iterations, lambda _, x: y * jnp.sqrt(beta + jnp.square(x) @ gamma.T), y * jnp.sqrt(beta)
+  )
 
 
 class GDN(nn.Module):
   """GDN over the last axis, or its approximate inverse with `inverse=True`."""
+
   inverse: bool = False
   beta_min: float = 1e-6
   gamma_init: float = 0.1

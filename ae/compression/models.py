@@ -43,6 +43,7 @@ def pad_to_multiple(x: jax.Array, multiple: int = PAD_MULTIPLE) -> jax.Array:
 
 class DenseCodec(nn.Module):
   """784 -> hidden -> M latents (factorized prior) -> hidden -> 784 sigmoid."""
+
   output_shape: Sequence[int] = (28, 28, 1)
   hidden_sizes: Sequence[int] = (256,)
   latent_size: int = 64
@@ -50,7 +51,8 @@ class DenseCodec(nn.Module):
   def setup(self):
     self.enc = [nn.Dense(w) for w in self.hidden_sizes] + [nn.Dense(self.latent_size)]
     self.dec = [nn.Dense(w) for w in reversed(tuple(self.hidden_sizes))] + [
-        nn.Dense(int(np.prod(self.output_shape)))]
+      nn.Dense(int(np.prod(self.output_shape)))
+    ]
     self.entropy_y = EntropyBottleneck(self.latent_size)
 
   def analysis(self, x):
@@ -77,9 +79,9 @@ class DenseCodec(nn.Module):
     return jnp.clip(self.forward(x, train=False)[0], 0.0, 1.0)
 
 
-
 class AnalysisGDN(nn.Module):
   """[Conv5x5/2 -> GDN] x 3, Conv5x5/2: [B, H, W, C] -> [B, H/16, W/16, M]."""
+
   n: int
   m: int
 
@@ -92,6 +94,7 @@ class AnalysisGDN(nn.Module):
 
 class SynthesisGDN(nn.Module):
   """[ConvT5x5/2 -> IGDN] x 3, ConvT5x5/2: [B, h, w, M] -> [B, 16h, 16w, channels]."""
+
   n: int
   channels: int
 
@@ -104,6 +107,7 @@ class SynthesisGDN(nn.Module):
 
 class BLS2017(nn.Module):
   """Factorized-prior codec (Balle et al. 2017) with the deep factorized density."""
+
   n: int = 128
   m: int = 192
   channels: int = 3
@@ -124,7 +128,6 @@ class BLS2017(nn.Module):
 
   def __call__(self, x):
     return jnp.clip(self.forward(x, train=False)[0], 0.0, 1.0)
-
 
 
 class HyperAnalysis(nn.Module):
@@ -156,6 +159,7 @@ class HyperSynthesis(nn.Module):
 
 class BMSHJ2018(nn.Module):
   """Scale hyperprior: y ~ N(0, sigma(z)^2), z factorized (Balle et al. 2018)."""
+
   n: int = 128
   m: int = 192
   channels: int = 3
@@ -174,7 +178,7 @@ class BMSHJ2018(nn.Module):
 
   def hyper_params(self, z_hat, y_shape):
     """(mean, scale) of y from the decoded hyper-latent, cropped to y's shape."""
-    p = self.h_s(z_hat)[:, :y_shape[1], :y_shape[2]]
+    p = self.h_s(z_hat)[:, : y_shape[1], : y_shape[2]]
     if self.mean_scale:
       mean, scale = jnp.split(p, 2, axis=-1)
       return mean, scale
@@ -202,8 +206,8 @@ class BMSHJ2018(nn.Module):
     return jnp.clip(self.forward(x, train=False)[0], 0.0, 1.0)
 
 
-
-def MBT2018Mean(n: int = 128, m: int = 192, channels: int = 3, family: str = "gaussian",
-                **kwargs) -> BMSHJ2018:  # pylint: disable=invalid-name
+def MBT2018Mean(
+  n: int = 128, m: int = 192, channels: int = 3, family: str = "gaussian", **kwargs
+) -> BMSHJ2018:  # pylint: disable=invalid-name
   """Mean-scale hyperprior (Minnen et al. 2018) without context model."""
   return BMSHJ2018(n=n, m=m, channels=channels, family=family, mean_scale=True, **kwargs)

@@ -47,8 +47,11 @@ def pack(cdfs: list[np.ndarray], los: list[int]) -> dict[str, np.ndarray]:
   """Pads a list of CDFs into the {cdf, cdf_length, lo} layout."""
   width = max(len(c) for c in cdfs)
   cdf = np.stack([np.pad(c, (0, width - len(c)), constant_values=c[-1]) for c in cdfs])
-  return {"cdf": cdf.astype(np.int32), "cdf_length": np.array([len(c) for c in cdfs], np.int32),
-          "lo": np.array(los, np.int32)}
+  return {
+    "cdf": cdf.astype(np.int32),
+    "cdf_length": np.array([len(c) for c in cdfs], np.int32),
+    "lo": np.array(los, np.int32),
+  }
 
 
 def to_stored(tables: dict) -> dict:
@@ -86,14 +89,19 @@ def factorized_tables(likelihood_fn, quantiles: np.ndarray, precision: int = PRE
   p = np.asarray(likelihood_fn((med[:, None] + grid).astype(np.float32)), np.float64)
   cdfs, los = [], []
   for c in range(len(med)):
-    pmf = p[c, :hi[c] - lo[c] + 1]
+    pmf = p[c, : hi[c] - lo[c] + 1]
     cdfs.append(quantized_cdf(np.append(pmf, max(0.0, 1.0 - pmf.sum())), precision))
     los.append(int(lo[c]))
   return {**pack(cdfs, los), "offset": med}
 
 
-def conditional_tables(likelihood_fn, scale_table: np.ndarray, tail_mass: float = 1e-9,
-                       family: str = "gaussian", precision: int = PRECISION) -> dict:
+def conditional_tables(
+  likelihood_fn,
+  scale_table: np.ndarray,
+  tail_mass: float = 1e-9,
+  family: str = "gaussian",
+  precision: int = PRECISION,
+) -> dict:
   """Tables of a zero-mean conditional density, one per scale of `scale_table` [T].
 
   likelihood_fn(values [n], scale) -> bin probabilities [n]. Symbol range
@@ -101,11 +109,14 @@ def conditional_tables(likelihood_fn, scale_table: np.ndarray, tail_mass: float 
   """
   # scipy.special costs 0.5 s to import; only export builds tables, decoding reads them.
   from scipy.special import ndtri  # pylint: disable=g-import-not-at-top
+
   mult = -ndtri(tail_mass / 2) if family == "gaussian" else math.log(1.0 / tail_mass)
   cdfs, los = [], []
   for s in np.asarray(scale_table, np.float64):
     r = int(math.ceil(s * mult))
-    pmf = np.asarray(likelihood_fn(np.arange(-r, r + 1, dtype=np.float32), np.float32(s)), np.float64)
+    pmf = np.asarray(
+      likelihood_fn(np.arange(-r, r + 1, dtype=np.float32), np.float32(s)), np.float64
+    )
     cdfs.append(quantized_cdf(np.append(pmf, max(0.0, 1.0 - pmf.sum())), precision))
     los.append(-r)
   return {**pack(cdfs, los), "scale_table": np.asarray(scale_table, np.float32)}
@@ -120,8 +131,9 @@ def escape_bits(zigzag: np.ndarray) -> np.ndarray:
   return np.log2(ESCAPE_LENGTHS) + np.floor(np.log2(np.asarray(zigzag, np.float64) + 1))
 
 
-def table_bits(symbols: np.ndarray, table_index: np.ndarray, tables: dict,
-               precision: int = PRECISION) -> np.ndarray:
+def table_bits(
+  symbols: np.ndarray, table_index: np.ndarray, tables: dict, precision: int = PRECISION
+) -> np.ndarray:
   """Bits to code integer `symbols` with the table of each `table_index` (same shape).
 
   In-range symbols cost -log2(count / 2^precision); others cost the escape
@@ -130,7 +142,7 @@ def table_bits(symbols: np.ndarray, table_index: np.ndarray, tables: dict,
   symbols = np.asarray(symbols, np.int64)
   idx = np.asarray(table_index, np.int64)
   lo = tables["lo"][idx].astype(np.int64)
-  n = tables["cdf_length"][idx].astype(np.int64) - 1        # symbols incl. escape
+  n = tables["cdf_length"][idx].astype(np.int64) - 1  # symbols incl. escape
   k = symbols - lo
   escape = (k < 0) | (k >= n - 1)
   kk = np.where(escape, n - 1, k)

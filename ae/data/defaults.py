@@ -9,13 +9,13 @@ import ml_collections
 def data_config(name: str = "fashion_mnist") -> ml_collections.ConfigDict:
   """`config.data` for the data set `name` (a TFDS name, `photos`, `folder:PATH`)."""
   data = ml_collections.ConfigDict()
-  data.name = name                  # a TFDS name, "photos", or "folder:PATH"
-  data.data_dir = ""                # TFDS data dir ("" = TFDS default, $TFDS_DATA_DIR)
-  data.manual_dir = ""              # IDX files for offline fashion_mnist ("" = Debian's)
-  data.download = True              # let TFDS download datasets it has not prepared
+  data.name = name  # a TFDS name, "photos", or "folder:PATH"
+  data.data_dir = ""  # TFDS data dir ("" = TFDS default, $TFDS_DATA_DIR)
+  data.manual_dir = ""  # IDX files for offline fashion_mnist ("" = Debian's)
+  data.download = True  # let TFDS download datasets it has not prepared
   data.train_split = "train"
   data.eval_split = "test"
-  data.image_size = ()              # (H, W) to resize folder images to
-  data.test_percent = 10            # share of a flat folder held out as "test"
-  data.channels = 0                 # folder images: 1 gray, 3 RGB, 0 auto
+  data.image_size = ()  # (H, W) to resize folder images to
+  data.test_percent = 10  # share of a flat folder held out as "test"
+  data.channels = 0  # folder images: 1 gray, 3 RGB, 0 auto
   return data

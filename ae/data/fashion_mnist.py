@@ -22,14 +22,26 @@ from ae.data.idx import read_idx
 
 DEBIAN_DIR = "/usr/share/datasets/fashion-mnist"
 FILES = {
-    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
-    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+  "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+  "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
-CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
-               "Shirt", "Sneaker", "Bag", "Ankle boot")
-HOW_TO_GET = ("install Debian's package with `apt-get install dataset-fashion-mnist`, "
-              "or put the four original IDX .gz files in a folder and set "
-              "--config.data.manual_dir=FOLDER")
+CLASS_NAMES = (
+  "T-shirt/top",
+  "Trouser",
+  "Pullover",
+  "Dress",
+  "Coat",
+  "Sandal",
+  "Shirt",
+  "Sneaker",
+  "Bag",
+  "Ankle boot",
+)
+HOW_TO_GET = (
+  "install Debian's package with `apt-get install dataset-fashion-mnist`, "
+  "or put the four original IDX .gz files in a folder and set "
+  "--config.data.manual_dir=FOLDER"
+)
 
 
 def missing_files(folder: str) -> list[str]:
@@ -47,27 +59,29 @@ class AeFashionMnist(tfds.core.GeneratorBasedBuilder):
 
   def _info(self) -> tfds.core.DatasetInfo:
     return tfds.core.DatasetInfo(
-        builder=self,
-        description="Fashion-MNIST (Xiao et al. 2017) from the original IDX files.",
-        features=tfds.features.FeaturesDict({
-            "image": tfds.features.Tensor(shape=(28, 28, 1), dtype=np.uint8),
-            "label": tfds.features.ClassLabel(names=CLASS_NAMES),
-        }),
-        supervised_keys=("image", "label"),
-        homepage="https://github.com/zalandoresearch/fashion-mnist",
+      builder=self,
+      description="Fashion-MNIST (Xiao et al. 2017) from the original IDX files.",
+      features=tfds.features.FeaturesDict(
+        {
+          "image": tfds.features.Tensor(shape=(28, 28, 1), dtype=np.uint8),
+          "label": tfds.features.ClassLabel(names=CLASS_NAMES),
+        }
+      ),
+      supervised_keys=("image", "label"),
+      homepage="https://github.com/zalandoresearch/fashion-mnist",
     )
 
   def _split_generators(self, dl_manager):
     folder = os.fspath(dl_manager.manual_dir)
-    return {split: self._generate_examples(folder, *names)
-            for split, names in FILES.items()}
+    return {split: self._generate_examples(folder, *names) for split, names in FILES.items()}
 
   def _generate_examples(self, folder: str, images_file: str, labels_file: str):
     images = read_idx(os.path.join(folder, images_file))
     labels = read_idx(os.path.join(folder, labels_file))
     if images.shape[0] != labels.shape[0] or images.shape[1:] != (28, 28):
-      raise ValueError(f"inconsistent IDX files in {folder}: images {images.shape}, "
-                       f"labels {labels.shape}")
+      raise ValueError(
+        f"inconsistent IDX files in {folder}: images {images.shape}, labels {labels.shape}"
+      )
     for i in range(images.shape[0]):
       # Zero-padded keys: TFDS orders examples by a hash of the key, the same on
       # every machine, so the stored order is deterministic.

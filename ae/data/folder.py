@@ -15,8 +15,8 @@ import os
 import numpy as np
 from PIL import Image
 
-from ae.data.sources import IMAGE_SUFFIXES, ImageSet, folder_split_of
-from ae.errors import DatasetNotFoundError
+from ae.data.imageset import IMAGE_SUFFIXES, ImageSet, folder_split_of
+from ae.utils.errors import DatasetNotFoundError
 
 
 def list_images(root: str) -> list[str]:
@@ -46,8 +46,14 @@ def center_crop_resize(image: Image.Image, size: tuple[int, int]) -> Image.Image
   return image.crop((left, top, left + cw, top + ch)).resize((w, h), Image.Resampling.LANCZOS)
 
 
-def load_folder(root: str, split: str, *, image_size: tuple[int, ...] = (),
-                test_percent: int = 10, channels: int = 0) -> ImageSet:
+def load_folder(
+  root: str,
+  split: str,
+  *,
+  image_size: tuple[int, ...] = (),
+  test_percent: int = 10,
+  channels: int = 0,
+) -> ImageSet:
   """Loads split `split` of the image folder `root`.
 
   Args:
@@ -63,13 +69,15 @@ def load_folder(root: str, split: str, *, image_size: tuple[int, ...] = (),
     channels = 3 if any(im.mode not in ("L", "1", "I;16", "I", "LA") for im in opened) else 1
   mode = "L" if channels == 1 else "RGB"
   arrays = []
-  for f, im in zip(files, opened):
+  for im in opened:
     im = im.convert(mode)
     if image_size:
       im = center_crop_resize(im, (int(image_size[0]), int(image_size[1])))
     arrays.append(np.asarray(im, np.uint8).reshape(im.height, im.width, channels))
   shapes = {a.shape for a in arrays}
   if len(shapes) > 1:
-    raise DatasetNotFoundError(f"images in {root} have different sizes {sorted(shapes)[:3]}...; "
-                               "set --config.data.image_size=(H, W)")
+    raise DatasetNotFoundError(
+      f"images in {root} have different sizes {sorted(shapes)[:3]}...; "
+      "set --config.data.image_size=(H, W)"
+    )
   return ImageSet(images=np.stack(arrays), labels=np.full((len(arrays),), -1, np.int32))

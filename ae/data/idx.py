@@ -12,8 +12,14 @@ import os
 
 import numpy as np
 
-_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"),
-           0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+_DTYPES = {
+  0x08: np.uint8,
+  0x09: np.int8,
+  0x0B: np.dtype(">i2"),
+  0x0C: np.dtype(">i4"),
+  0x0D: np.dtype(">f4"),
+  0x0E: np.dtype(">f8"),
+}
 
 
 def parse_idx(data: bytes) -> np.ndarray:
@@ -30,10 +36,12 @@ def parse_idx(data: bytes) -> np.ndarray:
   dtype = np.dtype(_DTYPES[type_code])
   expected = int(np.prod(shape)) * dtype.itemsize
   if len(data) - header != expected:
-    raise ValueError(f"IDX payload is {len(data) - header} bytes, expected {expected} "
-                     f"for shape {shape}")
-  return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(
-      dtype.newbyteorder("="))
+    raise ValueError(
+      f"IDX payload is {len(data) - header} bytes, expected {expected} for shape {shape}"
+    )
+  return (
+    np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+  )
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:

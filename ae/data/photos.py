@@ -18,11 +18,12 @@ Sources (all installed by pip or apt, nothing downloaded):
   `ukui-wallpapers` holds only renders and drawings, so nothing of it is used.
 
 `manifest()` lists every file: name, source package, path, downsampling, split
-(`python -m ae.data.photos` prints it with resolutions). `load_photos(split)`
-gives the RGB photos as uint8 arrays [H, W, 3], read through the TFDS dataset of
-`ae.data.photos_tfds` (prepared once per manifest); `random_crops` samples fixed-seed crops with horizontal flips (and, on request,
-the eight flips and rotations) for training, `center_crops` gives a fixed-size evaluation set. This is the
-data source `photos` (`config.data.name = "photos"`).
+(`python -m ae.data.photos` prints it with resolutions). `photos_tfds.load_photos(split)` gives
+the RGB photos as uint8 arrays [H, W, 3], read through the TFDS dataset of
+`ae.data.photos_tfds` (prepared once per manifest); `random_crops` samples fixed-seed
+crops with horizontal flips (and, on request, the eight flips and rotations) for
+training, `center_crops` gives a fixed-size evaluation set. This is the data source
+`photos` (`config.data.name = "photos"`).
 """
 
 from __future__ import annotations
@@ -34,28 +35,48 @@ import os
 import numpy as np
 from PIL import Image
 
-from ae.errors import DatasetNotFoundError
+from ae.utils.errors import DatasetNotFoundError
 
 MATE_NATURE = "/usr/share/backgrounds/mate/nature"
 SKIMAGE_TEST = ("astronaut.png", "chelsea.png", "coffee.png")
 SKIMAGE_TRAIN = (("motorcycle_left.png", 1), ("motorcycle_right.png", 1), ("rocket.jpg", 2))
 SKLEARN_TRAIN = ("china.jpg", "flower.jpg")
 PLASMA_DIR = "/usr/share/wallpapers"
-PLASMA_PHOTOS = ("BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour", "EveningGlow",
-                 "FallenLeaf", "Grey", "OneStandsOut", "Path", "summer_1am")
+PLASMA_PHOTOS = (
+  "BytheWater",
+  "ColdRipple",
+  "ColorfulCups",
+  "DarkestHour",
+  "EveningGlow",
+  "FallenLeaf",
+  "Grey",
+  "OneStandsOut",
+  "Path",
+  "summer_1am",
+)
 LXQT_DIR = "/usr/share/lxqt/wallpapers"
-LXQT_PHOTOS = ("Butterfly-Kenneth-Wimer.jpg", "Valendas.png", "after-the-rain.jpg",
-               "appleflower.png", "beam.png", "butterfly.png", "cloud.png", "drop.png",
-               "flowers.png", "fog.jpg", "this-is-not-windows.jpg")
+LXQT_PHOTOS = (
+  "Butterfly-Kenneth-Wimer.jpg",
+  "Valendas.png",
+  "after-the-rain.jpg",
+  "appleflower.png",
+  "beam.png",
+  "butterfly.png",
+  "cloud.png",
+  "drop.png",
+  "flowers.png",
+  "fog.jpg",
+  "this-is-not-windows.jpg",
+)
 
 
 @dataclasses.dataclass(frozen=True)
 class Entry:
   name: str
-  source: str          # package that ships the file
+  source: str  # package that ships the file
   path: str
-  downsample: int      # box-filter factor applied before use
-  split: str           # "train" or "test"
+  downsample: int  # box-filter factor applied before use
+  split: str  # "train" or "test"
 
 
 def _skimage_dir() -> str:
@@ -72,14 +93,21 @@ def manifest() -> list[Entry]:
   out = [Entry(f[:-4], "scikit-image", os.path.join(d, f), 1, "test") for f in SKIMAGE_TEST]
   out += [Entry(f[:-4], "scikit-image", os.path.join(d, f), k, "train") for f, k in SKIMAGE_TRAIN]
   out += _sklearn_entries()
-  out += [Entry(os.path.basename(p)[:-4], "mate-backgrounds", p, 4, "train")
-          for p in sorted(glob.glob(os.path.join(MATE_NATURE, "*.jpg")))]
-  plasma = [(n, os.path.join(PLASMA_DIR, n, "contents", "images", "2560x1600.jpg"))
-            for n in PLASMA_PHOTOS]
-  out += [Entry(n, "plasma-workspace-wallpapers", p, 4, "train")
-          for n, p in plasma if os.path.isfile(p)]
-  out += [Entry("lxqt-" + f.rsplit(".", 1)[0], "lxqt-themes", os.path.join(LXQT_DIR, f), 2, "train")
-          for f in LXQT_PHOTOS if os.path.isfile(os.path.join(LXQT_DIR, f))]
+  out += [
+    Entry(os.path.basename(p)[:-4], "mate-backgrounds", p, 4, "train")
+    for p in sorted(glob.glob(os.path.join(MATE_NATURE, "*.jpg")))
+  ]
+  plasma = [
+    (n, os.path.join(PLASMA_DIR, n, "contents", "images", "2560x1600.jpg")) for n in PLASMA_PHOTOS
+  ]
+  out += [
+    Entry(n, "plasma-workspace-wallpapers", p, 4, "train") for n, p in plasma if os.path.isfile(p)
+  ]
+  out += [
+    Entry("lxqt-" + f.rsplit(".", 1)[0], "lxqt-themes", os.path.join(LXQT_DIR, f), 2, "train")
+    for f in LXQT_PHOTOS
+    if os.path.isfile(os.path.join(LXQT_DIR, f))
+  ]
   return out
 
 
@@ -89,8 +117,11 @@ def _sklearn_entries() -> list[Entry]:
   except ImportError:
     return []
   d = os.path.join(os.path.dirname(sklearn.datasets.__file__), "images")
-  return [Entry(f[:-4], "scikit-learn", os.path.join(d, f), 2, "train")
-          for f in SKLEARN_TRAIN if os.path.isfile(os.path.join(d, f))]
+  return [
+    Entry(f[:-4], "scikit-learn", os.path.join(d, f), 2, "train")
+    for f in SKLEARN_TRAIN
+    if os.path.isfile(os.path.join(d, f))
+  ]
 
 
 def read_photo(entry: Entry) -> np.ndarray:
@@ -102,17 +133,9 @@ def read_photo(entry: Entry) -> np.ndarray:
     return np.asarray(im, np.uint8).copy()
 
 
-def load_photos(split: str, data_dir: str | None = None) -> list[np.ndarray]:
-  """The `split` photos as uint8 RGB [H, W, 3], in manifest order, through TFDS."""
-  from ae.data import photos_tfds  # pylint: disable=g-import-not-at-top
-  photos = photos_tfds.load(split, data_dir)
-  if not photos:
-    raise DatasetNotFoundError(f"the photo set has no '{split}' split")
-  return photos
-
-
-def random_crops(photos: list[np.ndarray], size: int, count: int, seed: int,
-                 rotate: bool = False) -> np.ndarray:
+def random_crops(
+  photos: list[np.ndarray], size: int, count: int, seed: int, rotate: bool = False
+) -> np.ndarray:
   """`count` crops [count, size, size, 3], photos chosen by their pixel area, random
   positions and horizontal flips, all from `seed`; with `rotate`, each crop is also
   turned by a random multiple of 90 degrees (the eight dihedral transforms)."""
@@ -123,7 +146,7 @@ def random_crops(photos: list[np.ndarray], size: int, count: int, seed: int,
   for i, k in enumerate(which):
     p = photos[k]
     y, x = rng.integers(0, p.shape[0] - size + 1), rng.integers(0, p.shape[1] - size + 1)
-    crop = p[y:y + size, x:x + size]
+    crop = p[y : y + size, x : x + size]
     out[i] = crop[:, ::-1] if rng.random() < 0.5 else crop
   if rotate:
     turns = rng.integers(0, 4, size=count)
@@ -137,7 +160,7 @@ def center_crops(photos: list[np.ndarray], size: int) -> np.ndarray:
   out = []
   for p in photos:
     y, x = (p.shape[0] - size) // 2, (p.shape[1] - size) // 2
-    out.append(p[y:y + size, x:x + size])
+    out.append(p[y : y + size, x : x + size])
   return np.stack(out)
 
 
@@ -152,8 +175,10 @@ def main() -> None:
   for e in manifest():
     with Image.open(e.path) as im:
       w, h = im.size
-    print(f"{e.name:20s} {e.source:28s} {e.split:5s} {w // e.downsample}x{h // e.downsample}"
-          f" (/{e.downsample}) {e.path}")
+    print(
+      f"{e.name:20s} {e.source:28s} {e.split:5s} {w // e.downsample}x{h // e.downsample}"
+      f" (/{e.downsample}) {e.path}"
+    )
 
 
 if __name__ == "__main__":

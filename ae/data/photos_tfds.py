@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from ae.data import photos
+from ae.utils.errors import DatasetNotFoundError
 
 
 def manifest_key(entries: list[photos.Entry]) -> str:
@@ -36,14 +37,15 @@ class AePhotos(tfds.core.GeneratorBasedBuilder):
 
   def _info(self) -> tfds.core.DatasetInfo:
     return tfds.core.DatasetInfo(
-        builder=self,
-        description="Offline photos; see ae.data.photos for sources and splits.",
-        features=tfds.features.FeaturesDict({
-            "image": tfds.features.Tensor(shape=(None, None, 3), dtype=np.uint8,
-                                          encoding="zlib"),
-            "name": tfds.features.Text(),
-            "source": tfds.features.Text(),
-        }),
+      builder=self,
+      description="Offline photos; see ae.data.photos for sources and splits.",
+      features=tfds.features.FeaturesDict(
+        {
+          "image": tfds.features.Tensor(shape=(None, None, 3), dtype=np.uint8, encoding="zlib"),
+          "name": tfds.features.Text(),
+          "source": tfds.features.Text(),
+        }
+      ),
     )
 
   def _split_generators(self, dl_manager):
@@ -73,6 +75,15 @@ def load(split: str, data_dir: str | None = None) -> list[np.ndarray]:
   order = {e.name: i for i, e in enumerate(x for x in photos.manifest() if x.split == split)}
   examples = sorted(examples, key=lambda ex: order[_text(ex["name"])])
   return [np.asarray(ex["image"], np.uint8) for ex in examples]
+
+
+def load_photos(split: str, data_dir: str | None = None) -> list[np.ndarray]:
+  """The `split` photos as uint8 RGB [H, W, 3], in manifest order; DatasetNotFoundError
+  when the split is empty."""
+  images = load(split, data_dir)
+  if not images:
+    raise DatasetNotFoundError(f"the photo set has no '{split}' split")
+  return images
 
 
 def _text(value) -> str:

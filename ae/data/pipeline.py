@@ -45,7 +45,7 @@ class BatchSchedule:
     rows = []
     for step in range(first_step, first_step + num_steps):
       epoch, i = divmod(step, self.steps_per_epoch)
-      rows.append(self.permutation(epoch)[i * self.batch_size:(i + 1) * self.batch_size])
+      rows.append(self.permutation(epoch)[i * self.batch_size : (i + 1) * self.batch_size])
     return np.stack(rows)
 
   def epoch_of(self, step: int) -> int:
@@ -55,4 +55,4 @@ class BatchSchedule:
 def local_slice(indices: np.ndarray, process_index: int, process_count: int) -> np.ndarray:
   """This host's share of each global batch: columns [p*B/P, (p+1)*B/P) of [K, B] indices."""
   per_host = indices.shape[-1] // process_count
-  return indices[..., process_index * per_host:(process_index + 1) * per_host]
+  return indices[..., process_index * per_host : (process_index + 1) * per_host]

@@ -7,69 +7,53 @@ happens on the accelerator, inside the jitted step (`ae.data.pipeline.to_float`)
 
 from __future__ import annotations
 
-import dataclasses
-import zlib
-
 import numpy as np
 import tensorflow_datasets as tfds
 from absl import logging
 
-from ae.data import fashion_mnist
-from ae.errors import DatasetNotFoundError
+from ae.data import fashion_mnist, photos, photos_tfds
+from ae.data.folder import load_folder
+from ae.data.imageset import IMAGE_SUFFIXES, ImageSet, folder_split_of
+from ae.utils.errors import DatasetNotFoundError
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
 OFFLINE_BUILDERS = {"fashion_mnist": fashion_mnist.AeFashionMnist}
-
-
-@dataclasses.dataclass(frozen=True)
-class ImageSet:
-  """A split held in memory: images uint8 [N, H, W, C] in [0, 255], labels int32 [N]."""
-  images: np.ndarray
-  labels: np.ndarray
-
-  def __post_init__(self):
-    if self.images.ndim != 4 or self.images.dtype != np.uint8:
-      raise ValueError(f"images must be uint8 [N, H, W, C], got {self.images.dtype} "
-                       f"{self.images.shape}")
-    if self.labels.shape != self.images.shape[:1]:
-      raise ValueError("one label per image expected")
-
-  def __len__(self) -> int:
-    return int(self.images.shape[0])
-
-  @property
-  def image_shape(self) -> tuple[int, int, int]:
-    return tuple(int(d) for d in self.images.shape[1:])  # type: ignore[return-value]
 
 
 def load_split(data_config, split: str) -> ImageSet:
   """Loads one split of the dataset named by `data_config.name` into memory.
 
   Args:
-    data_config: the `config.data` ConfigDict: `name` (a TFDS name, or
-      `folder:PATH`, or `photos`: the offline photo set of `ae.data.photos`, served by TFDS), `data_dir`, `manual_dir`, `download`, and for folders
-      `image_size` and `test_percent`.
+    data_config: the `config.data` ConfigDict: `name` (a TFDS name, or `folder:PATH`,
+      or `photos`: the offline photo set of `ae.data.photos`, served by TFDS),
+      `data_dir`, `manual_dir`, `download`, and for folders `image_size` and
+      `test_percent`.
     split: a split name, e.g. "train" or "test" (TFDS slicing like "train[:10%]"
       works for TFDS sources).
   """
   name = data_config.name
   if name.startswith("folder:"):
-    from ae.data.folder import load_folder  # pylint: disable=g-import-not-at-top
-    return load_folder(name[len("folder:"):], split,
-                       image_size=tuple(data_config.get("image_size") or ()),
-                       test_percent=data_config.get("test_percent", 10),
-                       channels=data_config.get("channels", 0))
+    return load_folder(
+      name[len("folder:") :],
+      split,
+      image_size=tuple(data_config.get("image_size") or ()),
+      test_percent=data_config.get("test_percent", 10),
+      channels=data_config.get("channels", 0),
+    )
   if name == "photos":
-    from ae.data import photos  # pylint: disable=g-import-not-at-top
-    images = photos.load_photos("test" if split.startswith("test") else "train",
-                                _data_dir(data_config))
+    images = photos_tfds.load_photos(
+      "test" if split.startswith("test") else "train", _data_dir(data_config)
+    )
     size = int(data_config.get("crop_size", 64))
     if split.startswith("test"):
       crops = photos.center_crops(images, int(data_config.get("eval_crop_size", 256)))
     else:
-      crops = photos.random_crops(images, size, int(data_config.get("num_crops", 20000)),
-                                  int(data_config.get("crop_seed", 0)),
-                                  bool(data_config.get("rotate", False)))
+      crops = photos.random_crops(
+        images,
+        size,
+        int(data_config.get("num_crops", 20000)),
+        int(data_config.get("crop_seed", 0)),
+        bool(data_config.get("rotate", False)),
+      )
     if data_config.get("gray", False):
       crops = photos.to_gray(crops)
     return ImageSet(crops, np.full(len(crops), -1, np.int32))
@@ -91,20 +75,29 @@ def _tfds_source(data_config, split: str):
       if not builder.is_prepared():
         logging.info("Preparing %s from %s into %s (once).", name, manual_dir, builder.data_dir)
       builder.download_and_prepare(
-          download_config=tfds.download.DownloadConfig(manual_dir=manual_dir))
+        download_config=tfds.download.DownloadConfig(manual_dir=manual_dir)
+      )
       return builder.as_data_source(split=split)
     logging.info("No IDX files for %s in %s; trying TFDS's own builder.", name, manual_dir)
   try:
     return tfds.data_source(
-        name, split=split, data_dir=data_dir, download=bool(data_config.get("download", True)),
-        builder_kwargs={"file_format": "array_record"})
+      name,
+      split=split,
+      data_dir=data_dir,
+      download=bool(data_config.get("download", True)),
+      builder_kwargs={"file_format": "array_record"},
+    )
   except Exception as e:  # TFDS raises many types: not registered, no network, bad split.
-    hint = (f"; for offline use, {fashion_mnist.HOW_TO_GET}" if name in OFFLINE_BUILDERS
-            else f"; prepare it where there is network with `tfds build {name} "
-                 f"--file_format=array_record` and copy it to the TFDS data dir")
+    hint = (
+      f"; for offline use, {fashion_mnist.HOW_TO_GET}"
+      if name in OFFLINE_BUILDERS
+      else f"; prepare it where there is network with `tfds build {name} "
+      f"--file_format=array_record` and copy it to the TFDS data dir"
+    )
     first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     raise DatasetNotFoundError(
-        f"dataset '{name}' split '{split}' is not available ({first_line}){hint}") from e
+      f"dataset '{name}' split '{split}' is not available ({first_line}){hint}"
+    ) from e
 
 
 def load_image_list(data_config, split: str) -> list[np.ndarray]:
@@ -124,13 +117,13 @@ def _read_all(source) -> ImageSet:
   examples = source.__getitems__(list(range(n))) if n else []
   if n and "image" not in examples[0]:
     raise DatasetNotFoundError(f"dataset has no 'image' feature (features: {sorted(examples[0])})")
-  images = np.stack([np.asarray(e["image"]) for e in examples]) if n else np.zeros((0, 1, 1, 1), np.uint8)
+  images = (
+    np.stack([np.asarray(e["image"]) for e in examples]) if n else np.zeros((0, 1, 1, 1), np.uint8)
+  )
   if images.ndim == 3:
     images = images[..., None]
   labels = np.asarray([int(e.get("label", -1)) for e in examples], np.int32)
   return ImageSet(images=images.astype(np.uint8), labels=labels)
 
 
-def folder_split_of(relative_path: str, test_percent: int) -> str:
-  """Deterministic split of a file by a CRC32 of its relative path: 'train' or 'test'."""
-  return "test" if zlib.crc32(relative_path.encode("utf-8")) % 100 < test_percent else "train"
+__all__ = ["IMAGE_SUFFIXES", "ImageSet", "folder_split_of", "load_image_list", "load_split"]

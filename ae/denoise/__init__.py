@@ -14,6 +14,7 @@ _API = ("denoise", "denoise_float", "denoise_with_level", "estimate_sigma")
 def __getattr__(name: str):
   if name in _API:
     from ae.denoise import apply  # pylint: disable=g-import-not-at-top  # jax on first use
+
     return getattr(apply, name)
   raise AttributeError(f"module 'ae.denoise' has no attribute '{name}'")
 

@@ -27,13 +27,14 @@ TILE, MARGIN = 512, 32
 # with sigma scaled by each row's norm, which a noise-conditioned gray model is told.
 OPPONENT = np.array([[1 / 3, 1 / 3, 1 / 3], [1 / 2, 0, -1 / 2], [1 / 4, -1 / 2, 1 / 4]])
 OPPONENT_OFFSET = np.array([0.0, 0.5, 0.5])
-OPPONENT_NOISE = np.linalg.norm(OPPONENT, axis=1)     # sigma of each channel / sigma
+OPPONENT_NOISE = np.linalg.norm(OPPONENT, axis=1)  # sigma of each channel / sigma
 
 
 def estimate_sigma(x: np.ndarray) -> float:
   """Gaussian noise level on the 0-255 scale of a float [0, 1] image [H, W(, C)] (wavelet
   median absolute deviation of the finest diagonal band, averaged over channels)."""
   from skimage.restoration import estimate_sigma as mad  # pylint: disable=g-import-not-at-top
+
   x = np.asarray(x, np.float64)
   s = mad(x, channel_axis=-1 if x.ndim == 3 and x.shape[2] > 1 else None, average_sigmas=True)
   return float(255.0 * float(np.squeeze(s)))
@@ -71,8 +72,13 @@ def _dihedral(x: np.ndarray, k: int, inverse: bool = False) -> np.ndarray:
 def _ensemble(d: Denoiser, x: np.ndarray, sigma: float, ensemble: bool) -> np.ndarray:
   if not ensemble:
     return _forward(d, x, sigma)
-  return np.mean([_dihedral(_forward(d, np.ascontiguousarray(_dihedral(x, k)), sigma), k, True)
-                  for k in range(8)], axis=0)
+  return np.mean(
+    [
+      _dihedral(_forward(d, np.ascontiguousarray(_dihedral(x, k)), sigma), k, True)
+      for k in range(8)
+    ],
+    axis=0,
+  )
 
 
 def _tiled(d: Denoiser, x: np.ndarray, sigma: float, ensemble: bool) -> np.ndarray:
@@ -81,14 +87,15 @@ def _tiled(d: Denoiser, x: np.ndarray, sigma: float, ensemble: bool) -> np.ndarr
   if h <= TILE + 2 * MARGIN and w <= TILE + 2 * MARGIN:
     return _ensemble(d, x[None], sigma, ensemble)[0]
   size = TILE + 2 * MARGIN
-  xp = np.pad(x, ((MARGIN, MARGIN + (-h) % TILE), (MARGIN, MARGIN + (-w) % TILE), (0, 0)),
-              mode="edge")
+  xp = np.pad(
+    x, ((MARGIN, MARGIN + (-h) % TILE), (MARGIN, MARGIN + (-w) % TILE), (0, 0)), mode="edge"
+  )
   out = np.empty((h, w, c), np.float32)
   corners = [(i, j) for i in range(0, h, TILE) for j in range(0, w, TILE)]
   for i, j in console.progress(corners, total=len(corners), desc="denoising tiles"):
-    tile = _ensemble(d, xp[None, i:i + size, j:j + size], sigma, ensemble)[0]
-    core = tile[MARGIN:MARGIN + TILE, MARGIN:MARGIN + TILE]
-    out[i:i + TILE, j:j + TILE] = core[:min(TILE, h - i), :min(TILE, w - j)]
+    tile = _ensemble(d, xp[None, i : i + size, j : j + size], sigma, ensemble)[0]
+    core = tile[MARGIN : MARGIN + TILE, MARGIN : MARGIN + TILE]
+    out[i : i + TILE, j : j + TILE] = core[: min(TILE, h - i), : min(TILE, w - j)]
   return out
 
 
@@ -100,7 +107,9 @@ def _blocks(d: Denoiser, x: np.ndarray) -> np.ndarray:
   gh, gw = xp.shape[0] // bh, xp.shape[1] // bw
   tiles = xp.reshape(gh, bh, gw, bw, c).transpose(0, 2, 1, 3, 4).reshape(-1, bh, bw, c)
   out = _forward(d, tiles, 0.0)
-  return out.reshape(gh, gw, bh, bw, c).transpose(0, 2, 1, 3, 4).reshape(gh * bh, gw * bw, c)[:h, :w]
+  return (
+    out.reshape(gh, gw, bh, bw, c).transpose(0, 2, 1, 3, 4).reshape(gh * bh, gw * bw, c)[:h, :w]
+  )
 
 
 def _apply(d: Denoiser, x: np.ndarray, sigma: float, ensemble: bool) -> np.ndarray:
@@ -114,14 +123,19 @@ def _opponent(d: Denoiser, x: np.ndarray, sigma: float, ensemble: bool) -> np.nd
   """RGB [H, W, 3] through a noise-conditioned gray model, one opponent channel at a
   time, each told its own noise level; back to RGB."""
   y = x.astype(np.float64) @ OPPONENT.T + OPPONENT_OFFSET
-  den = np.concatenate([_apply(d, y[..., i:i + 1].astype(np.float32),
-                               sigma * float(OPPONENT_NOISE[i]), ensemble) for i in range(3)],
-                       axis=-1)
+  den = np.concatenate(
+    [
+      _apply(d, y[..., i : i + 1].astype(np.float32), sigma * float(OPPONENT_NOISE[i]), ensemble)
+      for i in range(3)
+    ],
+    axis=-1,
+  )
   return ((den.astype(np.float64) - OPPONENT_OFFSET) @ np.linalg.inv(OPPONENT).T).astype(np.float32)
 
 
-def denoise_float(x: np.ndarray, d: Denoiser, sigma: float | None = None,
-                  ensemble: bool = False) -> np.ndarray:
+def denoise_float(
+  x: np.ndarray, d: Denoiser, sigma: float | None = None, ensemble: bool = False
+) -> np.ndarray:
   """Float image [H, W] or [H, W, 3] on the [0, 1] scale (noisy, may leave it) -> denoised,
   clipped to [0, 1]. `sigma` (0-255) conditions a noise-level model (estimated when None);
   others ignore it. Colour modes are matched: a noise-conditioned gray model denoises an
@@ -139,8 +153,9 @@ def denoise_float(x: np.ndarray, d: Denoiser, sigma: float | None = None,
   elif d.channels == 1 and d.noise_conditioned:
     out = _opponent(d, x3, sigma, ensemble)
   elif d.channels == 1:
-    out = np.concatenate([_apply(d, x3[..., i:i + 1], sigma, ensemble)
-                          for i in range(x3.shape[2])], axis=-1)
+    out = np.concatenate(
+      [_apply(d, x3[..., i : i + 1], sigma, ensemble) for i in range(x3.shape[2])], axis=-1
+    )
   else:
     out = _apply(d, np.repeat(x3, 3, axis=2), sigma, ensemble).mean(-1, keepdims=True)
   out = np.clip(out, 0.0, 1.0)
@@ -154,9 +169,12 @@ def _choose(image: np.ndarray, model: str | Denoiser | None, sigma: float | None
   return registry.get(model) if isinstance(model, str) else model
 
 
-def denoise_with_level(image: np.ndarray, model: str | Denoiser | None = None,
-                       sigma: float | None = None, ensemble: bool = False
-                       ) -> tuple[np.ndarray, float | None]:
+def denoise_with_level(
+  image: np.ndarray,
+  model: str | Denoiser | None = None,
+  sigma: float | None = None,
+  ensemble: bool = False,
+) -> tuple[np.ndarray, float | None]:
   """(denoised uint8 image of the input's shape, the sigma the model was given: `sigma`,
   or the estimate when None; None for models that take no noise level)."""
   image = np.asarray(image)
@@ -168,7 +186,11 @@ def denoise_with_level(image: np.ndarray, model: str | Denoiser | None = None,
   return np.round(out * 255.0).astype(np.uint8), (float(sigma) if d.noise_conditioned else None)
 
 
-def denoise(image: np.ndarray, model: str | Denoiser | None = None,
-            sigma: float | None = None, ensemble: bool = False) -> np.ndarray:
+def denoise(
+  image: np.ndarray,
+  model: str | Denoiser | None = None,
+  sigma: float | None = None,
+  ensemble: bool = False,
+) -> np.ndarray:
   """Denoises a uint8 image [H, W] or [H, W, 3]; returns uint8 of the same shape."""
   return denoise_with_level(image, model, sigma, ensemble)[0]

@@ -35,28 +35,50 @@ def _axis(x: np.ndarray):
 
 
 def tv(x: np.ndarray, sigma: float, factor: float = TV_FACTOR) -> np.ndarray:
-  return np.clip(restoration.denoise_tv_chambolle(x, weight=factor * sigma / 255.0,
-                                                  channel_axis=_axis(x)), 0, 1)
+  return np.clip(
+    restoration.denoise_tv_chambolle(x, weight=factor * sigma / 255.0, channel_axis=_axis(x)), 0, 1
+  )
 
 
 def wavelet(x: np.ndarray, sigma: float) -> np.ndarray:
-  return np.clip(restoration.denoise_wavelet(x, sigma=sigma / 255.0, mode="soft", method="BayesShrink",
-                                             rescale_sigma=True, channel_axis=_axis(x)), 0, 1)
+  return np.clip(
+    restoration.denoise_wavelet(
+      x,
+      sigma=sigma / 255.0,
+      mode="soft",
+      method="BayesShrink",
+      rescale_sigma=True,
+      channel_axis=_axis(x),
+    ),
+    0,
+    1,
+  )
 
 
 def nl_means(x: np.ndarray, sigma: float) -> np.ndarray:
   s = sigma / 255.0
-  return np.clip(restoration.denoise_nl_means(x, h=0.8 * s, sigma=s, patch_size=5, patch_distance=6,
-                                              fast_mode=True, channel_axis=_axis(x)), 0, 1)
+  return np.clip(
+    restoration.denoise_nl_means(
+      x, h=0.8 * s, sigma=s, patch_size=5, patch_distance=6, fast_mode=True, channel_axis=_axis(x)
+    ),
+    0,
+    1,
+  )
 
 
 def bilateral(x: np.ndarray, sigma: float, factor: float = BILATERAL_FACTOR) -> np.ndarray:
-  return np.clip(restoration.denoise_bilateral(np.clip(x, 0, 1), sigma_color=factor * sigma / 255.0,
-                                               sigma_spatial=1.5, channel_axis=_axis(x)), 0, 1)
+  return np.clip(
+    restoration.denoise_bilateral(
+      np.clip(x, 0, 1), sigma_color=factor * sigma / 255.0, sigma_spatial=1.5, channel_axis=_axis(x)
+    ),
+    0,
+    1,
+  )
 
 
 def bm3d(x: np.ndarray, sigma: float) -> np.ndarray:
   import bm3d as bm3d_lib  # pylint: disable=g-import-not-at-top
+
   s = sigma / 255.0
   out = bm3d_lib.bm3d_rgb(x, s) if x.ndim == 3 else bm3d_lib.bm3d(x, s)
   return np.clip(np.asarray(out, np.float64), 0, 1)
@@ -64,6 +86,7 @@ def bm3d(x: np.ndarray, sigma: float) -> np.ndarray:
 
 def median(x: np.ndarray) -> np.ndarray:
   from scipy import ndimage  # pylint: disable=g-import-not-at-top
+
   size = (3, 3, 1) if x.ndim == 3 else (3, 3)
   return np.clip(ndimage.median_filter(x, size=size, mode="reflect"), 0, 1)
 
@@ -77,13 +100,21 @@ def inpaint_extremes(x: np.ndarray) -> np.ndarray:
   return np.clip(out, 0, 1)
 
 
-BASELINES = {"tv": tv, "wavelet": wavelet, "nl_means": nl_means, "bilateral": bilateral, "bm3d": bm3d}
+BASELINES = {
+  "tv": tv,
+  "wavelet": wavelet,
+  "nl_means": nl_means,
+  "bilateral": bilateral,
+  "bm3d": bm3d,
+}
 
 
 def calibrate(fn, clean: list[np.ndarray], sigma: float, factors, seed: int = 0) -> float:
   """The factor of `fn(x, sigma, factor)` with the best mean PSNR on `clean` images."""
   rng = np.random.default_rng(seed)
   noisy = [c + rng.normal(0, sigma / 255.0, c.shape) for c in clean]
+
   def score(f):
     return np.mean([-np.mean((fn(n, sigma, f) - c) ** 2) for n, c in zip(noisy, clean)])
+
   return max(factors, key=score)

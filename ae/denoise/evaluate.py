@@ -8,7 +8,7 @@ x, averaged per image. TV and bilateral strengths are calibrated per set and
 sigma on training images (`baselines.calibrate`), never on test images.
 
 Impulse noise (`evaluate_impulse`): salt-and-pepper (a fraction of pixels set to
-0 or 255) and masking (a fraction set to 0), as `ae.corruptions` draws them in
+0 or 255) and masking (a fraction set to 0), as `ae.ops.corruptions` draws them in
 training; against a 3x3 median filter and biharmonic inpainting of the pixels
 found at 0 or 255 (no oracle mask), and the denoisers trained on that corruption.
 Every record names its noise ("gaussian 25", "salt_pepper 0.1", "masking 0.25").
@@ -23,6 +23,7 @@ from collections import defaultdict
 import numpy as np
 
 from ae.denoise import baselines, denoise_float
+from ae.denoise.apply import estimate_sigma
 from ae.rd import metrics
 
 SIGMAS = (15.0, 25.0, 50.0)
@@ -56,13 +57,15 @@ def methods_for(sigma: float, calib: list[np.ndarray], denoisers, include_bm3d: 
   cal = [c.astype(np.float64) / 255.0 for c in calib]
   tv_f = baselines.calibrate(baselines.tv, cal, sigma, TV_FACTORS)
   bi_f = baselines.calibrate(baselines.bilateral, cal, sigma, BILATERAL_FACTORS)
-  fns = {"tv": functools.partial(baselines.tv, sigma=sigma, factor=tv_f),
-         "wavelet": functools.partial(baselines.wavelet, sigma=sigma),
-         "nl_means": functools.partial(baselines.nl_means, sigma=sigma),
-         "bilateral": functools.partial(baselines.bilateral, sigma=sigma, factor=bi_f)}
+  fns = {
+    "tv": functools.partial(baselines.tv, sigma=sigma, factor=tv_f),
+    "wavelet": functools.partial(baselines.wavelet, sigma=sigma),
+    "nl_means": functools.partial(baselines.nl_means, sigma=sigma),
+    "bilateral": functools.partial(baselines.bilateral, sigma=sigma, factor=bi_f),
+  }
   if include_bm3d:
     fns["bm3d"] = functools.partial(baselines.bm3d, sigma=sigma)
-  for d in denoisers:   # a noise-conditioned model is told sigma, as BM3D is
+  for d in denoisers:  # a noise-conditioned model is told sigma, as BM3D is
     fns[d.name] = lambda x, d=d: denoise_float(x, d, sigma if d.noise_conditioned else None)
   return fns, {"tv_factor": tv_f, "bilateral_factor": bi_f}
 
@@ -72,28 +75,56 @@ def _score(name: str, noise: str, clean: list[np.ndarray], corrupt, fns, log) ->
   records = []
   for i, x in enumerate(clean):
     noisy = corrupt(x, i)
-    records.append({"set": name, "noise": noise, "image": i, "method": "noisy",
-                    "psnr": metrics.psnr(noisy * 255.0, x), "ssim": metrics.ssim(_to8(noisy), x)})
+    records.append(
+      {
+        "set": name,
+        "noise": noise,
+        "image": i,
+        "method": "noisy",
+        "psnr": metrics.psnr(noisy * 255.0, x),
+        "ssim": metrics.ssim(_to8(noisy), x),
+      }
+    )
     for m, fn in fns.items():
       t = time.perf_counter()
       out = _to8(fn(noisy))
       seconds = time.perf_counter() - t
-      records.append({"set": name, "noise": noise, "image": i, "method": m, "seconds": seconds,
-                      "psnr": metrics.psnr(out, x), "ssim": metrics.ssim(out, x)})
+      records.append(
+        {
+          "set": name,
+          "noise": noise,
+          "image": i,
+          "method": m,
+          "seconds": seconds,
+          "psnr": metrics.psnr(out, x),
+          "ssim": metrics.ssim(out, x),
+        }
+      )
   if log:
-    log(f"{name} {noise}: " + ", ".join(f"{r['method']} {r['psnr']:.2f}" for r in summarize(records)))
+    log(
+      f"{name} {noise}: " + ", ".join(f"{r['method']} {r['psnr']:.2f}" for r in summarize(records))
+    )
   return records
 
 
-def evaluate_set(name: str, clean: list[np.ndarray], calib: list[np.ndarray], denoisers,
-                 sigmas=SIGMAS, seed: int = 0, log=print) -> tuple[list[dict], dict]:
+def evaluate_set(
+  name: str,
+  clean: list[np.ndarray],
+  calib: list[np.ndarray],
+  denoisers,
+  sigmas=SIGMAS,
+  seed: int = 0,
+  log=print,
+) -> tuple[list[dict], dict]:
   """Per-image records under Gaussian noise and the calibrated parameters of one image set;
   denoisers trained on impulse noise are left out."""
   records, params = [], {}
   gaussian = [d for d in denoisers if d.corruption.kind in ("gaussian", "blind_gaussian", "keras")]
   for sigma in sigmas:
     fns, params[f"sigma={sigma:g}"] = methods_for(sigma, calib, gaussian)
-    corrupt = lambda x, i, sigma=sigma: add_noise(x, sigma, seed * 1_000_003 + int(sigma) * 1009 + i)
+    corrupt = lambda x, i, sigma=sigma: add_noise(
+      x, sigma, seed * 1_000_003 + int(sigma) * 1009 + i
+    )
     records += _score(name, f"gaussian {sigma:g}", clean, corrupt, fns, log)
   return records, params
 
@@ -101,8 +132,9 @@ def evaluate_set(name: str, clean: list[np.ndarray], calib: list[np.ndarray], de
 IMPULSE = (("salt_pepper", 0.1), ("masking", 0.25))
 
 
-def evaluate_impulse(name: str, clean: list[np.ndarray], denoisers, settings=IMPULSE,
-                     seed: int = 0, log=print) -> list[dict]:
+def evaluate_impulse(
+  name: str, clean: list[np.ndarray], denoisers, settings=IMPULSE, seed: int = 0, log=print
+) -> list[dict]:
   """Per-image records under each (kind, amount) of `settings`: median filter, inpainting
   and the denoisers trained on that kind of corruption."""
   records = []
@@ -121,11 +153,18 @@ def summarize(records: list[dict]) -> list[dict]:
   groups = defaultdict(list)
   for r in records:
     groups[(r["set"], r["noise"], r["method"])].append(r)
-  return [{"set": k[0], "noise": k[1], "method": k[2], "images": len(v),
-           "psnr": float(np.mean([r["psnr"] for r in v])),
-           "ssim": float(np.nanmean([r["ssim"] for r in v])),
-           "seconds": float(np.median([r.get("seconds", np.nan) for r in v]))}
-          for k, v in groups.items()]
+  return [
+    {
+      "set": k[0],
+      "noise": k[1],
+      "method": k[2],
+      "images": len(v),
+      "psnr": float(np.mean([r["psnr"] for r in v])),
+      "ssim": float(np.nanmean([r["ssim"] for r in v])),
+      "seconds": float(np.median([r.get("seconds", np.nan) for r in v])),
+    }
+    for k, v in groups.items()
+  ]
 
 
 def sigma_estimates(name: str, clean: list[np.ndarray], sigmas=SIGMAS, seed: int = 0) -> list[dict]:
@@ -133,13 +172,20 @@ def sigma_estimates(name: str, clean: list[np.ndarray], sigmas=SIGMAS, seed: int
   uses without --sigma) on each image of a set with the noise of `evaluate_set`, its
   input clipped and rounded to 8 bits as a saved file is: true, mean estimate, mean
   absolute error, all on the 0-255 scale."""
-  from ae.denoise.apply import estimate_sigma  # pylint: disable=g-import-not-at-top
   out = []
   for sigma in sigmas:
-    est = [estimate_sigma(_to8(add_noise(x, sigma, seed * 1_000_003 + int(sigma) * 1009 + i))
-                          / 255.0) for i, x in enumerate(clean)]
-    out.append({"set": name, "sigma": float(sigma), "mean_estimate": float(np.mean(est)),
-                "mean_abs_error": float(np.mean(np.abs(np.array(est) - sigma)))})
+    est = [
+      estimate_sigma(_to8(add_noise(x, sigma, seed * 1_000_003 + int(sigma) * 1009 + i)) / 255.0)
+      for i, x in enumerate(clean)
+    ]
+    out.append(
+      {
+        "set": name,
+        "sigma": float(sigma),
+        "mean_estimate": float(np.mean(est)),
+        "mean_abs_error": float(np.mean(np.abs(np.array(est) - sigma))),
+      }
+    )
   return out
 
 
@@ -151,8 +197,7 @@ def markdown(summary: list[dict]) -> str:
     for fam in ("gaussian", "impulse"):
       rows = [r for r in summary if r["set"] == s and family(r["noise"]) == fam]
       if rows:
-        out += _table(f"**{s}**, {fam} noise ({rows[0]['images']} images), PSNR dB / SSIM\n",
-                      rows)
+        out += _table(f"**{s}**, {fam} noise ({rows[0]['images']} images), PSNR dB / SSIM\n", rows)
   return "\n".join(out) + "\n"
 
 
@@ -161,11 +206,21 @@ def _table(title: str, rows: list[dict]) -> list[str]:
   out = [title, "| noise | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
   for noise in dict.fromkeys(r["noise"] for r in rows):
     cell = {r["method"]: r for r in rows if r["noise"] == noise}
-    out.append(f"| {noise} | " + " | ".join(
-        f"{cell[m]['psnr']:.2f} / {cell[m]['ssim']:.3f}" if m in cell else "—" for m in methods) + " |")
-  secs = {m: np.nanmedian([r.get("seconds", np.nan) for r in rows if r["method"] == m])
-          for m in methods}
-  out.append("| time (s per image, median) | " + " | ".join(
-      "—" if m == "noisy" or not np.isfinite(secs[m]) else f"{secs[m]:.2f}" for m in methods)
-      + " |")
+    out.append(
+      f"| {noise} | "
+      + " | ".join(
+        f"{cell[m]['psnr']:.2f} / {cell[m]['ssim']:.3f}" if m in cell else "—" for m in methods
+      )
+      + " |"
+    )
+  secs = {
+    m: np.nanmedian([r.get("seconds", np.nan) for r in rows if r["method"] == m]) for m in methods
+  }
+  out.append(
+    "| time (s per image, median) | "
+    + " | ".join(
+      "—" if m == "noisy" or not np.isfinite(secs[m]) else f"{secs[m]:.2f}" for m in methods
+    )
+    + " |"
+  )
   return out + [""]

@@ -17,13 +17,13 @@ import os
 
 import ml_collections
 
-from ae.errors import UserError
 from ae.store import bundle as bundle_lib
 from ae.store import params as stored_params
 from ae.store.search_path import named_files
+from ae.utils.errors import UserError
 
 FORMAT, VERSION, SUFFIX = "ae-denoiser", 1, ".aed"
-NOISE_CONDITIONED = ("ffdnet",)              # ae.models.registry.NOISE_CONDITIONED
+NOISE_CONDITIONED = ("ffdnet",)  # ae.models.registry.NOISE_CONDITIONED
 CONVOLUTIONAL = ("denoise_unet", "ffdnet")
 SHIPPED_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "denoisers")
 
@@ -42,13 +42,15 @@ class Denoiser:
   def model(self):
     """The linen module, built on first use (importing flax costs seconds)."""
     from ae.models import build_model  # pylint: disable=g-import-not-at-top
+
     return build_model(self.model_config, self.image_shape)
 
   @property
   def noise_conditioned(self) -> bool:
     """Whether the model takes the noise level (FFDNet's noise map)."""
-    return (self.model_config.name in NOISE_CONDITIONED
-            or bool(self.model_config.get("noise_map", False)))
+    return self.model_config.name in NOISE_CONDITIONED or bool(
+      self.model_config.get("noise_map", False)
+    )
 
   @property
   def convolutional(self) -> bool:
@@ -75,20 +77,26 @@ class Denoiser:
 
   def describe(self) -> str:
     size = "x".join(map(str, self.image_shape))
-    return (f"{self.name}\tmodel={self.model_config.name}\tnoise={self.noise_setting()}"
-            f"\t{'gray' if self.channels == 1 else 'RGB'}\ttrained_on={self.trained_on} ({size}, "
-            f"step {self.step})")
+    return (
+      f"{self.name}\tmodel={self.model_config.name}\tnoise={self.noise_setting()}"
+      f"\t{'gray' if self.channels == 1 else 'RGB'}\ttrained_on={self.trained_on} ({size}, "
+      f"step {self.step})"
+    )
 
 
 def export_denoiser(config, params, image_shape, step: int, param_dtype: str = "float32") -> bytes:
   """The denoiser file's bytes; `param_dtype="float16"` halves them (loading widens back)."""
   params = stored_params.narrow(params, param_dtype)
-  bundle = {"format": FORMAT, "version": VERSION,
-            "model": json.dumps(config.model.to_dict(), sort_keys=True),
-            "image_shape": [int(d) for d in image_shape],
-            "corruption": json.dumps(config.corruption.to_dict(), sort_keys=True),
-            "trained_on": str(config.data.name) + (" (gray)" if config.data.get("gray") else ""),
-            "step": int(step), "params": params}
+  bundle = {
+    "format": FORMAT,
+    "version": VERSION,
+    "model": json.dumps(config.model.to_dict(), sort_keys=True),
+    "image_shape": [int(d) for d in image_shape],
+    "corruption": json.dumps(config.corruption.to_dict(), sort_keys=True),
+    "trained_on": str(config.data.name) + (" (gray)" if config.data.get("gray") else ""),
+    "step": int(step),
+    "params": params,
+  }
   return bundle_lib.pack(bundle)
 
 
@@ -107,10 +115,15 @@ def _load(path: str, mtime_ns: int) -> Denoiser:
   try:
     mc = ml_collections.ConfigDict(json.loads(bundle["model"]))
     shape = tuple(int(d) for d in bundle["image_shape"])
-    return Denoiser(os.path.basename(path)[:-len(SUFFIX)], mc,
-                    ml_collections.ConfigDict(json.loads(bundle["corruption"])), shape,
-                    bundle["trained_on"], int(bundle["step"]),
-                    stored_params.widen(bundle["params"]))
+    return Denoiser(
+      os.path.basename(path)[: -len(SUFFIX)],
+      mc,
+      ml_collections.ConfigDict(json.loads(bundle["corruption"])),
+      shape,
+      bundle["trained_on"],
+      int(bundle["step"]),
+      stored_params.widen(bundle["params"]),
+    )
   except (KeyError, ValueError, TypeError) as e:
     raise UserError(f"{path} has damaged contents ({type(e).__name__}: {e})") from e
 
@@ -145,8 +158,17 @@ def choose(channels: int, sigma: float | None = None, height: int = 0, width: in
   pool = available()
   if not pool:
     raise UserError("no denoiser is installed (`ae denoisers` lists them)")
+
   def rank(d):
-    fixed = d.corruption.kind == "gaussian" and sigma is not None and float(d.corruption.sigma) == sigma
-    return ((d.image_shape[0] <= 32) != small, not (fixed or d.noise_conditioned),
-            d.channels != channels, not d.blind, d.name)
+    fixed = (
+      d.corruption.kind == "gaussian" and sigma is not None and float(d.corruption.sigma) == sigma
+    )
+    return (
+      (d.image_shape[0] <= 32) != small,
+      not (fixed or d.noise_conditioned),
+      d.channels != channels,
+      not d.blind,
+      d.name,
+    )
+
   return sorted(pool, key=rank)[0]

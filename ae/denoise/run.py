@@ -13,24 +13,25 @@ import os
 
 import numpy as np
 
+from ae.data import photos, photos_tfds
+from ae.data.defaults import data_config
+from ae.data.sources import load_split
 from ae.denoise import evaluate as ev
 from ae.denoise import registry
-from ae.errors import UserError
+from ae.rd import metrics
 from ae.utils import files
+from ae.utils.errors import UserError
 
 
 def load_set(name: str, n: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
   """(clean test images, calibration images), uint8 [H, W] or [H, W, 3]."""
   if name == "fashion":
-    from ae.data.sources import load_split  # pylint: disable=g-import-not-at-top
-    from ae.data.defaults import data_config  # pylint: disable=g-import-not-at-top
     data = data_config("fashion_mnist")
     test = [im[..., 0] for im in load_split(data, "test").images[:n]]
     return test, [im[..., 0] for im in load_split(data, "train").images[:20]]
   if name in ("photos_gray", "photos_rgb"):
-    from ae.data import photos  # pylint: disable=g-import-not-at-top
-    test = photos.load_photos("test")[:n or None]
-    calib = list(photos.random_crops(photos.load_photos("train"), 96, 4, 1))
+    test = photos_tfds.load_photos("test")[: n or None]
+    calib = list(photos.random_crops(photos_tfds.load_photos("train"), 96, 4, 1))
     if name == "photos_gray":
       test = [photos.to_gray(t)[..., 0] for t in test]
       calib = [photos.to_gray(c)[..., 0] for c in calib]
@@ -49,19 +50,21 @@ def figure(clean: np.ndarray, sigma: float, methods: dict, path: str, crop: int 
   """Clean / noisy / each method, side by side on a central crop (nearest-neighbour upscaled
   for small images)."""
   import matplotlib  # pylint: disable=g-import-not-at-top
+
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
-  from ae.rd import metrics  # pylint: disable=g-import-not-at-top
+
   noisy = ev.add_noise(clean, sigma, 424242)
   h, w = clean.shape[:2]
   y, x = max(0, (h - crop) // 2), max(0, (w - crop) // 2)
-  cut = lambda a: a[y:y + crop, x:x + crop]
+  cut = lambda a: a[y : y + crop, x : x + crop]
   panels = [("clean", clean), (f"noisy sigma={sigma:g}", ev._to8(noisy))]  # pylint: disable=protected-access
   panels += [(m, ev._to8(fn(noisy))) for m, fn in methods.items()]  # pylint: disable=protected-access
   fig, axes = plt.subplots(1, len(panels), figsize=(2.2 * len(panels), 2.6), dpi=120)
   for ax, (title, img) in zip(axes, panels):
-    ax.imshow(cut(img), cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255,
-              interpolation="nearest")
+    ax.imshow(
+      cut(img), cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest"
+    )
     score = "" if title == "clean" else f"\n{metrics.psnr(img, clean):.2f} dB"
     ax.set_title(title + score, fontsize=7)
     ax.axis("off")
@@ -70,8 +73,14 @@ def figure(clean: np.ndarray, sigma: float, methods: dict, path: str, crop: int 
   plt.close(fig)
 
 
-def run(workdir: str, sets: list[str], n_fashion: int = 100, extra: list[str] = (),
-        sigmas=ev.SIGMAS, impulse=ev.IMPULSE) -> dict:
+def run(
+  workdir: str,
+  sets: list[str],
+  n_fashion: int = 100,
+  extra: list[str] = (),
+  sigmas=ev.SIGMAS,
+  impulse=ev.IMPULSE,
+) -> dict:
   """Gaussian noise at `sigmas` and impulse noise `impulse` ((kind, amount) pairs) on
   each set; writes denoise.json, denoise.md, denoise_records.json, denoise_<set>.png."""
   os.makedirs(workdir, exist_ok=True)
@@ -82,22 +91,41 @@ def run(workdir: str, sets: list[str], n_fashion: int = 100, extra: list[str] = 
     recs, params[s] = ev.evaluate_set(s, clean, calib, denoisers, sigmas)
     records += recs + ev.evaluate_impulse(s, clean, denoisers, impulse)
     fig_methods, _ = ev.methods_for(25.0, calib, denoisers)
-    keep = {k: v for k, v in fig_methods.items() if k in ("nl_means", "bm3d") or k in
-            {d.name for d in denoisers if d.blind}}
-    figure(clean[0], 25.0, keep, os.path.join(workdir, f"denoise_{s}.png"),
-           crop=128 if clean[0].shape[0] > 64 else 28)
+    keep = {
+      k: v
+      for k, v in fig_methods.items()
+      if k in ("nl_means", "bm3d") or k in {d.name for d in denoisers if d.blind}
+    }
+    figure(
+      clean[0],
+      25.0,
+      keep,
+      os.path.join(workdir, f"denoise_{s}.png"),
+      crop=128 if clean[0].shape[0] > 64 else 28,
+    )
   summary = ev.summarize(records)
-  estimates = [e for s in sets if s != "fashion"
-               for e in ev.sigma_estimates(s, load_set(s, 0)[0], sigmas)]
-  out = {"sets": sets, "sigmas": list(sigmas), "impulse": [list(p) for p in impulse],
-         "calibrated": params, "summary": summary, "sigma_estimates": estimates}
+  estimates = [
+    e for s in sets if s != "fashion" for e in ev.sigma_estimates(s, load_set(s, 0)[0], sigmas)
+  ]
+  out = {
+    "sets": sets,
+    "sigmas": list(sigmas),
+    "impulse": [list(p) for p in impulse],
+    "calibrated": params,
+    "summary": summary,
+    "sigma_estimates": estimates,
+  }
   files.write_json(os.path.join(workdir, "denoise.json"), out, indent=1)
   files.write_json(os.path.join(workdir, "denoise_records.json"), records, indent=None)
   text = ev.markdown(summary)
   if estimates:
-    text += ("\nNoise level estimated from the image (wavelet MAD, 8-bit input), 0-255 scale\n\n"
-             "| set | sigma | mean estimate | mean abs error |\n|---|---|---|---|\n"
-             + "".join(f"| {e['set']} | {e['sigma']:g} | {e['mean_estimate']:.2f} | "
-                       f"{e['mean_abs_error']:.2f} |\n" for e in estimates))
+    text += (
+      "\nNoise level estimated from the image (wavelet MAD, 8-bit input), 0-255 scale\n\n"
+      "| set | sigma | mean estimate | mean abs error |\n|---|---|---|---|\n"
+      + "".join(
+        f"| {e['set']} | {e['sigma']:g} | {e['mean_estimate']:.2f} | {e['mean_abs_error']:.2f} |\n"
+        for e in estimates
+      )
+    )
   files.write_text(os.path.join(workdir, "denoise.md"), text)
   return out

@@ -33,7 +33,7 @@ from jax import lax
 
 DN = ("NHWC", "HWIO", "NHWC")
 CHUNK_BYTES = 4 << 20  # input plus cotangent bytes per kernel-gradient chunk
-SMALL_OUTPUT = 16      # output pixels per example at or below which `conv` is a product
+SMALL_OUTPUT = 16  # output pixels per example at or below which `conv` is a product
 Pads = tuple[tuple[int, int], tuple[int, int]]
 
 
@@ -42,8 +42,14 @@ def patches(u: jax.Array, k: int, stride: int, pads: Pads) -> jax.Array:
   stride-`stride` convolution with `pads`, taps in the kernel's (row, column, C) order."""
   up = jnp.pad(u, ((0, 0), pads[0], pads[1], (0, 0)))
   ho, wo = (up.shape[1] - k) // stride + 1, (up.shape[2] - k) // stride + 1
-  return jnp.concatenate([up[:, a:a + stride * (ho - 1) + 1:stride, b:b + stride * (wo - 1) + 1:stride]
-                          for a in range(k) for b in range(k)], axis=-1)
+  return jnp.concatenate(
+    [
+      up[:, a : a + stride * (ho - 1) + 1 : stride, b : b + stride * (wo - 1) + 1 : stride]
+      for a in range(k)
+      for b in range(k)
+    ],
+    axis=-1,
+  )
 
 
 def _is_small(h: int, w: int) -> bool:
@@ -55,8 +61,9 @@ def conv(u: jax.Array, w: jax.Array, stride: int, pads: Pads) -> jax.Array:
   a square kernel w [k, k, C_in, C_out]; XLA's convolution, or one matrix product over
   `patches` when the output has at most `SMALL_OUTPUT` pixels per example."""
   k = w.shape[0]
-  if _is_small((u.shape[1] + sum(pads[0]) - k) // stride + 1,
-               (u.shape[2] + sum(pads[1]) - k) // stride + 1):
+  if _is_small(
+    (u.shape[1] + sum(pads[0]) - k) // stride + 1, (u.shape[2] + sum(pads[1]) - k) // stride + 1
+  ):
     return patches(u, k, stride, pads) @ w.reshape(-1, w.shape[3])
   return lax.conv_general_dilated(u, w, (stride, stride), pads, dimension_numbers=DN)
 
@@ -83,14 +90,18 @@ def dilated_transpose(x: jax.Array, w: jax.Array, stride: int) -> jax.Array:
   return vjp(x)[0]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def phase_taps(k: int, stride: int) -> tuple[np.ndarray, int]:
   """(taps [n_offsets, stride], lowest offset o_min): taps[o - o_min, r] is the kernel
   tap t that output phase r takes from input offset o, or k where none does.
   SAME padding of the strided convolution puts (k - stride) // 2 zeros before."""
   pad_lo = max(k - stride, 0) // 2
-  pairs = [((r + pad_lo - t) // stride, r, t) for r in range(stride) for t in range(k)
-           if (r + pad_lo - t) % stride == 0]
+  pairs = [
+    ((r + pad_lo - t) // stride, r, t)
+    for r in range(stride)
+    for t in range(k)
+    if (r + pad_lo - t) % stride == 0
+  ]
   o_min, o_max = min(p[0] for p in pairs), max(p[0] for p in pairs)
   taps = np.full((o_max - o_min + 1, stride), k, np.int32)
   for o, r, t in pairs:
@@ -105,13 +116,23 @@ def subpixel_kernel(w: jax.Array, stride: int) -> jax.Array:
   or zeros. Built from static slices: an XLA gather took milliseconds per kernel on CPU."""
   k, s = w.shape[0], stride
   taps, _ = phase_taps(k, s)
-  wt = jnp.transpose(w, (0, 1, 3, 2))                          # [k, k, C_in, C_out]
+  wt = jnp.transpose(w, (0, 1, 3, 2))  # [k, k, C_in, C_out]
   zero = jnp.zeros(wt.shape[2:], wt.dtype)
   tap = lambda a, b: zero if a == k or b == k else wt[a, b]
   n = taps.shape[0]
-  return jnp.stack([jnp.stack([jnp.concatenate([tap(taps[oh, rh], taps[ow, rw])
-                                                for rh in range(s) for rw in range(s)], axis=-1)
-                               for ow in range(n)]) for oh in range(n)])
+  return jnp.stack(
+    [
+      jnp.stack(
+        [
+          jnp.concatenate(
+            [tap(taps[oh, rh], taps[ow, rw]) for rh in range(s) for rw in range(s)], axis=-1
+          )
+          for ow in range(n)
+        ]
+      )
+      for oh in range(n)
+    ]
+  )
 
 
 def subpixel_transpose(x: jax.Array, w: jax.Array, stride: int) -> jax.Array:
@@ -136,8 +157,9 @@ def batch_chunk(batch: int, bytes_per_example: int, budget: int) -> int:
   return max(d for d in range(1, batch + 1) if batch % d == 0 and d <= fit)
 
 
-def kernel_grad(u: jax.Array, g: jax.Array, w: jax.Array, stride: int,
-                budget: int | None = None) -> jax.Array:
+def kernel_grad(
+  u: jax.Array, g: jax.Array, w: jax.Array, stride: int, budget: int | None = None
+) -> jax.Array:
   """d/dw <conv_same(u, w, stride), g>, [k, k, C_out, C_in], for u [B, sH, sW, C_out] and
   g [B, H, W, C_in].
 
@@ -157,5 +179,5 @@ def kernel_grad(u: jax.Array, g: jax.Array, w: jax.Array, stride: int,
 
   total = one(u[:chunk], g[:chunk])
   for i in range(chunk, u.shape[0], chunk):
-    total = total + one(u[i:i + chunk], g[i:i + chunk])
+    total = total + one(u[i : i + chunk], g[i : i + chunk])
   return total

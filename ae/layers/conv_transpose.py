@@ -46,12 +46,14 @@ conv_transpose.defvjp(_fwd, _bwd)
 
 class ConvTranspose(nn.Module):
   """Stride-s transposed convolution layer: [B, H, W, C_in] -> [B, sH, sW, features]."""
+
   features: int
   kernel_size: int = 3
   stride: int = 2
   use_bias: bool = True
-  kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal(in_axis=(0, 1, 3),
-                                                                          out_axis=2)
+  kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal(
+    in_axis=(0, 1, 3), out_axis=2
+  )
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:

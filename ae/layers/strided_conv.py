@@ -55,6 +55,7 @@ class Conv(nn.Module):
 
   Parameters are named and initialized as `flax.linen.Conv`'s ("kernel" [k, k, C_in,
   features] with LeCun normal, "bias" zeros)."""
+
   features: int
   kernel_size: int = 3
   stride: int = 1

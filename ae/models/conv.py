@@ -67,7 +67,7 @@ class ConvDecoder(nn.Module):
     for i, ch in enumerate(reversed(tuple(self.channels)[:-1])):
       x = act(ConvTranspose(ch, self.kernel_size, stride=2, name=f"deconv_{i}")(x))
     x = ConvTranspose(int(self.output_shape[-1]), self.kernel_size, stride=2, name="output")(x)
-    x = x[:, :self.output_shape[0], :self.output_shape[1]]
+    x = x[:, : self.output_shape[0], : self.output_shape[1]]
     return activation(self.output_activation)(x)
 
 
@@ -82,7 +82,19 @@ class ConvAutoencoder(EncodeDecode, nn.Module):
   output_activation: str = "sigmoid"
 
   def setup(self):
-    self.encoder = ConvEncoder(self.channels, self.hidden_sizes, self.code_size, self.kernel_size,
-                               self.hidden_activation, self.code_activation)
-    self.decoder = ConvDecoder(self.output_shape, self.channels, self.hidden_sizes,
-                               self.kernel_size, self.hidden_activation, self.output_activation)
+    self.encoder = ConvEncoder(
+      self.channels,
+      self.hidden_sizes,
+      self.code_size,
+      self.kernel_size,
+      self.hidden_activation,
+      self.code_activation,
+    )
+    self.decoder = ConvDecoder(
+      self.output_shape,
+      self.channels,
+      self.hidden_sizes,
+      self.kernel_size,
+      self.hidden_activation,
+      self.output_activation,
+    )

@@ -26,6 +26,7 @@ class DenoisingUNet(nn.Module):
   """With `noise_map`, the noise level (0-255 scale: scalar, [B] or [B, H, W, 1]) is an
   extra input channel, as in DRUNet (Zhang et al. 2021, "Plug-and-play image restoration
   with deep denoiser prior"); `__call__(x, sigma)`."""
+
   widths: Sequence[int] = (32, 64, 96)
   residual: bool = True
   noise_map: bool = False
@@ -97,9 +98,10 @@ class FFDNet(nn.Module):
   same width and depth. Images [B, H, W, C] in [0, 1]; any H, W (edge-padded to even,
   output cropped); the output is not clipped.
   """
+
   width: int = 64
   depth: int = 15
-  noise_conditioned: ClassVar[bool] = True   # the objective passes sigma (0-255 scale)
+  noise_conditioned: ClassVar[bool] = True  # the objective passes sigma (0-255 scale)
 
   @nn.compact
   def __call__(self, x: jax.Array, sigma: jax.Array | float | None = None) -> jax.Array:

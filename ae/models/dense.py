@@ -19,8 +19,12 @@ import jax.numpy as jnp
 import numpy as np
 
 ACTIVATIONS = {
-    "relu": nn.relu, "sigmoid": nn.sigmoid, "tanh": jnp.tanh, "gelu": nn.gelu,
-    "elu": nn.elu, "linear": lambda x: x,
+  "relu": nn.relu,
+  "sigmoid": nn.sigmoid,
+  "tanh": jnp.tanh,
+  "gelu": nn.gelu,
+  "elu": nn.elu,
+  "linear": lambda x: x,
 }
 
 
@@ -33,6 +37,7 @@ def activation(name: str):
 
 class Encoder(nn.Module):
   """Images [B, H, W, C] -> codes [B, code_size]."""
+
   hidden_sizes: Sequence[int] = ()
   code_size: int = 256
   hidden_activation: str = "relu"
@@ -48,6 +53,7 @@ class Encoder(nn.Module):
 
 class Decoder(nn.Module):
   """Codes [B, code_size] -> images [B, *output_shape]."""
+
   output_shape: Sequence[int] = (28, 28, 1)
   hidden_sizes: Sequence[int] = ()
   hidden_activation: str = "relu"
@@ -77,6 +83,7 @@ class EncodeDecode:
 
 class Autoencoder(EncodeDecode, nn.Module):
   """Encoder and decoder trained end to end: x -> z = encode(x) -> x_hat = decode(z)."""
+
   output_shape: Sequence[int] = (28, 28, 1)
   hidden_sizes: Sequence[int] = ()
   code_size: int = 256
@@ -85,7 +92,9 @@ class Autoencoder(EncodeDecode, nn.Module):
   output_activation: str = "sigmoid"
 
   def setup(self):
-    self.encoder = Encoder(self.hidden_sizes, self.code_size, self.hidden_activation,
-                           self.code_activation)
-    self.decoder = Decoder(self.output_shape, self.hidden_sizes, self.hidden_activation,
-                           self.output_activation)
+    self.encoder = Encoder(
+      self.hidden_sizes, self.code_size, self.hidden_activation, self.code_activation
+    )
+    self.decoder = Decoder(
+      self.output_shape, self.hidden_sizes, self.hidden_activation, self.output_activation
+    )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import flax.linen as nn
 
-from ae.errors import ConfigError
+from ae.compression import models as codecs
 from ae.models.conv import ConvAutoencoder
+from ae.models.denoise import DenoisingUNet, FFDNet
 from ae.models.dense import Autoencoder
 from ae.models.vae import VAE
+from ae.utils.errors import ConfigError
 
 
 def _ints(values) -> tuple[int, ...]:
@@ -16,47 +18,59 @@ def _ints(values) -> tuple[int, ...]:
 
 def _dense(mc, image_shape: tuple[int, int, int]) -> nn.Module:
   return Autoencoder(
-      output_shape=tuple(image_shape), hidden_sizes=_ints(mc.get("hidden_sizes", ())),
-      code_size=int(mc.code_size), hidden_activation=mc.get("hidden_activation", "relu"),
-      code_activation=mc.get("code_activation", "relu"),
-      output_activation=mc.get("output_activation", "sigmoid"))
+    output_shape=tuple(image_shape),
+    hidden_sizes=_ints(mc.get("hidden_sizes", ())),
+    code_size=int(mc.code_size),
+    hidden_activation=mc.get("hidden_activation", "relu"),
+    code_activation=mc.get("code_activation", "relu"),
+    output_activation=mc.get("output_activation", "sigmoid"),
+  )
 
 
 def _conv(mc, image_shape: tuple[int, int, int]) -> nn.Module:
   return ConvAutoencoder(
-      output_shape=tuple(image_shape), channels=_ints(mc.get("channels", (32, 64))),
-      hidden_sizes=_ints(mc.get("hidden_sizes", (256,))), code_size=int(mc.code_size), kernel_size=int(mc.get("kernel_size", 3)),
-      hidden_activation=mc.get("hidden_activation", "relu"),
-      code_activation=mc.get("code_activation", "linear"),
-      output_activation=mc.get("output_activation", "sigmoid"))
+    output_shape=tuple(image_shape),
+    channels=_ints(mc.get("channels", (32, 64))),
+    hidden_sizes=_ints(mc.get("hidden_sizes", (256,))),
+    code_size=int(mc.code_size),
+    kernel_size=int(mc.get("kernel_size", 3)),
+    hidden_activation=mc.get("hidden_activation", "relu"),
+    code_activation=mc.get("code_activation", "linear"),
+    output_activation=mc.get("output_activation", "sigmoid"),
+  )
 
 
 def _vae(mc, image_shape: tuple[int, int, int]) -> nn.Module:
-  return VAE(output_shape=tuple(image_shape), hidden_sizes=_ints(mc.get("hidden_sizes", (500,))),
-             latent_size=int(mc.latent_size), likelihood=mc.get("likelihood", "bernoulli"),
-             hidden_activation=mc.get("hidden_activation", "relu"))
+  return VAE(
+    output_shape=tuple(image_shape),
+    hidden_sizes=_ints(mc.get("hidden_sizes", (500,))),
+    latent_size=int(mc.latent_size),
+    likelihood=mc.get("likelihood", "bernoulli"),
+    hidden_activation=mc.get("hidden_activation", "relu"),
+  )
 
 
 def _unet(mc, image_shape: tuple[int, int, int]) -> nn.Module:
-  from ae.models.denoise import DenoisingUNet  # pylint: disable=g-import-not-at-top
   del image_shape
-  return DenoisingUNet(widths=_ints(mc.get("widths", (32, 64, 96))),
-                       residual=bool(mc.get("residual", True)),
-                       noise_map=bool(mc.get("noise_map", False)))
+  return DenoisingUNet(
+    widths=_ints(mc.get("widths", (32, 64, 96))),
+    residual=bool(mc.get("residual", True)),
+    noise_map=bool(mc.get("noise_map", False)),
+  )
 
 
 def _ffdnet(mc, image_shape: tuple[int, int, int]) -> nn.Module:
-  from ae.models.denoise import FFDNet  # pylint: disable=g-import-not-at-top
   del image_shape
   return FFDNet(width=int(mc.get("width", 64)), depth=int(mc.get("depth", 15)))
 
 
 def _codec(mc, image_shape: tuple[int, int, int]) -> nn.Module:
-  from ae.compression import models as codecs  # pylint: disable=g-import-not-at-top
   if mc.name == "dense_codec":
-    return codecs.DenseCodec(output_shape=tuple(image_shape),
-                             hidden_sizes=_ints(mc.get("hidden_sizes", (256,))),
-                             latent_size=int(mc.latent_size))
+    return codecs.DenseCodec(
+      output_shape=tuple(image_shape),
+      hidden_sizes=_ints(mc.get("hidden_sizes", (256,))),
+      latent_size=int(mc.latent_size),
+    )
   kwargs = dict(n=int(mc.n), m=int(mc.m), channels=int(image_shape[-1]))
   if mc.name == "bls2017":
     return codecs.BLS2017(**kwargs)
@@ -66,8 +80,17 @@ def _codec(mc, image_shape: tuple[int, int, int]) -> nn.Module:
   return codecs.MBT2018Mean(family=family, **kwargs)
 
 
-MODELS = {"dense": _dense, "conv": _conv, "vae": _vae, "dense_codec": _codec, "bls2017": _codec,
-          "bmshj2018": _codec, "mbt2018_mean": _codec, "denoise_unet": _unet, "ffdnet": _ffdnet}
+MODELS = {
+  "dense": _dense,
+  "conv": _conv,
+  "vae": _vae,
+  "dense_codec": _codec,
+  "bls2017": _codec,
+  "bmshj2018": _codec,
+  "mbt2018_mean": _codec,
+  "denoise_unet": _unet,
+  "ffdnet": _ffdnet,
+}
 
 
 def build_model(model_config, image_shape: tuple[int, int, int]) -> nn.Module:
@@ -83,7 +106,13 @@ def build_model(model_config, image_shape: tuple[int, int, int]) -> nn.Module:
 
 def code_size(model_config) -> int:
   """The size of the code (or latent) of `model_config`, 0 if it has none."""
-  if model_config.name in ("dense_codec", "bls2017", "bmshj2018", "mbt2018_mean", "denoise_unet",
-                           "ffdnet"):
+  if model_config.name in (
+    "dense_codec",
+    "bls2017",
+    "bmshj2018",
+    "mbt2018_mean",
+    "denoise_unet",
+    "ffdnet",
+  ):
     return 0  # a codec's size is its rate, not a code dimension; the U-Net has no bottleneck code
   return int(model_config.get("code_size", 0) or model_config.get("latent_size", 0) or 0)

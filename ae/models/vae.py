@@ -18,8 +18,8 @@ import flax.linen as nn
 import jax
 import numpy as np
 
-from ae import vae_math
 from ae.models.dense import activation
+from ae.ops import vae_math
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -48,8 +48,9 @@ class VAE(nn.Module):
     if self.likelihood not in LIKELIHOODS:
       raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got '{self.likelihood}'")
     self.encoder = GaussianEncoder(self.hidden_sizes, self.latent_size, self.hidden_activation)
-    self.decoder_layers = [nn.Dense(w, name=f"dec_hidden_{i}")
-                           for i, w in enumerate(reversed(tuple(self.hidden_sizes)))]
+    self.decoder_layers = [
+      nn.Dense(w, name=f"dec_hidden_{i}") for i, w in enumerate(reversed(tuple(self.hidden_sizes)))
+    ]
     self.decoder_out = nn.Dense(int(np.prod(self.output_shape)), name="dec_output")
     if self.likelihood == "gaussian":
       self.log_scale = self.param("log_scale", nn.initializers.constant(np.log(0.1)), ())

@@ -46,26 +46,48 @@ class Classical:
 
 def _jpeg(subsampling: int):
   def save(im, q, buf):
-    im.save(buf, "JPEG", quality=int(q), subsampling=subsampling if im.mode == "RGB" else -1,
-            optimize=True)
+    im.save(
+      buf,
+      "JPEG",
+      quality=int(q),
+      subsampling=subsampling if im.mode == "RGB" else -1,
+      optimize=True,
+    )
+
   return save
 
 
 def _jpeg2000(im, target_db, buf):
   levels = max(1, min(6, int(math.log2(min(im.size)))))
-  im.save(buf, "JPEG2000", quality_mode="dB", quality_layers=[float(target_db)], irreversible=True,
-          num_resolutions=levels)
+  im.save(
+    buf,
+    "JPEG2000",
+    quality_mode="dB",
+    quality_layers=[float(target_db)],
+    irreversible=True,
+    num_resolutions=levels,
+  )
 
 
 CODECS = {
-    "jpeg420": Classical("jpeg420", QUALITIES, _jpeg(2)),
-    "jpeg444": Classical("jpeg444", QUALITIES, _jpeg(0)),
-    "webp": Classical("webp", QUALITIES, lambda im, q, buf: im.save(buf, "WEBP", quality=int(q), method=6),
-                      lambda: features.check("webp")),
-    "jpeg2000": Classical("jpeg2000", J2K_PSNR, _jpeg2000, lambda: features.check("jpg_2000")),
-    "avif": Classical("avif", QUALITIES, lambda im, q, buf: im.save(buf, "AVIF", quality=int(q), speed=4),
-                      lambda: features.check("avif")),
-    "png": Classical("png", (9,), lambda im, level, buf: im.save(buf, "PNG", compress_level=int(level))),
+  "jpeg420": Classical("jpeg420", QUALITIES, _jpeg(2)),
+  "jpeg444": Classical("jpeg444", QUALITIES, _jpeg(0)),
+  "webp": Classical(
+    "webp",
+    QUALITIES,
+    lambda im, q, buf: im.save(buf, "WEBP", quality=int(q), method=6),
+    lambda: features.check("webp"),
+  ),
+  "jpeg2000": Classical("jpeg2000", J2K_PSNR, _jpeg2000, lambda: features.check("jpg_2000")),
+  "avif": Classical(
+    "avif",
+    QUALITIES,
+    lambda im, q, buf: im.save(buf, "AVIF", quality=int(q), speed=4),
+    lambda: features.check("avif"),
+  ),
+  "png": Classical(
+    "png", (9,), lambda im, level, buf: im.save(buf, "PNG", compress_level=int(level))
+  ),
 }
 
 

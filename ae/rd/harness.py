@@ -21,7 +21,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ae.baselines.pca import fit_pca
+from ae.codec import api
 from ae.rd import bd, classical, metrics
+from ae.rd.pca_codec import DELTAS, PCACodec
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,8 +39,10 @@ class Point:
 def classical_points(name: str, gray: bool) -> list[Point]:
   c = classical.CODECS[name]
   mode = "L" if gray else "RGB"
-  return [Point(name, f"{s:g}", lambda im, s=s: c.encode(im, s), lambda b: c.decode(b, mode))
-          for s in c.settings]
+  return [
+    Point(name, f"{s:g}", lambda im, s=s: c.encode(im, s), lambda b: c.decode(b, mode))
+    for s in c.settings
+  ]
 
 
 def curve_name(codec_name: str) -> str:
@@ -49,11 +54,17 @@ def learned_points(codecs, refine_steps: int = 0) -> list[Point]:
   """A point per codec; with `refine_steps` > 0 the curve '<family>+refineN' of files whose
   latents were refined for each image (ae.codec.refine). Refinement runs once per image:
   encode keeps the file and its predicted decoding, which `predict` then returns."""
-  from ae.codec import api  # pylint: disable=g-import-not-at-top
   if refine_steps <= 0:
-    return [Point(curve_name(c.name), c.name, lambda im, c=c: api.encode(im, c),
-                  lambda b, c=c: api.decode(b, c), lambda im, c=c: api.encode_and_predict(im, c))
-            for c in codecs]
+    return [
+      Point(
+        curve_name(c.name),
+        c.name,
+        lambda im, c=c: api.encode(im, c),
+        lambda b, c=c: api.decode(b, c),
+        lambda im, c=c: api.encode_and_predict(im, c),
+      )
+      for c in codecs
+    ]
   points = []
   for c in codecs:
     memo = {}
@@ -63,8 +74,15 @@ def learned_points(codecs, refine_steps: int = 0) -> list[Point]:
       memo[_key(im)] = api.encode_and_predict(im, c, refine_steps)
       return memo[_key(im)][0]
 
-    points.append(Point(f"{curve_name(c.name)}+refine{refine_steps}", c.name, encode,
-                        lambda b, c=c: api.decode(b, c), lambda im, memo=memo: memo[_key(im)]))
+    points.append(
+      Point(
+        f"{curve_name(c.name)}+refine{refine_steps}",
+        c.name,
+        encode,
+        lambda b, c=c: api.decode(b, c),
+        lambda im, memo=memo: memo[_key(im)],
+      )
+    )
   return points
 
 
@@ -73,8 +91,6 @@ def _key(image: np.ndarray) -> tuple:
 
 
 def pca_points(train_images: np.ndarray) -> list[Point]:
-  from ae.baselines.pca import fit_pca  # pylint: disable=g-import-not-at-top
-  from ae.rd.pca_codec import DELTAS, PCACodec  # pylint: disable=g-import-not-at-top
   pca = fit_pca(train_images.astype(np.float64) / 255.0, int(np.prod(train_images.shape[1:])))
   codecs = [PCACodec.fit(train_images, d, pca) for d in DELTAS]
   return [Point("pca", f"delta={c.delta:g}", c.encode, c.decode) for c in codecs]
@@ -90,18 +106,27 @@ def evaluate(images: list[np.ndarray], points: list[Point], log=print) -> list[d
       t1 = time.perf_counter()
       out = p.decode(data)
       t2 = time.perf_counter()
-      rec = {"codec": p.curve, "setting": p.setting, "image": i, "bytes": len(data),
-             "bpp": 8.0 * len(data) / (image.shape[0] * image.shape[1]),
-             "psnr": metrics.psnr(image, out), "ms_ssim": metrics.ms_ssim(image, out),
-             "encode_s": t1 - t0, "decode_s": t2 - t1}
+      rec = {
+        "codec": p.curve,
+        "setting": p.setting,
+        "image": i,
+        "bytes": len(data),
+        "bpp": 8.0 * len(data) / (image.shape[0] * image.shape[1]),
+        "psnr": metrics.psnr(image, out),
+        "ms_ssim": metrics.ms_ssim(image, out),
+        "encode_s": t1 - t0,
+        "decode_s": t2 - t1,
+      }
       if p.predict is not None:
         pdata, predicted = p.predict(image)
         rec["bit_exact"] = bool(pdata == data and np.array_equal(predicted, out))
       records.append(rec)
     if log:
       last = [r for r in records if r["codec"] == p.curve and r["setting"] == p.setting]
-      log(f"{p.curve} {p.setting}: {np.mean([r['bpp'] for r in last]):.4f} bpp, "
-          f"{np.mean([r['psnr'] for r in last]):.2f} dB")
+      log(
+        f"{p.curve} {p.setting}: {np.mean([r['bpp'] for r in last]):.4f} bpp, "
+        f"{np.mean([r['psnr'] for r in last]):.2f} dB"
+      )
   return records
 
 
@@ -141,7 +166,9 @@ def bd_table(summary: list[dict]) -> dict:
     for anchor, (ra, pa) in cs.items():
       if anchor != test:
         lo, hi = bd.overlap(pa, pt)
-        table[test][anchor] = {"cubic": bd.bd_rate(ra, pa, rt, pt, "cubic"),
-                               "pchip": bd.bd_rate(ra, pa, rt, pt, "pchip"),
-                               "psnr_range": [float(lo), float(hi)]}
+        table[test][anchor] = {
+          "cubic": bd.bd_rate(ra, pa, rt, pt, "cubic"),
+          "pchip": bd.bd_rate(ra, pa, rt, pt, "pchip"),
+          "psnr_range": [float(lo), float(hi)],
+        }
   return table

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)   # Wang, Simoncelli, Bovik 2003
+MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)  # Wang, Simoncelli, Bovik 2003
 _K1, _K2, _L = 0.01, 0.03, 255.0
 
 
@@ -20,7 +20,7 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def _gauss(size: int = 11, sigma: float = 1.5) -> np.ndarray:
   x = np.arange(size) - (size - 1) / 2
-  g = np.exp(-x**2 / (2 * sigma**2))
+  g = np.exp(-(x**2) / (2 * sigma**2))
   return g / g.sum()
 
 
@@ -30,6 +30,7 @@ def _filter(x: np.ndarray) -> np.ndarray:
   # scipy.ndimage costs seconds to import: loaded only when SSIM is asked for, so
   # that `ae decompress` (which reports PSNR) starts fast.
   from scipy.ndimage import convolve1d  # pylint: disable=g-import-not-at-top
+
   y = convolve1d(convolve1d(x, g, axis=0, mode="constant"), g, axis=1, mode="constant")
   return y[5:-5, 5:-5]
 

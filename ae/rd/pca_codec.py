@@ -25,7 +25,9 @@ DELTAS = (1.2, 0.8, 0.6, 0.4, 0.28, 0.2, 0.14, 0.1, 0.07, 0.05)
 
 
 def _laplace_cdf(t: np.ndarray, b: float) -> np.ndarray:
-  return np.where(t < 0, 0.5 * np.exp(np.minimum(t, 0) / b), 1 - 0.5 * np.exp(-np.maximum(t, 0) / b))
+  return np.where(
+    t < 0, 0.5 * np.exp(np.minimum(t, 0) / b), 1 - 0.5 * np.exp(-np.maximum(t, 0) / b)
+  )
 
 
 def _laplace_tables(scales: np.ndarray, tail_mass: float = 1e-6) -> dict:
@@ -44,6 +46,7 @@ def _laplace_tables(scales: np.ndarray, tail_mass: float = 1e-6) -> dict:
 @dataclasses.dataclass(frozen=True)
 class PCACodec:
   """PCA transform coding of images of one shape [H, W, C] at step `delta`."""
+
   pca: PCA
   shape: tuple[int, int, int]
   delta: float
@@ -51,7 +54,7 @@ class PCACodec:
   codec_id: bytes
 
   @classmethod
-  def fit(cls, train_images: np.ndarray, delta: float, pca: PCA | None = None) -> "PCACodec":
+  def fit(cls, train_images: np.ndarray, delta: float, pca: PCA | None = None) -> PCACodec:
     """Fits on uint8 train images [N, H, W, C] (or reuses a fitted full-rank `pca`)."""
     if pca is None:
       pca = fit_pca(train_images.astype(np.float64) / 255.0, int(np.prod(train_images.shape[1:])))

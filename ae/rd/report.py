@@ -10,7 +10,6 @@ import numpy as np
 
 from ae.utils import files
 
-
 # Published Kodak RD points (CompressAI, tensorflow-compression, C3), shipped as package data.
 ANCHORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "anchors", "kodak_rd.json")
 
@@ -20,23 +19,33 @@ def _fmt(v: float, digits: int = 2) -> str:
 
 
 def summary_markdown(summary: list[dict]) -> str:
-  lines = ["| codec | setting | bpp | PSNR (dB) | MS-SSIM | encode (s) | decode (s) | bit-exact |",
-           "|---|---|---|---|---|---|---|---|"]
+  lines = [
+    "| codec | setting | bpp | PSNR (dB) | MS-SSIM | encode (s) | decode (s) | bit-exact |",
+    "|---|---|---|---|---|---|---|---|",
+  ]
   for r in summary:
     exact = {True: "yes", False: "**no**"}.get(r.get("bit_exact"), "")
-    lines.append(f"| {r['codec']} | {r['setting']} | {r['bpp']:.4f} | {_fmt(r['psnr'])} | "
-                 f"{_fmt(r['ms_ssim'], 4)} | {r['encode_s']:.4f} | {r['decode_s']:.4f} | {exact} |")
+    lines.append(
+      f"| {r['codec']} | {r['setting']} | {r['bpp']:.4f} | {_fmt(r['psnr'])} | "
+      f"{_fmt(r['ms_ssim'], 4)} | {r['encode_s']:.4f} | {r['decode_s']:.4f} | {exact} |"
+    )
   return "\n".join(lines) + "\n"
 
 
 def bd_markdown(table: dict, method: str = "cubic") -> str:
   """Rows: test codec; columns: anchor; BD-rate in percent (negative: fewer bits)."""
   names = sorted(table)
-  lines = [f"| BD-rate ({method}) of row vs column | " + " | ".join(names) + " |",
-           "|---" * (len(names) + 1) + "|"]
+  lines = [
+    f"| BD-rate ({method}) of row vs column | " + " | ".join(names) + " |",
+    "|---" * (len(names) + 1) + "|",
+  ]
   for t in names:
-    cells = [_fmt(table[t][a][method], 1) + "%" if a in table[t] and math.isfinite(table[t][a][method])
-             else ("—" if a != t else "0") for a in names]
+    cells = [
+      _fmt(table[t][a][method], 1) + "%"
+      if a in table[t] and math.isfinite(table[t][a][method])
+      else ("—" if a != t else "0")
+      for a in names
+    ]
     lines.append(f"| {t} | " + " | ".join(cells) + " |")
   return "\n".join(lines) + "\n"
 
@@ -53,8 +62,10 @@ def load_anchors(path: str = ANCHORS) -> dict[str, np.ndarray]:
 def rd_figure(summary: list[dict], path: str, title: str, anchors: dict | None = None) -> None:
   """bpp against PSNR for every codec (and dashed published anchors), written to `path`."""
   import matplotlib  # pylint: disable=g-import-not-at-top
+
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+
   fig, ax = plt.subplots(figsize=(7, 5), dpi=120)
   points = {}
   for row in summary:
@@ -64,7 +75,9 @@ def rd_figure(summary: list[dict], path: str, title: str, anchors: dict | None =
     r, p = np.array(pts).T
     order = np.argsort(r)
     learned = name not in ("jpeg420", "jpeg444", "webp", "jpeg2000", "avif", "pca")
-    ax.plot(r[order], p[order], "o-" if learned else ".-", lw=2.2 if learned else 1.2, ms=4, label=name)
+    ax.plot(
+      r[order], p[order], "o-" if learned else ".-", lw=2.2 if learned else 1.2, ms=4, label=name
+    )
   for name, pts in (anchors or {}).items():
     ax.plot(pts[:, 0], pts[:, 1], "--", lw=0.8, alpha=0.6, label=f"{name} (published)")
   ax.set_xlabel("bits per pixel (file bytes, headers included)")

@@ -19,54 +19,57 @@ import os
 import ml_collections
 import numpy as np
 
-from ae.errors import UserError
+from ae.codec import registry
+from ae.codec.image_io import read_image
+from ae.data import photos_tfds
+from ae.data.defaults import data_config
+from ae.data.folder import list_images
+from ae.data.sources import load_image_list, load_split
 from ae.rd import classical, harness, report
 from ae.utils import files
+from ae.utils.errors import UserError
 
 
 def load_image_set(spec: str, max_images: int = 0) -> tuple[list[np.ndarray], np.ndarray | None]:
   """(uint8 images [H, W] or [H, W, 3], train images for PCA or None)."""
   train = None
   if spec == "photos":
-    from ae.data import photos  # pylint: disable=g-import-not-at-top
-    images = photos.load_photos("test")
+    images = photos_tfds.load_photos("test")
   elif spec in ("fashion_mnist", "fashion_mnist:test"):
-    from ae.data.sources import load_split  # pylint: disable=g-import-not-at-top
-    from ae.data.defaults import data_config  # pylint: disable=g-import-not-at-top
     data = data_config("fashion_mnist")
     test = load_split(data, "test").images
-    images = [im[..., 0] for im in test[:max_images or len(test)]]
+    images = [im[..., 0] for im in test[: max_images or len(test)]]
     train = load_split(data, "train").images
   elif spec.startswith(("folder:", "kodak:")):
-    from ae.codec.image_io import read_image  # pylint: disable=g-import-not-at-top
-    from ae.data.folder import list_images  # pylint: disable=g-import-not-at-top
     root = spec.split(":", 1)[1]
     if not os.path.isdir(root):
       raise UserError(f"no folder {root}")
     images = [read_image(os.path.join(root, f))[0] for f in list_images(root)]
   elif spec.startswith("tfds:"):
-    from ae.data.sources import load_image_list  # pylint: disable=g-import-not-at-top
     data = ml_collections.ConfigDict({"name": spec[5:], "download": False})
     images = [im[..., 0] if im.shape[2] == 1 else im for im in load_image_list(data, "test")]
   else:
-    raise UserError(f"unknown image set '{spec}' (photos, fashion_mnist, folder:PATH, kodak:PATH, "
-                    "tfds:NAME)")
+    raise UserError(
+      f"unknown image set '{spec}' (photos, fashion_mnist, folder:PATH, kodak:PATH, tfds:NAME)"
+    )
   if not images:
     raise UserError(f"image set '{spec}' is empty")
-  return images[:max_images or len(images)], train
+  return images[: max_images or len(images)], train
 
 
-def select_points(spec: str, gray: bool, train: np.ndarray | None,
-                  refine_steps: int = 0) -> list[harness.Point]:
+def select_points(
+  spec: str, gray: bool, train: np.ndarray | None, refine_steps: int = 0
+) -> list[harness.Point]:
   """The points of a codec spec; with `refine_steps` > 0 every convolutional learned codec
   also appears refined (its curve named '<family>+refineN')."""
-  from ae.codec import registry  # pylint: disable=g-import-not-at-top
   channels = 1 if gray else 3
   learned = [c for c in registry.available() if c.channels == channels]
   names = []
   for token in [t.strip() for t in spec.split(",") if t.strip()]:
     if token in ("all", "classical"):
-      names += [n for n in classical.available() if n not in names and not (gray and n == "jpeg444")]
+      names += [
+        n for n in classical.available() if n not in names and not (gray and n == "jpeg444")
+      ]
     if token in ("all", "learned"):
       names += [c.name for c in learned if c.name not in names]
     if token == "all" and train is not None and "pca" not in names:
@@ -89,8 +92,9 @@ def select_points(spec: str, gray: bool, train: np.ndarray | None,
   return points + harness.learned_points(refined, refine_steps)
 
 
-def run_evaluation(images_spec: str, codecs_spec: str, workdir: str, max_images: int = 0,
-                   refine_steps: int = 0) -> dict:
+def run_evaluation(
+  images_spec: str, codecs_spec: str, workdir: str, max_images: int = 0, refine_steps: int = 0
+) -> dict:
   """Evaluates, writes records/summary/BD JSON, Markdown and rd.png into workdir."""
   if refine_steps < 0:
     raise UserError(f"refine_steps must be >= 0, got {refine_steps}")
@@ -101,16 +105,27 @@ def run_evaluation(images_spec: str, codecs_spec: str, workdir: str, max_images:
   records = harness.evaluate(images, points)
   summary = harness.summarize(records)
   table = harness.bd_table(summary)
-  out = {"images": images_spec, "num_images": len(images), "codecs": codecs_spec,
-         "refine_steps": refine_steps,
-         "summary": summary, "bd_rate": table}
+  out = {
+    "images": images_spec,
+    "num_images": len(images),
+    "codecs": codecs_spec,
+    "refine_steps": refine_steps,
+    "summary": summary,
+    "bd_rate": table,
+  }
   files.write_json(os.path.join(workdir, "records.json"), records, indent=None)
   files.write_json(os.path.join(workdir, "rd.json"), out, indent=1)
-  files.write_text(os.path.join(workdir, "rd.md"),
-                   f"# {images_spec}: {len(images)} images\n\n" + report.summary_markdown(summary)
-                   + "\n" + report.bd_markdown(table, "cubic") + "\n"
-                   + report.bd_markdown(table, "pchip"))
+  files.write_text(
+    os.path.join(workdir, "rd.md"),
+    f"# {images_spec}: {len(images)} images\n\n"
+    + report.summary_markdown(summary)
+    + "\n"
+    + report.bd_markdown(table, "cubic")
+    + "\n"
+    + report.bd_markdown(table, "pchip"),
+  )
   anchors = report.load_anchors() if images_spec.startswith("kodak:") else None
-  report.rd_figure(summary, os.path.join(workdir, "rd.png"), f"{images_spec} ({len(images)} images)",
-                   anchors)
+  report.rd_figure(
+    summary, os.path.join(workdir, "rd.png"), f"{images_spec} ({len(images)} images)", anchors
+  )
   return out

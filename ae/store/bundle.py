@@ -12,7 +12,7 @@ from __future__ import annotations
 import msgpack
 import numpy as np
 
-from ae.errors import UserError
+from ae.utils.errors import UserError
 
 _NDARRAY, _NPSCALAR = 1, 3
 
@@ -37,11 +37,11 @@ def _ext_unpack(code: int, data: bytes):
 
 def _ext_pack(x):
   if isinstance(x, np.ndarray):
-    return msgpack.ExtType(_NDARRAY, msgpack.packb(
-        (x.shape, x.dtype.name, np.ascontiguousarray(x).tobytes())))
+    return msgpack.ExtType(
+      _NDARRAY, msgpack.packb((x.shape, x.dtype.name, np.ascontiguousarray(x).tobytes()))
+    )
   if isinstance(x, np.generic):
-    return msgpack.ExtType(_NPSCALAR, msgpack.packb(
-        ((), x.dtype.name, np.asarray(x).tobytes())))
+    return msgpack.ExtType(_NPSCALAR, msgpack.packb(((), x.dtype.name, np.asarray(x).tobytes())))
   raise TypeError(f"cannot store {type(x).__name__} in a bundle")
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ae.errors import UserError
+from ae.utils.errors import UserError
 
 DTYPES = ("float32", "float16")
 
@@ -30,9 +30,11 @@ def narrow(params, dtype: str):
   """Host numpy copies of `params` with floating leaves in `dtype` (float32 or float16)."""
   if dtype not in DTYPES:
     raise UserError(f"param_dtype must be float32 or float16, not {dtype}")
+
   def cast(a):
     a = np.asarray(a)
     return a.astype(dtype) if np.issubdtype(a.dtype, np.floating) else a
+
   return tree_map(cast, params)
 
 

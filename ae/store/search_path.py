@@ -14,5 +14,5 @@ def named_files(env_var: str, shipped_dir: str, suffix: str) -> dict[str, str]:
     if os.path.isdir(d):
       for f in sorted(os.listdir(d)):
         if f.endswith(suffix):
-          found.setdefault(f[:-len(suffix)], os.path.join(d, f))
+          found.setdefault(f[: -len(suffix)], os.path.join(d, f))
   return found

@@ -27,9 +27,11 @@ class Checkpointer:
 
   def _open(self) -> ocp.CheckpointManager:
     return ocp.CheckpointManager(
-        self._directory,
-        options=ocp.CheckpointManagerOptions(max_to_keep=self._keep, create=True,
-                                             enable_async_checkpointing=False))
+      self._directory,
+      options=ocp.CheckpointManagerOptions(
+        max_to_keep=self._keep, create=True, enable_async_checkpointing=False
+      ),
+    )
 
   def latest_step(self) -> int | None:
     return self._manager.latest_step()
@@ -44,7 +46,8 @@ class Checkpointer:
   def restore(self, step: int, like: TrainState) -> TrainState:
     """Restores checkpoint `step` with the structure, dtypes and shardings of `like`."""
     abstract = jax.tree.map(
-        lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=x.sharding), like)
+      lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=x.sharding), like
+    )
     return self._manager.restore(step, args=ocp.args.StandardRestore(abstract))
 
   def restore_latest(self, like: TrainState) -> tuple[int, TrainState, list[str]]:
@@ -58,8 +61,9 @@ class Checkpointer:
       except Exception as e:  # pylint: disable=broad-except  # orbax/tensorstore raise many types
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
         aside = self._set_aside(step)
-        notes.append(f"checkpoint {step} does not restore ({type(e).__name__}: {first}); "
-                     f"moved to {aside}")
+        notes.append(
+          f"checkpoint {step} does not restore ({type(e).__name__}: {first}); moved to {aside}"
+        )
         logging.warning(notes[-1])
     return 0, like, notes
 

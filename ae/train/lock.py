@@ -16,7 +16,7 @@ import time
 
 from absl import logging
 
-from ae.errors import UserError
+from ae.utils.errors import UserError
 
 LOCK_NAME = ".lock"
 
@@ -30,7 +30,7 @@ def _alive(pid: int) -> bool:
     os.kill(pid, 0)
   except ProcessLookupError:
     return False
-  except PermissionError:   # exists, owned by someone else
+  except PermissionError:  # exists, owned by someone else
     return True
   return True
 
@@ -48,8 +48,11 @@ class WorkdirLock:
 
   def __init__(self, workdir: str):
     self.path = os.path.join(workdir, LOCK_NAME)
-    self._mine = {"pid": os.getpid(), "host": socket.gethostname(),
-                  "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    self._mine = {
+      "pid": os.getpid(),
+      "host": socket.gethostname(),
+      "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
 
   def _try_create(self) -> bool:
     try:
@@ -71,13 +74,14 @@ class WorkdirLock:
         logging.warning("Taking over the stale lock of pid %d (no longer running).", pid)
         os.unlink(self.path)
         continue
-      if not owner:   # being written this instant, or damaged
+      if not owner:  # being written this instant, or damaged
         time.sleep(0.2)
         continue
       raise WorkdirBusyError(
-          f"workdir {os.path.dirname(self.path)} is in use by pid {pid} on {host} (since "
-          f"{owner.get('started', '?')}); wait for it to finish, or remove {self.path} if that "
-          "run is gone")
+        f"workdir {os.path.dirname(self.path)} is in use by pid {pid} on {host} (since "
+        f"{owner.get('started', '?')}); wait for it to finish, or remove {self.path} if that "
+        "run is gone"
+      )
     raise WorkdirBusyError(f"could not lock {self.path}; another run is starting there")
 
   def release(self) -> None:

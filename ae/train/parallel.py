@@ -12,9 +12,10 @@ from collections.abc import Sequence
 
 import jax
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 
-from ae.errors import ConfigError
+from ae.utils.errors import ConfigError
 
 DATA_AXIS = "data"
 
@@ -36,10 +37,14 @@ def batch_sharding(mesh: Mesh, batch_axis: int = 0) -> NamedSharding:
 def check_batch_size(batch_size: int, mesh: Mesh) -> None:
   n = mesh.devices.size
   if batch_size % n or batch_size % jax.process_count():
-    raise ConfigError(f"batch size {batch_size} is not divisible by the {n} devices "
-                      f"({jax.process_count()} processes)")
+    raise ConfigError(
+      f"batch size {batch_size} is not divisible by the {n} devices "
+      f"({jax.process_count()} processes)"
+    )
 
 
-def put_global(local: np.ndarray, sharding: NamedSharding, global_shape: tuple[int, ...]) -> jax.Array:
+def put_global(
+  local: np.ndarray, sharding: NamedSharding, global_shape: tuple[int, ...]
+) -> jax.Array:
   """Assembles a global array from this process's rows of it."""
   return jax.make_array_from_process_local_data(sharding, local, global_shape)

@@ -10,10 +10,11 @@ import flax.linen as nn
 import ml_collections
 
 from ae.data.sources import ImageSet, load_split
-from ae.errors import UserError
+from ae.store import bundle
 from ae.train import parallel
 from ae.train.checkpoint import Checkpointer
-from ae.train.runner import init_state
+from ae.train.state import init_state
+from ae.utils.errors import UserError
 
 
 @dataclasses.dataclass
@@ -41,7 +42,6 @@ def prior_steps(init_from: str, depth: int = 0) -> int:
   if not init_from or depth > 20:
     return 0
   if os.path.isfile(init_from):
-    from ae.store import bundle  # pylint: disable=g-import-not-at-top
     with open(init_from, "rb") as f:
       return int(bundle.unpack(f.read()).get("step", 0) or 0)
   ckpt = Checkpointer(os.path.join(init_from, "checkpoints"))
@@ -55,8 +55,10 @@ def load_trained(workdir: str, mesh=None, objective: str | None = None) -> Train
   with `objective`, refuses a run trained for another one."""
   config = load_config(workdir)
   if objective is not None and config.get("objective", "reconstruction") != objective:
-    raise UserError(f"{workdir} is not a {objective} run (objective "
-                    f"'{config.get('objective', 'reconstruction')}')")
+    raise UserError(
+      f"{workdir} is not a {objective} run (objective "
+      f"'{config.get('objective', 'reconstruction')}')"
+    )
   test_set = load_split(config.data, config.data.eval_split)
   mesh = mesh or parallel.make_mesh()
   model, state, _ = init_state(config, test_set.image_shape, mesh)

@@ -20,19 +20,23 @@ import jax.numpy as jnp
 import numpy as np
 from absl import logging
 
-from ae import evaluation, objectives, viz
 from ae.baselines import pca as pca_lib
+from ae.codec.codec_file import load_codec
 from ae.data import pipeline
 from ae.data.sources import load_split
-from ae.errors import ConfigError, UserError
-from ae.evaluators import EVALUATORS
-from ae.models import build_model, registry
-from ae.train import parallel, progress, step as step_lib, workdir as workdir_lib
+from ae.denoise import registry as denoiser_files
+from ae.models import registry
+from ae.train import evaluation, objectives, parallel, progress
+from ae.train import step as step_lib
+from ae.train import workdir as workdir_lib
 from ae.train.checkpoint import Checkpointer
 from ae.train.divergence import DivergenceWatch
 from ae.train.lock import WorkdirLock
-from ae.train.state import create_state, make_optimizer
+from ae.train.restore import load_trained
+from ae.train.state import init_state
 from ae.train.writer import MetricWriter
+from ae.utils import grids
+from ae.utils.errors import ConfigError, UserError
 
 
 def _check_periods(tc) -> None:
@@ -40,8 +44,9 @@ def _check_periods(tc) -> None:
   for name in ("log_every_steps", "eval_every_steps", "checkpoint_every_steps"):
     period = int(tc.get(name, 0) or 0)
     if k < 1 or period < 0 or (period and period % k):
-      raise ConfigError(f"train.{name}={period} must be a multiple of "
-                        f"train.steps_per_call={k} (or 0 to disable)")
+      raise ConfigError(
+        f"train.{name}={period} must be a multiple of train.steps_per_call={k} (or 0 to disable)"
+      )
 
 
 def total_steps(tc, steps_per_epoch: int) -> int:
@@ -53,33 +58,25 @@ def _due(step: int, period: int) -> bool:
   return bool(period) and step % period == 0
 
 
-def init_state(config, image_shape: tuple[int, int, int], mesh):
-  """(model, replicated initial TrainState, data-order key), all derived from `config.seed`."""
-  init_key, train_key, data_key = jax.random.split(jax.random.PRNGKey(int(config.seed)), 3)
-  model = build_model(config.model, image_shape)
-  params = model.init(init_key, jnp.zeros((1, *image_shape)))["params"]
-  state = create_state(model.apply, params, make_optimizer(config.train), train_key)
-  return model, jax.device_put(state, parallel.replicated(mesh)), data_key
-
-
 def _has_checkpoint(workdir: str) -> bool:
   """Whether `workdir` holds a config and at least one step folder under checkpoints/
   (checked by name, so nothing is created for a wrong path)."""
   ckpts = os.path.join(workdir, "checkpoints")
-  return (os.path.isfile(os.path.join(workdir, "config.json")) and os.path.isdir(ckpts)
-          and any(d.isdigit() for d in os.listdir(ckpts)))
+  return (
+    os.path.isfile(os.path.join(workdir, "config.json"))
+    and os.path.isdir(ckpts)
+    and any(d.isdigit() for d in os.listdir(ckpts))
+  )
 
 
 def _init_params(init_from: str, mesh):
   """The parameters `train.init_from` names: the newest checkpoint of a workdir, or an
   exported codec (.aec) or denoiser (.aed) file (float16 parameters widened to float32)."""
   if os.path.isfile(init_from) and init_from.endswith(".aed"):
-    from ae.denoise.registry import load  # pylint: disable=g-import-not-at-top
-    return load(init_from).params
+    return denoiser_files.load(init_from).params
   if os.path.isfile(init_from):
-    from ae.codec.codec_file import load_codec  # pylint: disable=g-import-not-at-top
     return load_codec(init_from).params
-  from ae.train.restore import load_trained  # pylint: disable=g-import-not-at-top
+
   return load_trained(init_from, mesh).params
 
 
@@ -89,8 +86,12 @@ def _fit(old, new) -> jax.Array:
   the warm-started model computes what the old one did."""
   old = np.asarray(old)
   if old.shape != new.shape:
-    grown = (old.ndim == new.ndim >= 2 and old.shape[:-2] == new.shape[:-2]
-             and old.shape[-1] == new.shape[-1] and old.shape[-2] < new.shape[-2])
+    grown = (
+      old.ndim == new.ndim >= 2
+      and old.shape[:-2] == new.shape[:-2]
+      and old.shape[-1] == new.shape[-1]
+      and old.shape[-2] < new.shape[-2]
+    )
     if not grown:
       raise ValueError(f"shape {old.shape} does not fit {new.shape}")
     pad = [(0, 0)] * old.ndim
@@ -105,7 +106,7 @@ def warm_start(state, init_from: str, mesh):
   params = _init_params(init_from, mesh)
   try:
     params = jax.tree_util.tree_map(_fit, params, state.params)
-  except ValueError as e:   # another tree structure, or shapes that do not fit
+  except ValueError as e:  # another tree structure, or shapes that do not fit
     raise UserError(f"train.init_from={init_from}: its parameters do not fit this model") from e
   logging.info("Initialized the parameters from %s.", init_from)
   return state.replace(params=jax.device_put(params, parallel.replicated(mesh)))
@@ -120,10 +121,13 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
   """
   tc = config.train
   _check_periods(tc)
-  if tc.get("init_from") and not (_has_checkpoint(str(tc.init_from))
-                                  or os.path.isfile(str(tc.init_from))):
-    raise UserError(f"train.init_from={tc.init_from} is neither a workdir with a checkpoint "
-                    "nor a codec (.aec) or denoiser (.aed) file")
+  if tc.get("init_from") and not (
+    _has_checkpoint(str(tc.init_from)) or os.path.isfile(str(tc.init_from))
+  ):
+    raise UserError(
+      f"train.init_from={tc.init_from} is neither a workdir with a checkpoint "
+      "nor a codec (.aec) or denoiser (.aed) file"
+    )
   mesh = mesh or parallel.make_mesh()
   parallel.check_batch_size(int(tc.batch_size), mesh)
 
@@ -140,17 +144,39 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
   # refuse the corrected config.
   lock = WorkdirLock(workdir)
   if jax.process_index() == 0:
-    lock.acquire()               # before anything is written; a second run stops here
+    lock.acquire()  # before anything is written; a second run stops here
   try:
-    return _train_locked(config, workdir, mesh, stop_at_step, train_set, test_set, model,
-                         state, data_key, train_fn, reconstruct_fn)
+    return _train_locked(
+      config,
+      workdir,
+      mesh,
+      stop_at_step,
+      train_set,
+      test_set,
+      model,
+      state,
+      data_key,
+      train_fn,
+      reconstruct_fn,
+    )
   finally:
     if jax.process_index() == 0:
       lock.release()
 
 
-def _train_locked(config, workdir, mesh, stop_at_step, train_set, test_set, model, state,
-                  data_key, train_fn, reconstruct_fn) -> dict:
+def _train_locked(
+  config,
+  workdir,
+  mesh,
+  stop_at_step,
+  train_set,
+  test_set,
+  model,
+  state,
+  data_key,
+  train_fn,
+  reconstruct_fn,
+) -> dict:
   """The run once its workdir is locked: resume, train, evaluate, write results."""
   tc = config.train
   workdir_lib.prepare_workdir(workdir, config)
@@ -170,21 +196,31 @@ def _train_locked(config, workdir, mesh, stop_at_step, train_set, test_set, mode
   writer.truncate_after(start, drop_at_step=("test",) if start >= last else ())
 
   def evaluate_test(params) -> dict[str, float]:
-    rec = evaluation.reconstruct_split(reconstruct_fn, params, test_set.images,
-                                       int(config.get("eval_batch_size", 1000)), mesh)
+    rec = evaluation.reconstruct_split(
+      reconstruct_fn, params, test_set.images, int(config.get("eval_batch_size", 1000)), mesh
+    )
     return evaluation.reconstruction_metrics(test_set.images, rec)
 
-  bar = progress.ProgressBar(total=last, initial=start, steps_per_epoch=schedule.steps_per_epoch,
-                             enabled=bool(config.get("progress", True)))
+  bar = progress.ProgressBar(
+    total=last,
+    initial=start,
+    steps_per_epoch=schedule.steps_per_epoch,
+    enabled=bool(config.get("progress", True)),
+  )
   sums, count, t0, images_seen = {}, 0, time.perf_counter(), 0
   step = start
   watch = DivergenceWatch(float(step_lib.global_norm(jax.device_get(state.params))))
   try:
     while step < last:
       k = min(int(tc.steps_per_call), last - step)
-      idx = pipeline.local_slice(schedule.indices(step, k), jax.process_index(), jax.process_count())
-      chunk = parallel.put_global(train_set.images[idx], parallel.batch_sharding(mesh, 1),
-                                  (k, int(tc.batch_size), *train_set.image_shape))
+      idx = pipeline.local_slice(
+        schedule.indices(step, k), jax.process_index(), jax.process_count()
+      )
+      chunk = parallel.put_global(
+        train_set.images[idx],
+        parallel.batch_sharding(mesh, 1),
+        (k, int(tc.batch_size), *train_set.image_shape),
+      )
       state, metrics = train_fn(state, chunk)
       metrics = jax.device_get(metrics)
       watch.check(step + k, metrics, ckpt.latest_step())
@@ -196,9 +232,15 @@ def _train_locked(config, workdir, mesh, stop_at_step, train_set, test_set, mode
       bar.update(step, float(metrics["loss"][-1]), images_seen / (time.perf_counter() - t0))
       if _due(step, int(tc.log_every_steps)) or step == last:
         rate = images_seen / (time.perf_counter() - t0)
-        writer.write(step, "train", {**{n: s / count for n, s in sums.items()},
-                                     "epoch": step / schedule.steps_per_epoch,
-                                     "images_per_sec": rate})
+        writer.write(
+          step,
+          "train",
+          {
+            **{n: s / count for n, s in sums.items()},
+            "epoch": step / schedule.steps_per_epoch,
+            "images_per_sec": rate,
+          },
+        )
         sums, count, t0, images_seen = {}, 0, time.perf_counter(), 0
       if _due(step, int(tc.get("eval_every_steps", 0) or 0)) and step != last:
         writer.write(step, "test", evaluate_test(state.params))
@@ -211,8 +253,9 @@ def _train_locked(config, workdir, mesh, stop_at_step, train_set, test_set, mode
   if stop_at_step is not None and step < total_steps(tc, schedule.steps_per_epoch):
     writer.close()
     return {"step": step}
-  results = _final_evaluation(config, workdir, state.params, evaluate_test, reconstruct_fn,
-                              train_set, test_set, mesh, model)
+  results = _final_evaluation(
+    config, workdir, state.params, evaluate_test, reconstruct_fn, train_set, test_set, mesh, model
+  )
   writer.write(step, "test", results["test"])
   writer.close()
   results["step"] = step
@@ -221,24 +264,32 @@ def _train_locked(config, workdir, mesh, stop_at_step, train_set, test_set, mode
   return results
 
 
-def _final_evaluation(config, workdir, params, evaluate_test, reconstruct_fn, train_set,
-                      test_set, mesh, model) -> dict:
+def _final_evaluation(
+  config, workdir, params, evaluate_test, reconstruct_fn, train_set, test_set, mesh, model
+) -> dict:
   """Test metrics, the PCA baseline at the same code size, and `reconstructions.png`."""
   results = {"test": evaluate_test(params)}
   objective = config.get("objective", "reconstruction")
-  if objective in EVALUATORS:
-    results[objective] = EVALUATORS[objective](model, config, params, test_set, mesh)
+  evaluate = objectives.get(config).evaluate
+  if evaluate is not None:
+    results[objective] = evaluate(model, config, params, test_set, mesh)
   code_size = registry.code_size(config.model)
   if config.get("pca_baseline", True) and code_size:
     pca = pca_lib.fit_pca(train_set.images.astype(np.float32) / 255.0, code_size)
     x_test = test_set.images.astype(np.float32) / 255.0
     mse, mse_clip = (pca_lib.reconstruction_mse(pca, x_test, clip=c) for c in (False, True))
-    results["pca"] = {"k": code_size, "mse": mse, "psnr": 10 * math.log10(1 / mse),
-                      "mse_clipped": mse_clip, "psnr_clipped": 10 * math.log10(1 / mse_clip)}
+    results["pca"] = {
+      "k": code_size,
+      "mse": mse,
+      "psnr": 10 * math.log10(1 / mse),
+      "mse_clipped": mse_clip,
+      "psnr_clipped": 10 * math.log10(1 / mse_clip),
+    }
   n = min(int(config.get("num_figure_images", 16)), len(test_set))
   if n:  # Every process takes part in the sharded computation; process 0 writes.
     rec = evaluation.reconstruct_split(reconstruct_fn, params, test_set.images[:n], n, mesh)
     if jax.process_index() == 0:
-      viz.save_png(viz.image_grid([test_set.images[:n], rec]),
-                   os.path.join(workdir, "reconstructions.png"))
+      grids.save_png(
+        grids.image_grid([test_set.images[:n], rec]), os.path.join(workdir, "reconstructions.png")
+      )
   return results

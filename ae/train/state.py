@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import optax
 from flax.training import train_state
+
+from ae.models import build_model
+from ae.train import parallel
 
 
 class TrainState(train_state.TrainState):
@@ -15,6 +19,7 @@ class TrainState(train_state.TrainState):
   The key of step `s` is `jax.random.fold_in(rng, s)`, so randomness depends on
   the step alone and a resumed run draws what an uninterrupted one would.
   """
+
   rng: jax.Array
 
 
@@ -47,10 +52,21 @@ def make_optimizer(train_config) -> optax.GradientTransformation:
   if aux_lr <= 0:
     return tx
   labels = lambda params: jax.tree_util.tree_map_with_path(
-      lambda path, _: "aux" if is_aux_param(path) else "main", params)
+    lambda path, _: "aux" if is_aux_param(path) else "main", params
+  )
   return optax.multi_transform({"main": tx, "aux": _adam(aux_lr, 0)}, labels)
 
 
-def create_state(apply_fn, params: Any, tx: optax.GradientTransformation,
-                 rng: jax.Array) -> TrainState:
+def create_state(
+  apply_fn, params: Any, tx: optax.GradientTransformation, rng: jax.Array
+) -> TrainState:
   return TrainState.create(apply_fn=apply_fn, params=params, tx=tx, rng=rng)
+
+
+def init_state(config, image_shape: tuple[int, int, int], mesh):
+  """(model, replicated initial TrainState, data-order key), all derived from `config.seed`."""
+  init_key, train_key, data_key = jax.random.split(jax.random.PRNGKey(int(config.seed)), 3)
+  model = build_model(config.model, image_shape)
+  params = model.init(init_key, jnp.zeros((1, *image_shape)))["params"]
+  state = create_state(model.apply, params, make_optimizer(config.train), train_key)
+  return model, jax.device_put(state, parallel.replicated(mesh)), data_key

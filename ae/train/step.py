@@ -18,8 +18,8 @@ from absl import logging
 from jax.sharding import Mesh
 
 from ae.data.pipeline import to_float
-from ae.objectives import LossFn, Metrics
 from ae.train import parallel
+from ae.train.objectives import LossFn, Metrics
 from ae.train.state import TrainState
 
 
@@ -38,13 +38,18 @@ def train_step(state: TrainState, images: jax.Array, loss_fn: LossFn) -> tuple[T
   grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
   (loss, metrics), grads = grad_fn(state.params, to_float(images), rng)
   state = state.apply_gradients(grads=grads)
-  metrics = {"loss": loss, **metrics, "grad_norm": global_norm(grads),
-             "param_norm": global_norm(state.params)}
+  metrics = {
+    "loss": loss,
+    **metrics,
+    "grad_norm": global_norm(grads),
+    "param_norm": global_norm(state.params),
+  }
   return state, metrics
 
 
-def train_chunk(state: TrainState, chunk: jax.Array, loss_fn: LossFn,
-                unroll: bool = False) -> tuple[TrainState, Metrics]:
+def train_chunk(
+  state: TrainState, chunk: jax.Array, loss_fn: LossFn, unroll: bool = False
+) -> tuple[TrainState, Metrics]:
   """`train_step` over each of K batches in `chunk` [K, B, H, W, C]; metrics [K].
 
   `unroll=True` unrolls the scan: XLA on CPU runs convolutions inside a loop
@@ -52,8 +57,13 @@ def train_chunk(state: TrainState, chunk: jax.Array, loss_fn: LossFn,
   took 2.35 s in a scan of length 1 and 0.15 s unrolled), so convolutional
   models unroll a few steps while dense ones keep the loop.
   """
-  logging.info("Compiling the train step: %d steps of batch %s %s%s.", chunk.shape[0],
-               chunk.shape[1:], chunk.dtype, " (unrolled)" if unroll else "")
+  logging.info(
+    "Compiling the train step: %d steps of batch %s %s%s.",
+    chunk.shape[0],
+    chunk.shape[1:],
+    chunk.dtype,
+    " (unrolled)" if unroll else "",
+  )
   step = functools.partial(train_step, loss_fn=loss_fn)
   if not unroll:
     return jax.lax.scan(step, state, chunk)
@@ -67,10 +77,14 @@ def train_chunk(state: TrainState, chunk: jax.Array, loss_fn: LossFn,
   return state, jax.tree.map(lambda *v: jnp.stack(v), *metrics)
 
 
-def make_train_fn(loss_fn: LossFn, mesh: Mesh, unroll: bool = False
-                  ) -> Callable[[TrainState, jax.Array], tuple[TrainState, Metrics]]:
+def make_train_fn(
+  loss_fn: LossFn, mesh: Mesh, unroll: bool = False
+) -> Callable[[TrainState, jax.Array], tuple[TrainState, Metrics]]:
   """Jits `train_chunk` over `mesh`; the state argument is donated."""
   rep = parallel.replicated(mesh)
-  return jax.jit(functools.partial(train_chunk, loss_fn=loss_fn, unroll=unroll),
-                 in_shardings=(rep, parallel.batch_sharding(mesh, batch_axis=1)),
-                 out_shardings=(rep, rep), donate_argnums=(0,))
+  return jax.jit(
+    functools.partial(train_chunk, loss_fn=loss_fn, unroll=unroll),
+    in_shardings=(rep, parallel.batch_sharding(mesh, batch_axis=1)),
+    out_shardings=(rep, rep),
+    donate_argnums=(0,),
+  )

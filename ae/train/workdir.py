@@ -18,8 +18,8 @@ import os
 
 import jax
 
-from ae.errors import ConfigError
 from ae.utils import files
+from ae.utils.errors import ConfigError
 
 # Fields that may change between a run and its resumption.
 RESUMABLE_FIELDS = ("progress",)
@@ -59,7 +59,9 @@ def prepare_workdir(workdir: str, config) -> None:
       previous = json.load(f)
     changes = _diff(_comparable(previous), _comparable(current))
     if changes:
-      raise ConfigError(f"workdir {workdir} holds a run with another config ("
-                        f"{'; '.join(changes[:3])}); use a new --workdir")
+      raise ConfigError(
+        f"workdir {workdir} holds a run with another config ("
+        f"{'; '.join(changes[:3])}); use a new --workdir"
+      )
   elif jax.process_index() == 0:
     write_json_atomic(path, current)

@@ -23,6 +23,7 @@ class MetricWriter:
     self._tb = None
     if self._active and tensorboard:
       from tensorboardX import SummaryWriter  # pylint: disable=g-import-not-at-top
+
       self._tb = SummaryWriter(os.path.join(workdir, "tensorboard"), flush_secs=10)
 
   def write(self, step: int, split: str, metrics: dict[str, float]) -> None:

@@ -44,5 +44,7 @@ def progress(items: Iterable[T], total: int | None = None, desc: str = "") -> It
     yield from items
     return
   from tqdm import tqdm  # pylint: disable=g-import-not-at-top  # only on a terminal
-  yield from tqdm(items, total=total, desc=desc, leave=False, dynamic_ncols=True,
-                  mininterval=0.3, file=sys.stderr)
+
+  yield from tqdm(
+    items, total=total, desc=desc, leave=False, dynamic_ncols=True, mininterval=0.3, file=sys.stderr
+  )

@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 
-from ae.errors import UserError
+from ae.utils.errors import UserError
 
 
 def write_bytes(path: str, data: bytes) -> None:

@@ -1,4 +1,5 @@
-r"""Convolutional autoencoder: two 3x3 stride-2 convs (32, 64), dense 512 and 256, code k; mirrored decoder.
+r"""Convolutional autoencoder: two 3x3 stride-2 convs (32, 64), dense 512 and 256,
+code k; mirrored decoder.
 
 Training steps are unrolled 6 at a time (XLA on CPU runs convolutions inside a
 scanned loop about 15x slower).
@@ -25,6 +26,6 @@ def get_config():
   config.model.channels = (32, 64)
   config.model.kernel_size = 3
   config.model.hidden_sizes = (512, 256)  # dense layers between the conv features and the code
-  config.train.steps_per_call = 6         # 468 steps per epoch = 78 calls
+  config.train.steps_per_call = 6  # 468 steps per epoch = 78 calls
   config.train.unroll_steps = True
   return config

@@ -9,8 +9,6 @@ Result on the 2-core CPU machine: see README.md's AE-vs-PCA table
 (`python scripts/ae_vs_pca.py --workdir=workdirs/ae_vs_pca`).
 """
 
-import ml_collections
-
 from experiments.configs import seed
 
 
@@ -21,7 +19,7 @@ def get_config():
   config.model.code_activation = "linear"
   config.train.batch_size = 128
   config.train.num_epochs = 20
-  config.train.steps_per_call = 78       # 468 steps per epoch = 6 calls
+  config.train.steps_per_call = 78  # 468 steps per epoch = 6 calls
   config.train.log_every_steps = 156
   config.train.eval_every_steps = 468
   config.train.checkpoint_every_steps = 468

@@ -24,7 +24,7 @@ def get_config():
   config.model.latent_size = 64
   config.objective = "rate_distortion"
   config.rd = ml_collections.ConfigDict()
-  config.rd.lmbda = 0.01              # weight of the MSE on the [0, 255] scale
+  config.rd.lmbda = 0.01  # weight of the MSE on the [0, 255] scale
   config.rd.track_rounded_rate = True
   config.pca_baseline = False
   return config

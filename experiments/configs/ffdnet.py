@@ -37,8 +37,9 @@ def get_config(arg: str = "gray"):
   config.corruption.sigma_min = 0.0
   config.corruption.sigma_max = 75.0
   config.corruption.quantize = 0.5
-  photo_codec.use_photos(config, num_steps=5000, eval_every=500, crop_size=64,
-                         batch_size=16, num_crops=40000)
+  photo_codec.use_photos(
+    config, num_steps=5000, eval_every=500, crop_size=64, batch_size=16, num_crops=40000
+  )
   config.data.gray = arg == "gray"
   config.data.rotate = True
   config.train.learning_rate = 1e-3

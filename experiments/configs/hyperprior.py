@@ -15,15 +15,15 @@ from experiments.configs import dense_codec
 
 def get_config():
   config = dense_codec.get_config()
-  config.model.name = "bmshj2018"      # or bls2017, mbt2018_mean
+  config.model.name = "bmshj2018"  # or bls2017, mbt2018_mean
   del config.model["hidden_sizes"]
   del config.model["latent_size"]
   config.model.n = 64
   config.model.m = 96
-  config.model.family = "gaussian"     # or laplace (hyperprior models)
+  config.model.family = "gaussian"  # or laplace (hyperprior models)
   config.train.batch_size = 32
   config.train.num_epochs = 5
-  config.train.steps_per_call = 5      # 1875 steps per epoch = 375 calls
+  config.train.steps_per_call = 5  # 1875 steps per epoch = 375 calls
   config.train.unroll_steps = True
   config.train.log_every_steps = 375
   config.train.eval_every_steps = 1875

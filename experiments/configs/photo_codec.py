@@ -33,8 +33,14 @@ scripts/retrain_codecs.sh runs them all:
 from experiments.configs import hyperprior
 
 
-def use_photos(config, num_steps: int, eval_every: int, crop_size: int = 64,
-               batch_size: int = 16, num_crops: int = 24000):
+def use_photos(
+  config,
+  num_steps: int,
+  eval_every: int,
+  crop_size: int = 64,
+  batch_size: int = 16,
+  num_crops: int = 24000,
+):
   """Trains on random crop_size^2 crops (with flips) of the offline photo set for
   `num_steps`, and evaluates on 256x256 centre crops of its test photos."""
   config.data.name = "photos"
@@ -59,8 +65,7 @@ def get_config():
   config.model.name = "mbt2018_mean"
   config.model.n, config.model.m = 64, 96
   config.rd.lmbda = 0.013
-  use_photos(config, num_steps=30000, eval_every=1000, crop_size=128, batch_size=4,
-             num_crops=24000)
+  use_photos(config, num_steps=30000, eval_every=1000, crop_size=128, batch_size=4, num_crops=24000)
   config.train.learning_rate = 2e-4
   config.train.grad_clip_norm = 1.0
   config.train.aux_learning_rate = 1e-2

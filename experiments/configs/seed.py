@@ -1,4 +1,5 @@
-r"""The seed article's autoencoder, trained end to end: 784 -> Dense(256, relu) -> Dense(784, sigmoid).
+r"""The seed article's autoencoder, trained end to end:
+784 -> Dense(256, relu) -> Dense(784, sigmoid).
 
 Loss: 1/2 E_x ||x - x_hat||^2 (per image, half the squared L2 error over 784
 pixels in [0, 1], averaged over the batch), Adam at 1e-3, batch 32, 20 epochs,
@@ -24,7 +25,7 @@ def get_config() -> ml_collections.ConfigDict:
 
   config.model = ml_collections.ConfigDict()
   config.model.name = "dense"
-  config.model.hidden_sizes = ()       # encoder widths; the decoder mirrors them
+  config.model.hidden_sizes = ()  # encoder widths; the decoder mirrors them
   config.model.code_size = 256
   config.model.hidden_activation = "relu"
   config.model.code_activation = "relu"
@@ -35,13 +36,13 @@ def get_config() -> ml_collections.ConfigDict:
   config.train = ml_collections.ConfigDict()
   config.train.batch_size = 32
   config.train.num_epochs = 20
-  config.train.num_steps = 0           # > 0 overrides num_epochs
+  config.train.num_steps = 0  # > 0 overrides num_epochs
   config.train.learning_rate = 1e-3
-  config.train.aux_learning_rate = 0.0 # > 0: own Adam for entropy-model quantiles
-  config.train.init_from = ""          # a workdir or .aec codec whose parameters start this run
-  config.train.grad_clip_norm = 0.0    # 0 = no clipping
-  config.train.steps_per_call = 75     # steps fused into one jitted call by lax.scan
-  config.train.unroll_steps = False    # unroll that scan (faster for convolutions on CPU)
+  config.train.aux_learning_rate = 0.0  # > 0: own Adam for entropy-model quantiles
+  config.train.init_from = ""  # a workdir or .aec codec whose parameters start this run
+  config.train.grad_clip_norm = 0.0  # 0 = no clipping
+  config.train.steps_per_call = 75  # steps fused into one jitted call by lax.scan
+  config.train.unroll_steps = False  # unroll that scan (faster for convolutions on CPU)
   config.train.log_every_steps = 375
   config.train.eval_every_steps = 1875  # one epoch at batch 32
   config.train.checkpoint_every_steps = 1875

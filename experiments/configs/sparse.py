@@ -21,8 +21,8 @@ def get_config():
   config.model.code_activation = "sigmoid"
   config.objective = "sparse"
   config.sparsity = ml_collections.ConfigDict()
-  config.sparsity.target = 0.05       # rho, the wanted mean activation
+  config.sparsity.target = 0.05  # rho, the wanted mean activation
   config.sparsity.kl_weight = 1.0
   config.sparsity.l1_weight = 0.0
-  config.sparsity.near_zero = 0.01    # |z| below this counts as inactive
+  config.sparsity.near_zero = 0.01  # |z| below this counts as inactive
   return config

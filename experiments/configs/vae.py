@@ -36,7 +36,7 @@ def get_config():
   config.train.num_epochs = 30
   config.eval = ml_collections.ConfigDict()
   config.eval.iwae_samples = 5000
-  config.eval.iwae_chunk = 500     # samples per step of the IWAE scan
-  config.eval.iwae_batch = 100     # test images per IWAE call
-  config.eval.iwae_examples = 0     # first N test images; 0 = all (about 20 min on 2 cores)
+  config.eval.iwae_chunk = 500  # samples per step of the IWAE scan
+  config.eval.iwae_batch = 100  # test images per IWAE call
+  config.eval.iwae_examples = 0  # first N test images; 0 = all (about 20 min on 2 cores)
   return config

@@ -1,7 +1,7 @@
 r"""A 2-D latent VAE (binarized Fashion-MNIST) for the latent-space and manifold figures.
 
-  python -m experiments.train --config=experiments/configs/vae_2d.py --workdir=workdirs/vae_l2
-  python scripts/make_figures.py --workdirs=workdirs/vae_l2
+python -m experiments.train --config=experiments/configs/vae_2d.py --workdir=workdirs/vae_l2
+python scripts/make_figures.py --workdirs=workdirs/vae_l2
 """
 
 from experiments.configs import vae

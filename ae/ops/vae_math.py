@@ -19,8 +19,9 @@ import jax.numpy as jnp
 LOG_2PI = math.log(2 * math.pi)
 
 
-def reparameterize(rng: jax.Array, mean: jax.Array, logvar: jax.Array,
-                   num_samples: int | None = None) -> jax.Array:
+def reparameterize(
+  rng: jax.Array, mean: jax.Array, logvar: jax.Array, num_samples: int | None = None
+) -> jax.Array:
   """z = mean + exp(logvar / 2) * eps, eps ~ N(0, I); [K, ...] if num_samples is set."""
   shape = mean.shape if num_samples is None else (num_samples, *mean.shape)
   return mean + jnp.exp(0.5 * logvar) * jax.random.normal(rng, shape, mean.dtype)
@@ -53,8 +54,9 @@ def bernoulli_log_likelihood(x: jax.Array, logits: jax.Array, batch_dims: int = 
   return _sum_pixels(x * logits - jax.nn.softplus(logits), batch_dims)
 
 
-def gaussian_log_likelihood(x: jax.Array, mean: jax.Array, log_scale: jax.Array,
-                            batch_dims: int = 1) -> jax.Array:
+def gaussian_log_likelihood(
+  x: jax.Array, mean: jax.Array, log_scale: jax.Array, batch_dims: int = 1
+) -> jax.Array:
   """sum_pixels log N(x; mean, exp(log_scale)^2), a density on pixel values in [0, 1]."""
   ll = -0.5 * (LOG_2PI + jnp.square((x - mean) * jnp.exp(-log_scale))) - log_scale
   return _sum_pixels(jnp.broadcast_to(ll, jnp.broadcast_shapes(x.shape, mean.shape)), batch_dims)

@@ -31,8 +31,9 @@ def make_eval_fn(fn: ExampleFn, mesh, name: str = "eval") -> Callable:
   return jax.jit(wrapped, in_shardings=(rep, data, rep), out_shardings=data)
 
 
-def map_split(eval_fn, params, images: np.ndarray, batch_size: int, mesh,
-              rng: jax.Array | None = None) -> np.ndarray:
+def map_split(
+  eval_fn, params, images: np.ndarray, batch_size: int, mesh, rng: jax.Array | None = None
+) -> np.ndarray:
   """Applies a `make_eval_fn` function to all uint8 `images` [N, ...]; returns [N, ...].
 
   Batch i gets the key `fold_in(rng, i)`. The last batch is padded to a multiple
@@ -49,7 +50,7 @@ def map_split(eval_fn, params, images: np.ndarray, batch_size: int, mesh,
     mine = local_slice(idx, jax.process_index(), jax.process_count())
     batch = parallel.put_global(images[mine], sharding, (len(idx), *images.shape[1:]))
     out = eval_fn(params, batch, jax.random.fold_in(rng, i))
-    outs.append(np.asarray(multihost_utils.process_allgather(out, tiled=True))[:len(idx) - pad])
+    outs.append(np.asarray(multihost_utils.process_allgather(out, tiled=True))[: len(idx) - pad])
   return np.concatenate(outs)
 
 
@@ -58,8 +59,9 @@ def make_reconstruct_fn(apply_fn, mesh) -> Callable:
   return make_eval_fn(lambda p, x, r: apply_fn({"params": p}, x), mesh, "reconstruction")
 
 
-def reconstruct_split(reconstruct_fn, params, images: np.ndarray, batch_size: int,
-                      mesh) -> np.ndarray:
+def reconstruct_split(
+  reconstruct_fn, params, images: np.ndarray, batch_size: int, mesh
+) -> np.ndarray:
   """Reconstructions [N, H, W, C] float32 of uint8 `images` [N, H, W, C]."""
   return map_split(reconstruct_fn, params, images, batch_size, mesh).astype(np.float32)
 
@@ -69,5 +71,8 @@ def reconstruction_metrics(images: np.ndarray, reconstructions: np.ndarray) -> d
   x = images.astype(np.float64) / 255.0
   err = np.square(x - reconstructions.astype(np.float64)).reshape(x.shape[0], -1).mean(-1)
   mse = float(err.mean())
-  return {"mse": mse, "psnr": float(10 * np.log10(1.0 / mse)),
-          "psnr_per_image": float(np.mean(10 * np.log10(1.0 / np.maximum(err, 1e-12))))}
+  return {
+    "mse": mse,
+    "psnr": float(10 * np.log10(1.0 / mse)),
+    "psnr_per_image": float(np.mean(10 * np.log10(1.0 / np.maximum(err, 1e-12)))),
+  }

@@ -1,6 +1,6 @@
 """Paper figures from trained runs: PNGs, deterministic for a given seed.
 
-Image grids are drawn with Pillow (`ae.viz`); plots with matplotlib's Agg
+Image grids are drawn with Pillow (`ae.grids.grids`); plots with matplotlib's Agg
 backend, saved without a software tag so the bytes depend on the data alone.
 """
 
@@ -15,9 +15,9 @@ import matplotlib.ticker
 import numpy as np
 from scipy.special import ndtri  # inverse standard normal CDF
 
-from ae import evaluation, viz
 from ae.data.fashion_mnist import CLASS_NAMES
-from ae.utils import files
+from ae.train import evaluation
+from ae.utils import files, grids
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=g-import-not-at-top
@@ -27,17 +27,21 @@ _FIGURE_STREAM = 2_000_003
 
 def encode_means(run, images: np.ndarray, mesh) -> np.ndarray:
   """Codes [N, k] of uint8 images: the code of an AE, the posterior mean of a VAE."""
+
   def fn(p, x, r):
     out = run.model.apply({"params": p}, x, method="encode")
     return out[0] if isinstance(out, tuple) else out
-  return evaluation.map_split(evaluation.make_eval_fn(fn, mesh, "encode"), run.params, images,
-                              1000, mesh)
+
+  return evaluation.map_split(
+    evaluation.make_eval_fn(fn, mesh, "encode"), run.params, images, 1000, mesh
+  )
 
 
 def decode(run, codes: np.ndarray) -> np.ndarray:
   """Mean images [N, H, W, C] in [0, 1] of codes [N, k]."""
-  return np.asarray(run.model.apply({"params": run.params}, jnp.asarray(codes, jnp.float32),
-                                    method="decode"))
+  return np.asarray(
+    run.model.apply({"params": run.params}, jnp.asarray(codes, jnp.float32), method="decode")
+  )
 
 
 def save_plot(fig, path: str) -> None:
@@ -91,22 +95,30 @@ def make_run_figures(run, workdir: str, mesh) -> list[str]:
 
   def put(name, image):
     path = os.path.join(workdir, name)
-    viz.save_png(image, path)
+    grids.save_png(image, path)
     out.append(path)
 
   n = min(16, len(run.test_set))
-  rec = evaluation.reconstruct_split(evaluation.make_reconstruct_fn(run.model.apply, mesh),
-                                     run.params, run.test_set.images[:n], n, mesh)
-  put("reconstructions.png", viz.image_grid([run.test_set.images[:n], rec]))
-  put("interpolation.png", viz.image_grid(list(interpolation(run, mesh))))
+  rec = evaluation.reconstruct_split(
+    evaluation.make_reconstruct_fn(run.model.apply, mesh),
+    run.params,
+    run.test_set.images[:n],
+    n,
+    mesh,
+  )
+  put("reconstructions.png", grids.image_grid([run.test_set.images[:n], rec]))
+  put("interpolation.png", grids.image_grid(list(interpolation(run, mesh))))
   k = int(run.config.model.get("code_size", 0) or run.config.model.get("latent_size", 0))
   if k == 2:
     latent_scatter(run, mesh, os.path.join(workdir, "latent_2d.png"))
     out.append(os.path.join(workdir, "latent_2d.png"))
   if run.config.model.name == "vae":
-    put("samples.png", viz.image_grid(list(prior_samples(run).reshape(8, 8, *run.test_set.image_shape))))
+    put(
+      "samples.png",
+      grids.image_grid(list(prior_samples(run).reshape(8, 8, *run.test_set.image_shape))),
+    )
     if k == 2:
-      put("manifold.png", viz.image_grid(list(manifold(run)), gutter=0, scale=2))
+      put("manifold.png", grids.image_grid(list(manifold(run)), gutter=0, scale=2))
   return out
 
 
@@ -117,8 +129,13 @@ def ae_vs_pca_plot(table: dict, models: list[str], path: str) -> None:
   ax.plot(ks, [table["pca"][str(k)]["mse"] for k in ks], "k--o", label="PCA (exact)")
   for m in models:
     ax.plot(ks, [table[m][str(k)]["mse"] for k in ks], "-o", label=f"{m} autoencoder")
-  ax.set(xscale="log", yscale="log", xlabel="code size k", ylabel="test MSE per pixel",
-         title="Fashion-MNIST: autoencoders vs PCA")
+  ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="code size k",
+    ylabel="test MSE per pixel",
+    title="Fashion-MNIST: autoencoders vs PCA",
+  )
   ax.set_xticks(ks, [str(k) for k in ks])
   ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
   ax.grid(True, which="both", alpha=0.3)

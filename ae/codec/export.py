@@ -21,17 +21,39 @@ from flax import serialization
 from ae.codec.codec_file import FORMAT, VERSION, ExportedCodec, load_codec
 from ae.compression import entropy_math as em
 from ae.compression import tables as tbl
-from ae.errors import UserError
 from ae.models import build_model
 from ae.store import params as stored_params
 from ae.utils import files
+from ae.utils.errors import UserError
 
-__all__ = ["ExportedCodec", "build_tables", "estimate_bits", "evaluate_codec", "export_codec",
-           "export_untrained", "load_codec", "write_once"]
+__all__ = [
+  "ExportedCodec",
+  "build_tables",
+  "estimate_bits",
+  "evaluate_codec",
+  "export_codec",
+  "export_untrained",
+  "load_codec",
+  "write_once",
+]
 
 # The latent coded with a factorized prior, and the module that owns it, per model.
-FACTORIZED = {"dense_codec": ("y", "entropy_y"), "bls2017": ("y", "entropy_y"),
-              "bmshj2018": ("z", "entropy_z"), "mbt2018_mean": ("z", "entropy_z")}
+FACTORIZED = {
+  "dense_codec": ("y", "entropy_y"),
+  "bls2017": ("y", "entropy_y"),
+  "bmshj2018": ("z", "entropy_z"),
+  "mbt2018_mean": ("z", "entropy_z"),
+}
+
+
+def _padded(fn, values: np.ndarray) -> np.ndarray:
+  """fn (elementwise, eager jax) of `values` [n], computed on a copy zero-padded to the next power
+  of two: the same per-element results, with one compilation per length class instead
+  of one per scale (64 scales took minutes of XLA compiles)."""
+  n = len(values)
+  size = 1 << max(0, (n - 1).bit_length())
+  out = np.asarray(fn(jnp.asarray(np.pad(values, (0, size - n)))))
+  return out[:n]
 
 
 def build_tables(model: nn.Module, model_config, params) -> dict:
@@ -39,15 +61,17 @@ def build_tables(model: nn.Module, model_config, params) -> dict:
   latent, owner = FACTORIZED[model_config.name]
 
   def factorized_likelihood(values):  # [C, n] -> [C, n]
-    p = model.apply({"params": params}, jnp.asarray(values).T,
-                    method=lambda m, v: getattr(m, owner).likelihood(v))
+    p = model.apply(
+      {"params": params}, jnp.asarray(values).T, method=lambda m, v: getattr(m, owner).likelihood(v)
+    )
     return np.asarray(p).T
 
   quantiles = np.asarray(params[owner]["quantiles"])[:, 0, :]
   tables = {latent: tbl.factorized_tables(factorized_likelihood, quantiles)}
   if latent == "z":
     family = model_config.get("family", "gaussian")
-    fn = lambda v, s: np.asarray(em.CONDITIONALS[family](jnp.asarray(v), 0.0, s))
+    # Eager, not jitted: XLA's fusion would change the last bits, and so the tables.
+    fn = lambda v, s: _padded(lambda u: em.CONDITIONALS[family](u, 0.0, s), v)
     tables["y"] = tbl.conditional_tables(fn, np.asarray(em.default_scale_table()), family=family)
   return tables
 
@@ -59,12 +83,20 @@ def export_codec(config, params, image_shape, step: int, param_dtype: str = "flo
   encoder, decoder and tables agree exactly on what the file holds."""
   model = build_model(config.model, tuple(image_shape))
   params = stored_params.narrow(params, param_dtype)
-  bundle = {"format": FORMAT, "version": VERSION,
-            "model": json.dumps(config.model.to_dict(), sort_keys=True),
-            "image_shape": [int(d) for d in image_shape], "trained_on": str(config.data.name),
-            "lmbda": float(config.rd.lmbda), "step": int(step), "params": params,
-            "tables": {k: tbl.to_stored(t) for k, t in
-                       build_tables(model, config.model, stored_params.widen(params)).items()}}
+  bundle = {
+    "format": FORMAT,
+    "version": VERSION,
+    "model": json.dumps(config.model.to_dict(), sort_keys=True),
+    "image_shape": [int(d) for d in image_shape],
+    "trained_on": str(config.data.name),
+    "lmbda": float(config.rd.lmbda),
+    "step": int(step),
+    "params": params,
+    "tables": {
+      k: tbl.to_stored(t)
+      for k, t in build_tables(model, config.model, stored_params.widen(params)).items()
+    },
+  }
   return serialization.msgpack_serialize(bundle)
 
 
@@ -72,8 +104,12 @@ def export_untrained(config, image_shape, seed: int = 0) -> bytes:
   """A codec file with freshly initialized parameters: valid and decodable, not trained
   (for tests and timing benchmarks)."""
   model = build_model(config.model, tuple(image_shape))
-  params = model.init({"params": jax.random.key(seed)}, jnp.zeros((1, *image_shape)),
-                      jax.random.key(seed + 1), method="forward")["params"]
+  init = jax.jit(  # one compilation instead of one per eager op of the forward pass
+    lambda k_params, k_noise: model.init(
+      {"params": k_params}, jnp.zeros((1, *image_shape)), k_noise, method="forward"
+    )["params"]
+  )
+  params = init(jax.random.key(seed), jax.random.key(seed + 1))
   return export_codec(config, params, image_shape, 0)
 
 
@@ -83,8 +119,9 @@ def write_once(path: str, data: bytes) -> str:
   if os.path.exists(path):
     with open(path, "rb") as f:
       if hashlib.sha256(f.read()).hexdigest() != digest:
-        raise UserError(f"{path} already holds a different codec; codecs are immutable, "
-                        "choose another name")
+        raise UserError(
+          f"{path} already holds a different codec; codecs are immutable, choose another name"
+        )
     return digest
   files.write_bytes(path, data)
   return digest
@@ -119,7 +156,7 @@ def evaluate_codec(codec: ExportedCodec, images: np.ndarray, batch_size: int = 5
   bits, sse = {}, []
   apply = jax.jit(lambda p, x: codec.model.apply({"params": p}, x))
   for i in range(0, len(images), batch_size):
-    batch = images[i:i + batch_size]
+    batch = images[i : i + batch_size]
     for k, v in estimate_bits(codec, batch).items():
       bits.setdefault(k, []).append(v)
     rec = np.asarray(apply(codec.params, jnp.asarray(batch, jnp.float32) / 255.0))
@@ -128,6 +165,7 @@ def evaluate_codec(codec: ExportedCodec, images: np.ndarray, batch_size: int = 5
   mse = np.concatenate(sse)
   result = {f"bpp_{k}": float(np.concatenate(v).mean() / (h * w)) for k, v in bits.items()}
   result["bpp"] = sum(result.values())
-  result.update(psnr=float(np.mean(10 * np.log10(255.0**2 / np.maximum(mse, 1e-12)))),
-                mse_255=float(mse.mean()))
+  result.update(
+    psnr=float(np.mean(10 * np.log10(255.0**2 / np.maximum(mse, 1e-12)))), mse_255=float(mse.mean())
+  )
   return result

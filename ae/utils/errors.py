@@ -4,6 +4,8 @@ Entrypoints catch `UserError` and print its message alone (no traceback) with a
 non-zero exit status; anything else is a bug and keeps its traceback.
 """
 
+import sys
+
 
 class UserError(Exception):
   """A problem with the user's input, data or configuration."""
@@ -23,7 +25,6 @@ class NonFiniteLossError(UserError):
 
 def exit_on_user_error(fn, *args, **kwargs):
   """Runs fn; a UserError becomes one `error:` line on stderr and exit status 1."""
-  import sys  # pylint: disable=g-import-not-at-top
   try:
     return fn(*args, **kwargs)
   except UserError as e:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
-from ae.errors import ConfigError
+from ae.utils.errors import ConfigError
 
 
 def parse_value(text: str):
@@ -38,6 +38,7 @@ def apply_overrides(config, overrides: Iterable[str]):
     try:
       node[leaf] = value
     except TypeError as e:
-      raise ConfigError(f"override '{item}': {value!r} does not fit the field's type "
-                        f"{type(node[leaf]).__name__}") from e
+      raise ConfigError(
+        f"override '{item}': {value!r} does not fit the field's type {type(node[leaf]).__name__}"
+      ) from e
   return config

@@ -9,6 +9,7 @@ a factory to `OBJECTIVES` and reuses `ae.train.step` unchanged.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -16,8 +17,9 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ae import losses, vae_math
-from ae.errors import ConfigError
+from ae.ops import corruptions, losses, vae_math
+from ae.train import evaluators
+from ae.utils.errors import ConfigError
 
 Metrics = dict[str, jax.Array]
 LossFn = Callable[[Any, jax.Array, jax.Array], tuple[jax.Array, Metrics]]
@@ -40,8 +42,9 @@ def reconstruction(model: nn.Module, config) -> LossFn:
   return loss_fn
 
 
-def sparsity_penalty(z: jax.Array, l1_weight: float, kl_weight: float,
-                     target: float) -> tuple[jax.Array, Metrics]:
+def sparsity_penalty(
+  z: jax.Array, l1_weight: float, kl_weight: float, target: float
+) -> tuple[jax.Array, Metrics]:
   """Activity penalties on codes z [B, k] (Ng, "Sparse autoencoder", CS294A notes).
 
   l1: mean over the batch of sum_j |z_j|. kl: sum_j KL(target || rho_hat_j), with
@@ -54,8 +57,10 @@ def sparsity_penalty(z: jax.Array, l1_weight: float, kl_weight: float,
 
 def code_statistics(z: jax.Array, near_zero: float) -> Metrics:
   """Mean activation of codes z [B, k] and the fraction of entries with |z| < near_zero."""
-  return {"mean_activation": jnp.mean(z),
-          "near_zero_fraction": jnp.mean((jnp.abs(z) < near_zero).astype(jnp.float32))}
+  return {
+    "mean_activation": jnp.mean(z),
+    "near_zero_fraction": jnp.mean((jnp.abs(z) < near_zero).astype(jnp.float32)),
+  }
 
 
 def sparse(model: nn.Module, config) -> LossFn:
@@ -68,7 +73,10 @@ def sparse(model: nn.Module, config) -> LossFn:
     x_hat = model.apply({"params": params}, z, method="decode")
     penalty, parts = sparsity_penalty(z, float(sc.l1_weight), float(sc.kl_weight), float(sc.target))
     return losses.half_sse_loss(images, x_hat) + penalty, {
-        **_quality(images, x_hat), **parts, **code_statistics(z, float(sc.near_zero))}
+      **_quality(images, x_hat),
+      **parts,
+      **code_statistics(z, float(sc.near_zero)),
+    }
 
   return loss_fn
 
@@ -86,8 +94,12 @@ def vae(model: nn.Module, config) -> LossFn:
     x = jax.random.bernoulli(k_bin, images).astype(images.dtype) if binarize else images
     rec_ll, kl, out = model.apply({"params": params}, x, method="elbo_terms", rngs={"sample": k_z})
     neg_elbo = jnp.mean(kl - rec_ll)
-    return neg_elbo, {"neg_elbo": neg_elbo, "kl": jnp.mean(kl), "rec_nll": -jnp.mean(rec_ll),
-                      **_quality(images, jax.nn.sigmoid(out))}
+    return neg_elbo, {
+      "neg_elbo": neg_elbo,
+      "kl": jnp.mean(kl),
+      "rec_nll": -jnp.mean(rec_ll),
+      **_quality(images, jax.nn.sigmoid(out)),
+    }
 
   return loss_fn
 
@@ -116,8 +128,9 @@ def rate_distortion(model: nn.Module, config) -> LossFn:
     loss = total + float(rd.lmbda) * PIXEL_PEAK**2 * mse + aux
     metrics = {"bpp": total, **bpp, **_quality(images, x_hat), "aux_loss": aux}
     if rd.get("track_rounded_rate", True):
-      _, rbits, _ = model.apply({"params": jax.lax.stop_gradient(params)}, images, None, False,
-                                method="forward")
+      _, rbits, _ = model.apply(
+        {"params": jax.lax.stop_gradient(params)}, images, None, False, method="forward"
+      )
       rounded = sum(jnp.mean(v) for v in rbits.values()) / pixels
       metrics.update(bpp_rounded=rounded, rate_gap=total - rounded)
     return loss, metrics
@@ -126,12 +139,10 @@ def rate_distortion(model: nn.Module, config) -> LossFn:
 
 
 def denoising(model: nn.Module, config) -> LossFn:
-  """1/2 E ||x - f(corrupt(x))||^2: the model sees a corrupted batch (`ae.corruptions`,
+  """1/2 E ||x - f(corrupt(x))||^2: the model sees a corrupted batch (`ae.ops.corruptions`,
   drawn afresh from the step's key) and is scored against the clean one (Vincent et
   al. 2008); a noise-conditioned model (`noise_conditioned`, e.g. FFDNet) is also given
   each image's sigma. Metrics: MSE and PSNR of the output and of the noisy input, vs clean."""
-  from ae import corruptions  # pylint: disable=g-import-not-at-top
-
   conditioned = bool(getattr(model, "noise_conditioned", False))
 
   def loss_fn(params, images: jax.Array, rng: jax.Array) -> tuple[jax.Array, Metrics]:
@@ -143,19 +154,42 @@ def denoising(model: nn.Module, config) -> LossFn:
       x_hat = model.apply({"params": params}, noisy)
     noisy_q = _quality(images, noisy)
     return losses.half_sse_loss(images, x_hat), {
-        **_quality(images, x_hat), "noisy_mse": noisy_q["mse"], "noisy_psnr": noisy_q["psnr"]}
+      **_quality(images, x_hat),
+      "noisy_mse": noisy_q["mse"],
+      "noisy_psnr": noisy_q["psnr"],
+    }
 
   return loss_fn
 
 
-OBJECTIVES: dict[str, Callable[[nn.Module, Any], LossFn]] = {
-    "reconstruction": reconstruction, "sparse": sparse, "vae": vae,
-    "rate_distortion": rate_distortion, "denoising": denoising}
+@dataclasses.dataclass(frozen=True)
+class Objective:
+  """What a model family trains on and how its test split is scored beyond MSE/PSNR:
+  `loss(model, config) -> LossFn`, and `evaluate(model, config, params, test_set, mesh)
+  -> dict` (stored in results.json under the objective's name) or None."""
+
+  loss: Callable[[nn.Module, Any], LossFn]
+  evaluate: Callable[..., dict] | None = None
+
+
+# The one table of objectives: a new model family adds one entry here.
+OBJECTIVES: dict[str, Objective] = {
+  "reconstruction": Objective(reconstruction),
+  "sparse": Objective(sparse, evaluators.evaluate_sparse),
+  "vae": Objective(vae, evaluators.evaluate_vae),
+  "rate_distortion": Objective(rate_distortion, evaluators.evaluate_rate_distortion),
+  "denoising": Objective(denoising, evaluators.evaluate_denoising),
+}
+
+
+def get(config) -> Objective:
+  """The Objective named by `config.objective` (default reconstruction)."""
+  name = config.get("objective", "reconstruction")
+  if name not in OBJECTIVES:
+    raise ConfigError(f"unknown objective '{name}'; choose from {sorted(OBJECTIVES)}")
+  return OBJECTIVES[name]
 
 
 def build_objective(model: nn.Module, config) -> LossFn:
   """The loss function named by `config.objective` for `model`."""
-  name = config.get("objective", "reconstruction")
-  if name not in OBJECTIVES:
-    raise ConfigError(f"unknown objective '{name}'; choose from {sorted(OBJECTIVES)}")
-  return OBJECTIVES[name](model, config)
+  return get(config).loss(model, config)

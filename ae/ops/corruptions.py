@@ -24,7 +24,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ae.errors import ConfigError
+from ae.utils.errors import ConfigError
 
 
 def gaussian(key: jax.Array, x: jax.Array, sigma: float | jax.Array) -> jax.Array:
@@ -73,11 +73,14 @@ def gaussian_with_level(cc, key: jax.Array, x: jax.Array) -> tuple[jax.Array, ja
   if cc.kind == "gaussian":
     sigma = jnp.full((x.shape[0],), float(cc.sigma), x.dtype)
   elif cc.kind == "blind_gaussian":
-    sigma = jax.random.uniform(k_s, (x.shape[0],), x.dtype, float(cc.sigma_min),
-                               float(cc.sigma_max))
+    sigma = jax.random.uniform(
+      k_s, (x.shape[0],), x.dtype, float(cc.sigma_min), float(cc.sigma_max)
+    )
   else:
-    raise ConfigError(f"a noise-conditioned denoiser needs Gaussian noise, not '{cc.kind}' "
-                      "(corruption.kind: gaussian or blind_gaussian)")
+    raise ConfigError(
+      f"a noise-conditioned denoiser needs Gaussian noise, not '{cc.kind}' "
+      "(corruption.kind: gaussian or blind_gaussian)"
+    )
   noisy = gaussian(k_n, x, sigma)
   q = float(cc.get("quantize", 0.0) or 0.0)
   return (quantize8(k_q, noisy, q) if q else noisy), sigma
@@ -96,8 +99,9 @@ def corrupt(cc, key: jax.Array, x: jax.Array) -> jax.Array:
     return salt_pepper(key, x, float(cc.amount))
   if kind == "masking":
     return masking(key, x, float(cc.fraction))
-  raise ConfigError(f"unknown corruption '{kind}' (gaussian, blind_gaussian, keras, salt_pepper, "
-                    "masking)")
+  raise ConfigError(
+    f"unknown corruption '{kind}' (gaussian, blind_gaussian, keras, salt_pepper, masking)"
+  )
 
 
 def describe(cc) -> str:

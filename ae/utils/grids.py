@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 from PIL import Image
 
@@ -22,7 +21,7 @@ def image_grid(rows: list[np.ndarray], scale: int = 3, gutter: int = 2) -> Image
   for i, row in enumerate(rows):
     for j in range(n):
       top, left = gutter + i * (h + gutter), gutter + j * (w + gutter)
-      canvas[top:top + h, left:left + w] = row[j]
+      canvas[top : top + h, left : left + w] = row[j]
   img = Image.fromarray(canvas[..., 0] if c == 1 else canvas)  # "L" or "RGB"
   return img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST)
 

@@ -1,0 +1,1 @@
+"""Plain math on arrays (jax): losses, VAE bounds, corruptions for denoising."""

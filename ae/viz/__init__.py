@@ -1,0 +1,1 @@
+"""Pictures of runs: image grids (Pillow) and matplotlib figures."""
