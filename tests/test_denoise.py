@@ -165,7 +165,9 @@ def test_cli_denoise_round_trip(tiny_denoiser, tmp_path, capsys):
 
 
 def test_shipped_denoisers_reduce_noise():
-  """The shipped blind U-Nets, chosen by colour mode and size, lower the error of noisy images."""
+  """The shipped photo denoisers, chosen by size (the noise-conditioned one first), lower
+  the error of noisy gray and RGB images, told sigma or estimating it; so do the blind
+  U-Nets of each colour mode."""
   from ae import denoise
   from ae.denoise import registry
 
@@ -175,10 +177,12 @@ def test_shipped_denoisers_reduce_noise():
     noisy = np.clip(image + np.random.default_rng(6).normal(0, 25, image.shape), 0, 255).astype(
       np.uint8
     )
-    model = registry.choose(1 if image.ndim == 2 else 3, 25.0, 40, 48)
-    assert model.blind and model.channels == (1 if image.ndim == 2 else 3)
-    assert model.image_shape[0] > 32  # a photo model for a 40x48 image
-    out = denoise.denoise(noisy, model)
+    channels = 1 if image.ndim == 2 else 3
+    model = registry.choose(channels, 25.0, 40, 48)
+    assert model.noise_conditioned and model.image_shape[0] > 32  # a photo model for 40x48
+    blind = registry.get(f"photo-unet-{'gray' if channels == 1 else 'rgb'}-blind")
     err = lambda a, image=image: np.mean((a.astype(np.float64) - image) ** 2)
-    assert out.shape == noisy.shape and err(out) < 0.5 * err(noisy)
+    for d, sigma in ((model, 25.0), (model, None), (blind, None)):
+      out = denoise.denoise(noisy, d, sigma)
+      assert out.shape == noisy.shape and err(out) < 0.5 * err(noisy), (d.name, sigma)
   assert registry.choose(1, None, 28, 28).trained_on.startswith("fashion_mnist")

@@ -23,7 +23,7 @@ from ae.store.search_path import named_files
 from ae.utils.errors import UserError
 
 FORMAT, VERSION, SUFFIX = "ae-denoiser", 1, ".aed"
-NOISE_CONDITIONED = ("ffdnet",)  # ae.models.registry.NOISE_CONDITIONED
+NOISE_CONDITIONED = ("ffdnet",)  # always told sigma; so is any model with `noise_map: true`
 CONVOLUTIONAL = ("denoise_unet", "ffdnet")
 SHIPPED_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "denoisers")
 
@@ -47,7 +47,7 @@ class Denoiser:
 
   @property
   def noise_conditioned(self) -> bool:
-    """Whether the model takes the noise level (FFDNet's noise map)."""
+    """Whether the model is told the noise level (FFDNet, or a U-Net with a noise map)."""
     return self.model_config.name in NOISE_CONDITIONED or bool(
       self.model_config.get("noise_map", False)
     )
