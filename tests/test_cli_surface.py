@@ -195,3 +195,18 @@ def test_quiet_prints_nothing_on_success(hostile, capsys):
   assert cli.main(["compress", str(hostile / "photo.png"), "-o", str(out), "--quiet"]) == 0
   assert capsys.readouterr() == ("", "")
   out.unlink()
+
+
+def test_a_closed_pipe_is_not_an_error():
+  """`ae codecs | head -1`: the reader has gone before ae writes; ae exits 0 without a
+  traceback (the pipe is closed before the child has even started up)."""
+  proc = subprocess.Popen(
+    [sys.executable, "-m", "ae", "codecs"],
+    stdout=subprocess.PIPE,
+    stderr=subprocess.PIPE,
+    text=True,
+  )
+  proc.stdout.close()
+  err = proc.stderr.read()
+  assert proc.wait(timeout=120) == 0, err
+  assert "Traceback" not in err and "BrokenPipe" not in err

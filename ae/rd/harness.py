@@ -25,6 +25,7 @@ from ae.baselines.pca import fit_pca
 from ae.codec import api
 from ae.rd import bd, classical, metrics
 from ae.rd.pca_codec import DELTAS, PCACodec
+from ae.utils import console
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +100,7 @@ def pca_points(train_images: np.ndarray) -> list[Point]:
 def evaluate(images: list[np.ndarray], points: list[Point], log=print) -> list[dict]:
   """Per-image records of every point on uint8 images [H, W] or [H, W, 3]."""
   records = []
-  for p in points:
+  for p in console.progress(points, total=len(points), desc="codec settings"):
     for i, image in enumerate(images):
       t0 = time.perf_counter()
       data = p.encode(image)
