@@ -9,6 +9,12 @@ re-evaluates), fits PCA once, and writes `ae_vs_pca.json`, `ae_vs_pca.md` and
 `ae_vs_pca.png` (test MSE per pixel against k, log scale) into WORKDIR.
 """
 
+import os as _os
+import sys as _sys
+
+# experiments/ is not installed: scripts run from a checkout and import it from its root.
+_ROOT = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
+_sys.path.insert(0, _ROOT) if _ROOT not in _sys.path else None
 import importlib
 import os
 import sys

@@ -11,6 +11,13 @@ offline set (a Kodak-sized frame).
 
 from __future__ import annotations
 
+import os as _os
+import sys as _sys
+
+# experiments/ is not installed: scripts run from a checkout and import it from its root.
+_ROOT = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
+_sys.path.insert(0, _ROOT) if _ROOT not in _sys.path else None
+
 import dataclasses
 import json
 import os

@@ -11,6 +11,12 @@ step: forward 2 x (784 x 256) x 2 FLOP, backward twice that: 2.41 MFLOP.
 Targets (issue 2): >= 25,000 img/s at batch 32 and >= 40,000 at batch 256.
 """
 
+import os as _os
+import sys as _sys
+
+# experiments/ is not installed: scripts run from a checkout and import it from its root.
+_ROOT = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
+_sys.path.insert(0, _ROOT) if _ROOT not in _sys.path else None
 import statistics
 import time
 
