@@ -31,6 +31,30 @@ def test_conv_transpose_matches_the_layer(shape):
   np.testing.assert_allclose(fx.conv_transpose(x, w, 2), want, rtol=1e-4, atol=1e-4)
 
 
+def _scatter_transpose(x: np.ndarray, w: np.ndarray, s: int, b: np.ndarray) -> np.ndarray:
+  """The definition y[s*h + i - p, s*v + j - q] += x[h, v] @ w[i, j]^T in int64."""
+  k, (h, wd, _) = w.shape[0], x.shape
+  p, q = max((h - 1) * s + k - s * h, 0) // 2, max((wd - 1) * s + k - s * wd, 0) // 2
+  y = np.zeros((s * h + k, s * wd + k, w.shape[2]), np.int64)
+  for i in range(k):
+    for j in range(k):
+      y[i : i + s * h : s, j : j + s * wd : s] += np.einsum("hwc,oc->hwo", x, w[i, j])
+  return y[p : p + s * h, q : q + s * wd] + b
+
+
+@pytest.mark.parametrize(
+  "shape,k,stride", [((5, 7, 3), 5, 2), ((4, 4, 2), 3, 1), ((1, 3, 2), 5, 2), ((3, 2, 2), 4, 3)]
+)
+def test_conv_transpose_is_the_exact_scatter(shape, k, stride):
+  """The sub-pixel form adds the same integers as the scatter definition: equal bits."""
+  rng = np.random.default_rng(3)
+  x = rng.integers(-(2**20), 2**20, shape)
+  w = rng.integers(-(2**16), 2**16, (k, k, 4, shape[-1]))
+  b = rng.integers(-(2**30), 2**30, 4)
+  got = fx.conv_transpose(x.astype(np.float64), w.astype(np.float64), stride, b.astype(np.float64))
+  assert np.array_equal(got.astype(np.int64), _scatter_transpose(x, w, stride, b))
+
+
 def test_integer_convolutions_are_exact():
   """Integer-valued float64 inputs give exactly the int64 result (no rounding anywhere)."""
   rng = np.random.default_rng(2)

@@ -65,3 +65,48 @@ def test_one_thread_and_all_threads_decode_the_same_pixels():
   )
   hashes = json.loads(single.stdout.strip().splitlines()[-1])
   assert hashes == {name: entry["pixels_sha256"] for name, entry in MANIFEST.items()}
+
+
+@pytest.mark.parametrize("tile,margin", [(8, 3), (5, 2)])
+def test_tiled_synthesis_gives_the_whole_images_pixels(tile, margin, monkeypatch):
+  """Large images decode in latent tiles with context: the same uint8 pixels as one piece,
+  whatever the tile size (and a margin below the receptive field would not)."""
+  from ae.codec import fixed_point as fx
+  from ae.codec import transforms
+
+  program = registry.get("photo-mbt-q1").program
+  m = program.params["g_s"]["deconv_0"]["kernel"].shape[3]
+  y = np.round(np.random.default_rng(0).normal(0, 3, (19, 26, m))) * 2.0**fx.FRAC
+  whole = program.synthesis(y)  # 304x416: below WHOLE, one piece
+  monkeypatch.setattr(transforms, "WHOLE", 0)
+  monkeypatch.setattr(transforms, "TILE", tile)
+  monkeypatch.setattr(transforms, "MARGIN", margin)
+  assert np.array_equal(program.synthesis(y), whole)
+  monkeypatch.setattr(transforms, "MARGIN", 1)
+  assert not np.array_equal(program.synthesis(y), whole)
+
+
+def test_tiled_decoding_bounds_peak_memory(monkeypatch):
+  """A 256x384 photo decoded in 4x4-latent tiles allocates a fraction of what the
+  one-piece decoder does (numpy allocations traced), for the same pixels."""
+  import tracemalloc
+
+  from skimage import data
+
+  from ae.codec import transforms
+
+  data_ = api.compress(np.asarray(data.astronaut())[:256, :384], "photo-mbt-q1")
+
+  def peak() -> tuple[np.ndarray, int]:
+    tracemalloc.start()
+    try:
+      return api.decompress(data_), tracemalloc.get_traced_memory()[1]
+    finally:
+      tracemalloc.stop()
+
+  whole, whole_peak = peak()
+  monkeypatch.setattr(transforms, "WHOLE", 0)
+  monkeypatch.setattr(transforms, "TILE", 4)
+  tiled, tiled_peak = peak()
+  assert np.array_equal(tiled, whole)
+  assert tiled_peak < 0.4 * whole_peak, (tiled_peak, whole_peak)

@@ -104,27 +104,39 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: int = 1) -> np.ndarray:
   return out
 
 
-def conv_transpose(x: np.ndarray, w: np.ndarray, stride: int) -> np.ndarray:
-  """Adjoint of `conv2d(., w, stride)` (as `ae.layers.conv_transpose`):
-  x [H, W, C_in], w [k, k, C_out, C_in] -> [s*H, s*W, C_out].
+def conv_transpose(
+  x: np.ndarray, w: np.ndarray, stride: int, bias: np.ndarray | None = None
+) -> np.ndarray:
+  """Adjoint of `conv2d(., w, stride)` (as `ae.layers.conv_transpose`), plus `bias`:
+  x [H, W, C_in], w [k, k, C_out, C_in], bias [C_out] or None -> [s*H, s*W, C_out].
 
   y[s*h + i - p, s*v + j - q] += x[h, v] @ w[i, j]^T with (p, q) the leading SAME padding.
+  Computed by output phase (sub-pixel form): output row s*m + r only receives taps i
+  with (i - p) mod s = r, so each tap adds one contiguous [C_out, rows, cols] block
+  into its phase's plane, and one transpose interleaves the s*s planes at the end.
+  With integer-valued float64 inputs that pass `check_range` every sum is exact, so
+  the order of the additions does not change a bit.
   """
   k, s = w.shape[0], stride
-  h, wd, c_out = x.shape[0], x.shape[1], w.shape[2]
-  pad = max((h - 1) * s + k - s * h, 0) // 2, max((wd - 1) * s + k - s * wd, 0) // 2
-  wm = np.transpose(w, (3, 0, 1, 2)).reshape(w.shape[3], -1).astype(x.dtype)  # [C_in, k*k*C_out]
-  yp = np.zeros((s * h + k, s * wd + k, c_out), x.dtype)
-  step = max(1, _CHUNK // max(1, wd * wm.shape[1]))
+  h, wd, c_in = x.shape
+  c_out = w.shape[2]
+  p = (max((h - 1) * s + k - s * h, 0) // 2, max((wd - 1) * s + k - s * wd, 0) // 2)
+  lo = (-(-p[0] // s), -(-p[1] // s))  # rows/cols of margin before each phase plane
+  hi = ((k - 1 - p[0]) // s, (k - 1 - p[1]) // s)  # ... and after
+  wm = w.reshape(k * k * c_out, c_in).astype(x.dtype)  # rows ordered (i, j, c_out)
+  planes = np.empty((s, s, c_out, h + lo[0] + hi[0], wd + lo[1] + hi[1]), x.dtype)
+  planes[...] = 0.0 if bias is None else np.asarray(bias, x.dtype).reshape(1, 1, -1, 1, 1)
+  step = max(1, _CHUNK // max(1, wd * wm.shape[0]))
   for r in range(0, h, step):
     n = min(h, r + step) - r
-    taps = (x[r : r + n].reshape(-1, x.shape[-1]) @ wm).reshape(n, wd, k, k, c_out)
+    taps = (wm @ x[r : r + n].reshape(-1, c_in).T).reshape(k, k, c_out, n, wd)
     for i in range(k):
+      ry, dy = (i - p[0]) % s, (i - p[0]) // s + lo[0] + r
       for j in range(k):
-        yp[s * r + i : s * (r + n - 1) + i + 1 : s, j : s * (wd - 1) + j + 1 : s] += taps[
-          :, :, i, j
-        ]
-  return yp[pad[0] : pad[0] + s * h, pad[1] : pad[1] + s * wd]
+        rx, dx = (j - p[1]) % s, (j - p[1]) // s + lo[1]
+        planes[ry, rx, :, dy : dy + n, dx : dx + wd] += taps[i, j]
+  out = planes[:, :, :, lo[0] : lo[0] + h, lo[1] : lo[1] + wd].transpose(3, 0, 4, 1, 2)
+  return out.reshape(s * h, s * wd, c_out)
 
 
 def relu(a: np.ndarray) -> np.ndarray:
@@ -168,7 +180,7 @@ def conv(a: np.ndarray, w_int: np.ndarray, b_int: np.ndarray, stride: int = 1) -
 
 
 def deconv(a: np.ndarray, w_int: np.ndarray, b_int: np.ndarray, stride: int) -> np.ndarray:
-  return clip(rescale(conv_transpose(a, w_int, stride) + b_int, W_FRAC))
+  return clip(rescale(conv_transpose(a, w_int, stride, b_int), W_FRAC))
 
 
 def to_pixels(a: np.ndarray) -> np.ndarray:

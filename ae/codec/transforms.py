@@ -18,6 +18,11 @@ from ae.codec import fixed_point as fx
 from ae.compression.constants import PEDESTAL
 
 _BETA_MIN = 1e-6
+# Convolutional synthesis runs in tiles of TILE x TILE latents, each read with MARGIN latents
+# of context (four 5x5 stride-2 layers see 1 + 1/2 + 1/4 + 1/8 < 2 latents away), once the
+# image has more than WHOLE pixels: peak memory stays near a 608x608 decode at any size,
+# and the tiles' pixels are the whole image's, bit for bit (exact integer arithmetic).
+TILE, MARGIN, WHOLE = 32, 3, 1024 * 1024
 
 
 def _nonneg(v: np.ndarray, minimum: float = 0.0) -> np.ndarray:
@@ -131,6 +136,22 @@ class Program:
         if i < len(self._dec) - 1:
           a = fx.relu(a)
       return fx.sigmoid_to_pixels(a).reshape(len(a), *self.block, self.channels)
+    h, w = y_hat.shape[:2]
+    if 256 * h * w <= WHOLE:
+      return self._synthesis(y_hat)
+    out = np.empty((16 * h, 16 * w, self.params["g_s"]["deconv_3"]["kernel"].shape[2]), np.uint8)
+    for r in range(0, h, TILE):
+      for c in range(0, w, TILE):
+        r0, c0 = max(r - MARGIN, 0), max(c - MARGIN, 0)
+        r1, c1 = min(r + TILE, h), min(c + TILE, w)
+        tile = self._synthesis(y_hat[r0 : min(r1 + MARGIN, h), c0 : min(c1 + MARGIN, w)])
+        out[16 * r : 16 * r1, 16 * c : 16 * c1] = tile[
+          16 * (r - r0) : 16 * (r1 - r0), 16 * (c - c0) : 16 * (c1 - c0)
+        ]
+    return out
+
+  def _synthesis(self, y_hat: np.ndarray) -> np.ndarray:
+    """g_s in fixed point on latents [h, w, M] -> uint8 [16h, 16w, C], in one piece."""
     a = y_hat
     for (w, b), gdn in self._gs:
       a = fx.deconv(a, w, b, 2)
