@@ -89,3 +89,19 @@ def test_harness_adds_the_refined_curve(codecs, tmp_path):
   assert all(r["bit_exact"] for r in out["summary"]) and out["refine_steps"] == 3
   with pytest.raises(UserError, match="refine_steps"):
     run_evaluation(f"folder:{folder}", "bmshj2018", str(tmp_path / "wd2"), refine_steps=-1)
+
+
+def test_refinement_runs_in_chunks_with_a_progress_bar(codecs, monkeypatch, capsys):
+  """30 steps run as two jitted chunks (25 + 5 of a masked second chunk), each a tick of
+  the bar on a terminal; steps past num_steps change nothing, so 30 steps differ from 25."""
+  from ae.utils import console
+
+  monkeypatch.setattr(refine, "CHUNK", 25)
+  monkeypatch.setattr(console, "progress_enabled", lambda: True)
+  codec = registry.get("mbt2018_mean")
+  image = _smooth(20, 36)
+  a = refine.refine_latents(codec, image, 30, learning_rate=0.1)
+  assert "refining" in capsys.readouterr().err
+  b = refine.refine_latents(codec, image, 25, learning_rate=0.1)
+  assert not np.array_equal(a["y"], b["y"])
+  assert np.array_equal(a["y"], refine.refine_latents(codec, image, 30, learning_rate=0.1)["y"])

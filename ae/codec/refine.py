@@ -31,6 +31,7 @@ import optax
 
 from ae.compression import quantization as q
 from ae.compression.entropy_models import conditional_bits
+from ae.utils import console
 from ae.utils.errors import UserError
 
 TAU_START, TAU_END = 0.5, 0.05
@@ -112,8 +113,7 @@ def refine_latents(
   )
   latents = {k: v[0] for k, v in start.items()}
   if num_steps > 0:
-    run = _compiled(codec, int(num_steps), float(learning_rate))
-    latents = run(codec.exported.params, x, latents, jax.random.PRNGKey(seed))
+    latents = _run(codec, x, latents, int(num_steps), float(learning_rate), seed)
   return {k: np.asarray(v[0]) for k, v in latents.items()}
 
 
@@ -124,17 +124,36 @@ def rd_loss(codec, image: np.ndarray, latents: dict[str, np.ndarray]) -> float:
   return float(loss({k: jnp.asarray(v)[None] for k, v in latents.items()}, _hard_round))
 
 
+CHUNK = 25  # refinement steps per jitted call (one progress-bar tick)
+
+
+def _run(codec, x: jax.Array, latents: dict, num_steps: int, learning_rate: float, seed: int):
+  """`num_steps` Adam steps on the latents as a loop of jitted chunks of CHUNK steps (a
+  progress bar on a terminal), then g_a's latents back unless hard-rounded loss fell."""
+  params = codec.exported.params
+  step_fn, keep_better = _compiled(codec, num_steps, learning_rate)
+  opt_state = optax.adam(learning_rate).init(latents)
+  carry = (latents, opt_state, jax.random.PRNGKey(seed))
+  size = min(CHUNK, num_steps)
+  starts = range(0, num_steps, size)
+  for t0 in console.progress(starts, total=len(starts), desc=f"refining ({size} steps each)"):
+    carry = step_fn(params, x, carry, jnp.asarray(t0, jnp.int32))
+  return keep_better(params, x, latents, carry[0])
+
+
 _COMPILED: dict = {}
 
 
 def _compiled(codec, num_steps: int, learning_rate: float):
-  """A jitted run(params, x, latents, rng) -> latents for this codec and schedule (cached)."""
+  """Jitted (chunk(params, x, carry, t0) -> carry, keep_better(params, x, start, refined))
+  for this codec and schedule (cached). A chunk runs steps t0 .. t0 + min(CHUNK, num_steps) - 1
+  of the annealing schedule; steps at or past num_steps leave the carry unchanged."""
   key = (codec.sha256, num_steps, learning_rate)
   if key in _COMPILED:
     return _COMPILED[key]
   opt = optax.adam(learning_rate)
 
-  def run(params, x, latents, rng):
+  def chunk(params, x, carry, t0):
     loss = _loss_fn(codec, params, x)
 
     def step(carry, t):
@@ -143,14 +162,16 @@ def _compiled(codec, num_steps: int, learning_rate: float):
       tau = temperature(t, num_steps)
       soft = lambda v, offset, i: sga_round(v - offset, tau, jax.random.fold_in(key, i)) + offset
       grads = jax.grad(lambda v: loss(v, soft))(lat)
-      updates, opt_state = opt.update(grads, opt_state, lat)
-      return (optax.apply_updates(lat, updates), opt_state, rng), None
+      updates, new_opt_state = opt.update(grads, opt_state, lat)
+      new = (optax.apply_updates(lat, updates), new_opt_state, rng)
+      return jax.tree_util.tree_map(lambda a, b: jnp.where(t < num_steps, a, b), new, carry), None
 
-    (refined, _, _), _ = jax.lax.scan(
-      step, (latents, opt.init(latents), rng), jnp.arange(num_steps)
-    )
+    return jax.lax.scan(step, carry, t0 + jnp.arange(min(CHUNK, num_steps)))[0]
+
+  def keep_better(params, x, latents, refined):
+    loss = _loss_fn(codec, params, x)
     better = loss(refined, _hard_round) < loss(latents, _hard_round)
     return jax.tree_util.tree_map(lambda a, b: jnp.where(better, b, a), latents, refined)
 
-  _COMPILED[key] = jax.jit(run)
+  _COMPILED[key] = (jax.jit(chunk), jax.jit(keep_better))
   return _COMPILED[key]
