@@ -136,7 +136,7 @@ def build_parser() -> _Parser:
   p.add_argument(
     "--images",
     default="photos",
-    help="photos | fashion_mnist | folder:PATH | kodak:PATH | tfds:NAME",
+    help="a data spec: photos | photos:gray | fashion_mnist | folder:PATH | kodak:PATH | tfds:NAME",
   )
   p.add_argument(
     "--codecs",

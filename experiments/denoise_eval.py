@@ -4,16 +4,20 @@ salt-and-pepper (10% of pixels) and masking (25%): 3x3 median, inpainting and th
 denoisers trained on them.
 
   python -m experiments.denoise_eval --workdir=workdirs/denoise \
-      [--sets=fashion,photos_gray,photos_rgb] [--fashion_images=100] [--denoisers=a.aed,b.aed] \
+      [--sets=fashion_mnist,photos:gray,photos] [--fashion_images=100] [--denoisers=a.aed,b.aed] \
       [--sigmas=15,25,50] [--impulse=salt_pepper:0.1,masking:0.25]
 
-Writes denoise.json, denoise.md, denoise_records.json and denoise_<set>.png (crops side by side).
+Sets are data specs (`ae.data.specs`: fashion_mnist, photos, photos:gray, folder:PATH,
+kodak:PATH, tfds:NAME). Writes denoise.json, denoise.md, denoise_records.json and
+denoise_<set>.png (crops side by side; <set> the spec's file-name form, e.g. photos_gray).
 """
 
 from absl import app, flags
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Where results go.")
-_SETS = flags.DEFINE_list("sets", ["fashion", "photos_gray", "photos_rgb"], "Image sets.")
+_SETS = flags.DEFINE_list(
+  "sets", ["fashion_mnist", "photos:gray", "photos"], "Data specs (ae.data.specs)."
+)
 _N = flags.DEFINE_integer("fashion_images", 100, "Fashion-MNIST test images to use.")
 _EXTRA = flags.DEFINE_list("denoisers", [], "Extra denoiser files or names.")
 _SIGMAS = flags.DEFINE_list("sigmas", ["15", "25", "50"], "Noise sigmas, 0-255 scale.")

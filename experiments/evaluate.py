@@ -16,7 +16,10 @@ of every codec against every other), rd.md and rd.png into the workdir. Also
 from absl import app, flags
 
 _IMAGES = flags.DEFINE_string(
-  "images", "photos", "photos | fashion_mnist | folder:PATH | kodak:PATH | tfds:NAME"
+  "images",
+  "photos",
+  "A data spec (ae.data.specs): photos | photos:gray | fashion_mnist | folder:PATH | "
+  "kodak:PATH | tfds:NAME",
 )
 _CODECS = flags.DEFINE_string(
   "codecs", "all", "Comma-separated codecs or groups (all, classical, learned)."

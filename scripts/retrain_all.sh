@@ -15,6 +15,6 @@ bash scripts/retrain_denoisers.sh "$root"
 export AE_CODEC_PATH="$root/codecs" AE_DENOISER_PATH="$root/denoisers"
 python3 -m experiments.evaluate --images=fashion_mnist --max_images=1000 --workdir="$root/rd_fmnist"
 python3 -m experiments.evaluate --images=photos --refine_steps=500 --workdir="$root/rd_photos"
-python3 -m experiments.denoise_eval --workdir="$root/denoise_fmnist" --sets=fashion --fashion_images=100
-python3 -m experiments.denoise_eval --workdir="$root/denoise_gray" --sets=photos_gray
-python3 -m experiments.denoise_eval --workdir="$root/denoise_rgb" --sets=photos_rgb
+python3 -m experiments.denoise_eval --workdir="$root/denoise_fmnist" --sets=fashion_mnist --fashion_images=100
+python3 -m experiments.denoise_eval --workdir="$root/denoise_gray" --sets=photos:gray
+python3 -m experiments.denoise_eval --workdir="$root/denoise_rgb" --sets=photos

@@ -81,3 +81,18 @@ def load_folder(
       "set --config.data.image_size=(H, W)"
     )
   return ImageSet(images=np.stack(arrays), labels=np.full((len(arrays),), -1, np.int32))
+
+
+def read_folder(root: str) -> list[np.ndarray]:
+  """Every 8-bit image under `root` (sorted by relative path) at its own size: uint8 [H, W]
+  for gray files ("L", "LA", "1"), [H, W, 3] for the rest (alpha dropped)."""
+  if not os.path.isdir(root):
+    raise DatasetNotFoundError(f"image folder {root} does not exist")
+  out = []
+  for f in list_images(root):
+    with Image.open(os.path.join(root, f)) as im:
+      if im.mode in ("I;16", "I;16B", "I", "F"):
+        raise DatasetNotFoundError(f"{os.path.join(root, f)} is not an 8-bit image ({im.mode})")
+      gray = im.mode in ("L", "LA", "1")
+      out.append(np.asarray(im.convert("L" if gray else "RGB"), np.uint8))
+  return out

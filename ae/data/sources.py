@@ -1,20 +1,26 @@
-"""Where images come from: TFDS datasets by name, offline Fashion-MNIST, or a folder.
+"""Where images come from: what a data spec (`ae.data.specs`) names, loaded.
 
-Every source returns `ImageSet`: uint8 images [N, H, W, C] in [0, 255] and int32
-labels [N] (-1 when the source has none). Conversion to float32 in [0, 1]
-happens on the accelerator, inside the jitted step (`ae.data.pipeline.to_float`).
+`load_split` serves training: `ImageSet`, uint8 images [N, H, W, C] in [0, 255] and int32
+labels [N] (-1 when the source has none); conversion to float32 in [0, 1] happens on the
+accelerator, inside the jitted step (`ae.data.pipeline.to_float`). `eval_images` serves
+the evaluations: a list of whole uint8 images, [H, W] for gray sets and [H, W, 3] for
+colour ones; a folder or Kodak spec is evaluated whole (every image in it), the other
+kinds give the split asked for.
 """
 
 from __future__ import annotations
 
+import ml_collections
 import numpy as np
 import tensorflow_datasets as tfds
 from absl import logging
 
 from ae.data import fashion_mnist, photos, photos_tfds
-from ae.data.folder import load_folder
+from ae.data.defaults import data_config
+from ae.data.folder import load_folder, read_folder
 from ae.data.imageset import IMAGE_SUFFIXES, ImageSet, folder_split_of
-from ae.utils.errors import DatasetNotFoundError
+from ae.data.specs import DataSpec, training_spec
+from ae.utils.errors import DatasetNotFoundError, UserError
 
 OFFLINE_BUILDERS = {"fashion_mnist": fashion_mnist.AeFashionMnist}
 
@@ -30,16 +36,16 @@ def load_split(data_config, split: str) -> ImageSet:
     split: a split name, e.g. "train" or "test" (TFDS slicing like "train[:10%]"
       works for TFDS sources).
   """
-  name = data_config.name
-  if name.startswith("folder:"):
+  spec = training_spec(data_config.name)
+  if spec.kind in ("folder", "kodak"):
     return load_folder(
-      name[len("folder:") :],
+      spec.arg,
       split,
       image_size=tuple(data_config.get("image_size") or ()),
       test_percent=data_config.get("test_percent", 10),
       channels=data_config.get("channels", 0),
     )
-  if name == "photos":
+  if spec.kind == "photos":
     images = photos_tfds.load_photos(
       "test" if split.startswith("test") else "train", _data_dir(data_config)
     )
@@ -54,19 +60,19 @@ def load_split(data_config, split: str) -> ImageSet:
         int(data_config.get("crop_seed", 0)),
         bool(data_config.get("rotate", False)),
       )
-    if data_config.get("gray", False):
+    if spec.gray or data_config.get("gray", False):
       crops = photos.to_gray(crops)
     return ImageSet(crops, np.full(len(crops), -1, np.int32))
-  source = _tfds_source(data_config, split)
-  return _read_all(source)
+  return _read_all(_tfds_source(data_config, split, spec.arg or spec.kind))
 
 
 def _data_dir(data_config) -> str | None:
   return data_config.get("data_dir") or None
 
 
-def _tfds_source(data_config, split: str):
-  name, data_dir = data_config.name, _data_dir(data_config)
+def _tfds_source(data_config, split: str, name: str):
+  """The TFDS data source of dataset `name` (Fashion-MNIST from its IDX files when present)."""
+  data_dir = _data_dir(data_config)
   if name in OFFLINE_BUILDERS:
     manual_dir = data_config.get("manual_dir") or fashion_mnist.DEBIAN_DIR
     missing = fashion_mnist.missing_files(manual_dir)
@@ -103,12 +109,38 @@ def _tfds_source(data_config, split: str):
 def load_image_list(data_config, split: str) -> list[np.ndarray]:
   """The images of a TFDS split as a list of uint8 [H, W, C], for sets whose images
   differ in size (e.g. `clic`), which `load_split` cannot stack."""
-  source = _tfds_source(data_config, split)
+  source = _tfds_source(data_config, split, training_spec(data_config.name).arg or data_config.name)
   examples = source.__getitems__(list(range(len(source)))) if len(source) else []
   if examples and "image" not in examples[0]:
     raise DatasetNotFoundError(f"dataset has no 'image' feature (features: {sorted(examples[0])})")
   images = [np.asarray(e["image"], np.uint8) for e in examples]
   return [im[..., None] if im.ndim == 2 else im for im in images]
+
+
+def data_config_for(spec: DataSpec) -> ml_collections.ConfigDict:
+  """`config.data` (the library's defaults) naming `spec`; TFDS sets are not downloaded."""
+  data = data_config(str(spec))
+  data.download = spec.kind != "tfds"
+  data.gray = spec.gray
+  return data
+
+
+def eval_images(spec: DataSpec, split: str = "test", max_images: int = 0) -> list[np.ndarray]:
+  """Whole uint8 images of `spec` (see the module docstring), the first `max_images` when
+  > 0; UserError when there are none."""
+  if spec.kind == "fashion_mnist":
+    images = list(load_split(data_config_for(spec), split).images[: max_images or None])
+  elif spec.kind == "photos":
+    images = photos_tfds.load_photos("test" if split.startswith("test") else "train")
+    images = [photos.to_gray(im) for im in images] if spec.gray else images
+  elif spec.kind in ("folder", "kodak"):
+    images = read_folder(spec.arg)
+  else:
+    images = load_image_list(data_config_for(spec), split)
+  images = [im[..., 0] if im.ndim == 3 and im.shape[2] == 1 else im for im in images]
+  if not images:
+    raise UserError(f"data set '{spec}' has no images")
+  return images[: max_images or None]
 
 
 def _read_all(source) -> ImageSet:
@@ -126,4 +158,12 @@ def _read_all(source) -> ImageSet:
   return ImageSet(images=images.astype(np.uint8), labels=labels)
 
 
-__all__ = ["IMAGE_SUFFIXES", "ImageSet", "folder_split_of", "load_image_list", "load_split"]
+__all__ = [
+  "IMAGE_SUFFIXES",
+  "ImageSet",
+  "data_config_for",
+  "eval_images",
+  "folder_split_of",
+  "load_image_list",
+  "load_split",
+]

@@ -1,8 +1,10 @@
 """One denoising evaluation run: sets, sigmas, methods; JSON, Markdown and a figure in a workdir.
 
-Sets: `fashion` (the first N Fashion-MNIST test images; calibration on train
-images), `photos_gray` and `photos_rgb` (the held-out photos of ae.data.photos,
-gray by ITU-R 601 luma; calibration on 96x96 crops of the train photos).
+Sets: data specs of `ae.data.specs`, read whole by `ae.data.sources.eval_images`:
+`fashion_mnist` (the first N test images; calibration on 20 train images), `photos` and
+`photos:gray` (the held-out photos of ae.data.photos, gray by ITU-R 601 luma), and
+`folder:PATH`, `kodak:PATH`, `tfds:NAME`; calibration for these on 96x96 crops of the
+train photos (gray for gray sets).
 Denoisers: every installed one (`ae denoisers`) trained on the set's data,
 plus any `.aed` files given.
 """
@@ -13,34 +15,29 @@ import os
 
 import numpy as np
 
-from ae.data import photos, photos_tfds
-from ae.data.defaults import data_config
-from ae.data.sources import load_split
+from ae.data import photos, photos_tfds, specs
+from ae.data.sources import eval_images
 from ae.denoise import evaluate as ev
 from ae.denoise import registry
 from ae.rd import metrics
 from ae.utils import files
-from ae.utils.errors import UserError
 
 
 def load_set(name: str, n: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-  """(clean test images, calibration images), uint8 [H, W] or [H, W, 3]."""
-  if name == "fashion":
-    data = data_config("fashion_mnist")
-    test = [im[..., 0] for im in load_split(data, "test").images[:n]]
-    return test, [im[..., 0] for im in load_split(data, "train").images[:20]]
-  if name in ("photos_gray", "photos_rgb"):
-    test = photos_tfds.load_photos("test")[: n or None]
-    calib = list(photos.random_crops(photos_tfds.load_photos("train"), 96, 4, 1))
-    if name == "photos_gray":
-      test = [photos.to_gray(t)[..., 0] for t in test]
-      calib = [photos.to_gray(c)[..., 0] for c in calib]
-    return test, calib
-  raise UserError(f"unknown denoising set '{name}' (fashion, photos_gray, photos_rgb)")
+  """(clean test images, calibration images) of data spec `name`, uint8 [H, W] or
+  [H, W, 3]; the first `n` test images when n > 0."""
+  spec = specs.parse(name)
+  test = eval_images(spec, "test", n)
+  if spec.kind == "fashion_mnist":
+    return test, eval_images(spec, "train", 20)
+  calib = photos.random_crops(photos_tfds.load_photos("train"), 96, 4, 1)
+  if test[0].ndim == 2:
+    return test, [c[..., 0] for c in photos.to_gray(calib)]
+  return test, list(calib)
 
 
 def denoisers_for(set_name: str, extra: list[str]) -> list:
-  source = "fashion_mnist" if set_name == "fashion" else "photos"
+  source = specs.parse(set_name).source
   found = [d for d in registry.available() if d.trained_on.startswith(source)]
   found += [registry.get(e) for e in extra]
   return [d for d in found if d.trained_on.startswith(source)]
@@ -86,7 +83,7 @@ def run(
   os.makedirs(workdir, exist_ok=True)
   records, params = [], {}
   for s in sets:
-    clean, calib = load_set(s, n_fashion if s == "fashion" else 0)
+    clean, calib = load_set(s, n_fashion if specs.parse(s).kind == "fashion_mnist" else 0)
     denoisers = denoisers_for(s, list(extra))
     recs, params[s] = ev.evaluate_set(s, clean, calib, denoisers, sigmas)
     records += recs + ev.evaluate_impulse(s, clean, denoisers, impulse)
@@ -100,12 +97,15 @@ def run(
       clean[0],
       25.0,
       keep,
-      os.path.join(workdir, f"denoise_{s}.png"),
+      os.path.join(workdir, f"denoise_{specs.parse(s).slug}.png"),
       crop=128 if clean[0].shape[0] > 64 else 28,
     )
   summary = ev.summarize(records)
   estimates = [
-    e for s in sets if s != "fashion" for e in ev.sigma_estimates(s, load_set(s, 0)[0], sigmas)
+    e
+    for s in sets
+    if specs.parse(s).kind != "fashion_mnist"
+    for e in ev.sigma_estimates(s, load_set(s, 0)[0], sigmas)
   ]
   out = {
     "sets": sets,

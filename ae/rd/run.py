@@ -1,10 +1,9 @@
 """One evaluation run: an image set, a list of codecs, a workdir of results.
 
-Image sets: `photos` (the held-out lossless photos of ae.data.photos),
-`fashion_mnist` (test split, through the data layer; PCA transform coding is
-fitted on its train split), `folder:PATH` (every image in a folder, e.g. Kodak
-or CLIC; `kodak:PATH` also draws the published Kodak curves), or `tfds:NAME`
-(a TFDS dataset's test split, e.g. `tfds:clic` where it is prepared).
+Image sets: any data spec of `ae.data.specs` (fashion_mnist, photos, photos:gray,
+folder:PATH, kodak:PATH, tfds:NAME), read whole by `ae.data.sources.eval_images`; PCA
+transform coding is fitted on Fashion-MNIST's train split, and `kodak:PATH` also draws
+the published Kodak curves.
 
 Codecs: comma-separated names from `ae.rd.classical` (jpeg420, jpeg444, webp,
 jpeg2000, avif, png), installed learned codecs (`ae codecs`), `pca`, or the
@@ -16,45 +15,25 @@ from __future__ import annotations
 
 import os
 
-import ml_collections
 import numpy as np
 
 from ae.codec import registry
-from ae.codec.image_io import read_image
-from ae.data import photos_tfds
-from ae.data.defaults import data_config
-from ae.data.folder import list_images
-from ae.data.sources import load_image_list, load_split
+from ae.data import specs
+from ae.data.sources import eval_images
 from ae.rd import classical, harness, report
 from ae.utils import files
 from ae.utils.errors import UserError
 
 
 def load_image_set(spec: str, max_images: int = 0) -> tuple[list[np.ndarray], np.ndarray | None]:
-  """(uint8 images [H, W] or [H, W, 3], train images for PCA or None)."""
+  """(uint8 images [H, W] or [H, W, 3] of data spec `spec`, train images [N, H, W, 1] for
+  PCA (Fashion-MNIST only) or None)."""
+  parsed = specs.parse(spec)
+  images = eval_images(parsed, "test", max_images)
   train = None
-  if spec == "photos":
-    images = photos_tfds.load_photos("test")
-  elif spec in ("fashion_mnist", "fashion_mnist:test"):
-    data = data_config("fashion_mnist")
-    test = load_split(data, "test").images
-    images = [im[..., 0] for im in test[: max_images or len(test)]]
-    train = load_split(data, "train").images
-  elif spec.startswith(("folder:", "kodak:")):
-    root = spec.split(":", 1)[1]
-    if not os.path.isdir(root):
-      raise UserError(f"no folder {root}")
-    images = [read_image(os.path.join(root, f))[0] for f in list_images(root)]
-  elif spec.startswith("tfds:"):
-    data = ml_collections.ConfigDict({"name": spec[5:], "download": False})
-    images = [im[..., 0] if im.shape[2] == 1 else im for im in load_image_list(data, "test")]
-  else:
-    raise UserError(
-      f"unknown image set '{spec}' (photos, fashion_mnist, folder:PATH, kodak:PATH, tfds:NAME)"
-    )
-  if not images:
-    raise UserError(f"image set '{spec}' is empty")
-  return images[: max_images or len(images)], train
+  if parsed.kind == "fashion_mnist":
+    train = np.stack(eval_images(parsed, "train"))[..., None]
+  return images, train
 
 
 def select_points(
@@ -124,7 +103,7 @@ def run_evaluation(
     + "\n"
     + report.bd_markdown(table, "pchip"),
   )
-  anchors = report.load_anchors() if images_spec.startswith("kodak:") else None
+  anchors = report.load_anchors() if specs.parse(images_spec).kodak else None
   report.rd_figure(
     summary, os.path.join(workdir, "rd.png"), f"{images_spec} ({len(images)} images)", anchors
   )
