@@ -10,7 +10,7 @@ from ae.models import build_model
 from ae.ops import vae_math
 from ae.train import objectives, parallel
 from ae.train import step as step_lib
-from ae.train.state import create_state, make_optimizer
+from ae.train.state import create_state, init_params, make_optimizer
 from experiments.configs import conv, deep, sparse, vae, vae_gaussian
 from tests.conftest import fake_images
 
@@ -35,7 +35,7 @@ TINY = {
 def _train(config, steps=40, shape=(28, 28, 1)):
   mesh = parallel.make_mesh(jax.devices()[:1])
   model = build_model(config.model, shape)
-  params = model.init(jax.random.PRNGKey(0), jnp.zeros((1, *shape)))["params"]
+  params = init_params(model, jax.random.PRNGKey(0), shape)
   state = create_state(model.apply, params, make_optimizer(config.train), jax.random.PRNGKey(1))
   fn = step_lib.make_train_fn(
     objectives.build_objective(model, config), mesh, bool(config.train.get("unroll_steps", False))

@@ -63,10 +63,16 @@ def create_state(
   return TrainState.create(apply_fn=apply_fn, params=params, tx=tx, rng=rng)
 
 
+def init_params(model, key: jax.Array, image_shape: tuple[int, ...]) -> Any:
+  """`model.init` on one zero image [1, *image_shape], jitted: one compilation instead of
+  one per eager op of the forward pass (the same values, seconds faster for codecs)."""
+  return jax.jit(lambda k: model.init(k, jnp.zeros((1, *image_shape)))["params"])(key)
+
+
 def init_state(config, image_shape: tuple[int, int, int], mesh):
   """(model, replicated initial TrainState, data-order key), all derived from `config.seed`."""
   init_key, train_key, data_key = jax.random.split(jax.random.PRNGKey(int(config.seed)), 3)
   model = build_model(config.model, image_shape)
-  params = model.init(init_key, jnp.zeros((1, *image_shape)))["params"]
+  params = init_params(model, init_key, image_shape)
   state = create_state(model.apply, params, make_optimizer(config.train), train_key)
   return model, jax.device_put(state, parallel.replicated(mesh)), data_key
