@@ -204,7 +204,7 @@ def main(argv: list[str]) -> int:
     (subparsers[topic] if topic else parser).print_help()
     return EXIT_OK
   console.set_quiet(bool(getattr(args, "quiet", False)))
-  from ae import commands as commands_lib  # pylint: disable=g-import-not-at-top
+  from ae import commands as commands_lib  # pylint: disable=g-import-not-at-top  # parsing first: `ae --help` loads no command
 
   try:
     getattr(commands_lib, "cmd_" + args.command)(args)

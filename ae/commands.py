@@ -76,7 +76,7 @@ def _mode(image: np.ndarray) -> str:
 
 def cmd_compress(args) -> None:
   from ae.codec import api, image_io, registry
-  from ae.rd.metrics import psnr
+  from ae.ops.metrics import psnr
 
   check_output(args.output, [args.image], "ae", args.force)
   if args.refine_steps < 0:
@@ -101,7 +101,7 @@ def cmd_compress(args) -> None:
 
 def cmd_decompress(args) -> None:
   from ae.codec import api, image_io
-  from ae.rd.metrics import psnr
+  from ae.ops.metrics import psnr
 
   check_output(args.output, [args.file, args.reference], "image", args.force)
   image_io.image_format(args.output)  # refuse a bad extension before decoding

@@ -1,7 +1,7 @@
 r"""Exports a trained denoising run to a denoiser file.
 
   python -m experiments.export_denoiser --workdir=workdirs/dae_blind \
-      --out=ae/denoisers/fmnist-dense-blind.aed
+      --out=ae/store/denoisers/fmnist-dense-blind.aed
 
 The file's `step` is the total number of training steps behind it: this run's plus
 those of the model or run it started from (`train.init_from`), recursively.

@@ -4,7 +4,7 @@
 # the codecs, the denoisers, then the rate-distortion and denoising evaluations with the
 # retrained models (found first through AE_CODEC_PATH / AE_DENOISER_PATH).
 #   bash scripts/retrain_all.sh [ROOT=workdirs]
-# To ship the results: cp ROOT/codecs/*.aec ae/codecs/; cp ROOT/denoisers/*.aed ae/denoisers/;
+# To ship the results: cp ROOT/codecs/*.aec ae/store/codecs/; cp ROOT/denoisers/*.aed ae/store/denoisers/;
 # cp ROOT/rd_*/rd.png, ROOT/denoise_*/denoise_*.png and the study figures to docs/figures/.
 set -euo pipefail
 cd "$(dirname "$0")/.."

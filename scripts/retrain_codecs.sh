@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retrains the shipped codecs from scratch and exports them to ROOT/codecs/*.aec
-# (hours on 2 CPU cores; copy the .aec files to ae/codecs/ to ship them).
+# (hours on 2 CPU cores; copy the .aec files to ae/store/codecs/ to ship them).
 #   bash scripts/retrain_codecs.sh [ROOT=workdirs] [WHICH=all|fashion|photos]
 # Fashion-MNIST: the dense codec (128 latents, 20 epochs) at four lambdas.
 # Photos: mbt2018-mean (N=64, M=96) trained 30,000 steps at lambda 0.013, continued

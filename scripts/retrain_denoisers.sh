@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retrains the denoisers from scratch and exports them to ROOT/denoisers/*.aed (over an
-# hour on 2 CPU cores; the U-Nets' .aed files are the ones shipped in ae/denoisers/).
+# hour on 2 CPU cores; the U-Nets' .aed files are the ones shipped in ae/store/denoisers/).
 #   bash scripts/retrain_denoisers.sh [ROOT=workdirs] [WHICH=all|fashion|photos]
 # Rerunning resumes unfinished runs and re-exports finished ones.
 source "$(dirname "$0")/retrain_common.sh"

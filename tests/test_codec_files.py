@@ -6,6 +6,7 @@ import pytest
 from ae.codec import api, bitstream, coder, registry
 from ae.compression import quantization as q
 from ae.compression import tables as tbl
+from ae.utils import tiles
 from tests.conftest import TINY_CODECS
 
 
@@ -37,9 +38,9 @@ def test_decoded_latents_equal_quantized_latents(codecs, name):
     assert np.array_equal(coder.decode(data, index, tables).reshape(symbols.shape), symbols)
   # The factorized stream's symbols are the latents rounded around the table offsets.
   p = codec.program
-  x = (api._tiles(image, p.block) if p.kind == "dense" else api._pad(image, 16, 16)).astype(
-    np.float32
-  )
+  x = (
+    tiles.to_blocks(image, p.block) if p.kind == "dense" else tiles.pad_to_multiple(image, 16, 16)
+  ).astype(np.float32)
   y = p.analysis(x / 255.0)
   latent = p.hyper_analysis(y) if p.kind == "hyperprior" else y
   offset = np.round(streams[0][2]["offset"].astype(np.float64) * 2**12) / 2**12
@@ -77,7 +78,7 @@ def test_coded_size_within_one_percent_of_the_estimate(codecs, name):
   data = api.encode(image, codec)
   header, streams = bitstream.unpack(data)
   header_bytes = len(data) - sum(map(len, streams))
-  for bits, stream in zip(api.estimate_bits(image, codec), streams):
+  for bits, stream in zip(api.stream_bits(image, codec), streams):
     assert bits <= 8 * len(stream) <= 1.01 * bits + 64  # + at most two 32-bit words of ANS state
   varint = lambda n: len(bitstream._varint(n))
   # magic 3, version 1, codec id 8, H, W, channels 1, stream count, lengths, CRC32 4.

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ae.denoise import baselines
+from ae.baselines import denoisers as baselines
 from ae.denoise import evaluate as ev
 from ae.denoise.registry import export_denoiser
 from ae.ops import corruptions

@@ -14,13 +14,15 @@ import ae
 # Bottom to top: a package may import its own modules and those of lower layers only.
 LAYERS = [
   {"ae.utils"},
-  {"ae.store", "ae.ops", "ae.layers", "ae.baselines"},
+  {"ae.ops", "ae.layers"},
   {"ae.data"},
   {"ae.compression"},
   {"ae.models"},
-  {"ae.codec", "ae.codecs"},
+  {"ae.store"},
+  {"ae.codec"},
+  {"ae.baselines"},
   {"ae.rd"},
-  {"ae.denoise", "ae.denoisers"},
+  {"ae.denoise"},
   {"ae.train"},
   {"ae.viz"},
   {"ae.cli", "ae.commands", "ae.__main__", "ae"},

@@ -6,7 +6,9 @@ import os
 import numpy as np
 import pytest
 
-from ae.rd import bd, classical, harness, metrics
+from ae.baselines import codecs as classical
+from ae.ops import metrics
+from ae.rd import bd, harness
 from ae.rd.run import run_evaluation, select_points
 
 
@@ -65,7 +67,7 @@ def test_harness_end_to_end_on_two_images(tiny_codecs, monkeypatch, tmp_path):
 
 
 def test_pca_transform_coding_round_trip():
-  from ae.rd.pca_codec import PCACodec
+  from ae.baselines.pca_codec import PCACodec
 
   rng = np.random.default_rng(3)
   train = (rng.random((200, 6, 6, 1)) * 255).astype(np.uint8)

@@ -21,6 +21,7 @@ import numpy as np
 from ae.codec import bitstream, coder, registry
 from ae.codec import fixed_point as fx
 from ae.codec.registry import Codec
+from ae.utils import tiles
 from ae.utils.errors import UserError
 
 PAD_MULTIPLE = 16
@@ -46,11 +47,6 @@ def check_image(image: np.ndarray) -> np.ndarray:
   return image
 
 
-def _pad(image: np.ndarray, multiple_h: int, multiple_w: int) -> np.ndarray:
-  h, w = image.shape[:2]
-  return np.pad(image, ((0, (-h) % multiple_h), (0, (-w) % multiple_w), (0, 0)), mode="edge")
-
-
 def _bounded(symbols: np.ndarray, offset: np.ndarray) -> np.ndarray:
   """Symbols limited so that symbol * 2^FRAC + offset stays within the decoder's clip range
   (reached only by absurd latents; the decoder refuses files beyond it as corrupt)."""
@@ -70,8 +66,10 @@ def _channel_index(shape: tuple[int, ...]) -> np.ndarray:
   return np.broadcast_to(np.arange(shape[-1]), shape)
 
 
-def scale_index(scale: np.ndarray, scale_table: np.ndarray) -> np.ndarray:
-  """Table index of fixed-point scales: the smallest table scale >= scale (exact integers)."""
+def fixed_scale_index(scale: np.ndarray, scale_table: np.ndarray) -> np.ndarray:
+  """Table index of fixed-point scales [...]: the smallest table scale >= scale, compared as
+  exact integers (the decoder's choice; `ae.compression.tables.scale_index` is its float
+  twin for training-side estimates)."""
   thresholds = np.ceil(np.asarray(scale_table, np.float64) * 2.0**fx.FRAC)
   return np.minimum(np.searchsorted(thresholds, scale, "left"), len(thresholds) - 1)
 
@@ -96,27 +94,12 @@ def _latent_shapes(codec: Codec, h: int, w: int) -> tuple[tuple[int, ...], tuple
   return (yh, yw, m_y), (_ceil_div(_ceil_div(yh, 2), 2), _ceil_div(_ceil_div(yw, 2), 2), n_z)
 
 
-def _tiles(image: np.ndarray, block: tuple[int, int]) -> np.ndarray:
-  bh, bw = block
-  x = _pad(image, bh, bw)
-  gh, gw = x.shape[0] // bh, x.shape[1] // bw
-  return x.reshape(gh, bh, gw, bw, -1).transpose(0, 2, 1, 3, 4).reshape(gh * gw, bh, bw, -1)
-
-
-def _untile(tiles: np.ndarray, h: int, w: int) -> np.ndarray:
-  n, bh, bw, c = tiles.shape
-  gh, gw = _ceil_div(h, bh), _ceil_div(w, bw)
-  return (
-    tiles.reshape(gh, gw, bh, bw, c).transpose(0, 2, 1, 3, 4).reshape(gh * bh, gw * bw, c)[:h, :w]
-  )
-
-
 def _refined(
   image: np.ndarray, codec: Codec, refine_steps: int
 ) -> tuple[np.ndarray, np.ndarray | None]:
   """(y, z or None) after `refine_steps` steps of latent refinement (ae.codec.refine)."""
   # jax and optax, loaded only when refinement is asked for: decoding stays numpy.
-  from ae.codec.refine import refine_latents  # pylint: disable=g-import-not-at-top
+  from ae.codec.refine import refine_latents  # pylint: disable=g-import-not-at-top  # jax only with --refine_steps
 
   latents = refine_latents(codec, image, refine_steps)
   return latents["y"], latents.get("z")
@@ -142,9 +125,11 @@ def symbolize(
   if refine_steps > 0:
     y, z = _refined(image, codec, refine_steps)
   elif p.kind == "dense":
-    y = p.analysis(_tiles(image, p.block).astype(np.float32) / 255.0)
+    y = p.analysis(tiles.to_blocks(image, p.block).astype(np.float32) / 255.0)
   else:
-    y = p.analysis(_pad(image, PAD_MULTIPLE, PAD_MULTIPLE).astype(np.float32) / 255.0)
+    y = p.analysis(
+      tiles.pad_to_multiple(image, PAD_MULTIPLE, PAD_MULTIPLE).astype(np.float32) / 255.0
+    )
   if p.kind != "hyperprior":
     sym, _ = _factorized_symbols(y, tables["y"])
     return header, [(sym, _channel_index(sym.shape), tables["y"])]
@@ -154,11 +139,11 @@ def symbolize(
   y_sym = _bounded(np.round(y - mean * 2.0**-fx.FRAC), mean)
   return header, [
     (z_sym, _channel_index(z_sym.shape), tables["z"]),
-    (y_sym, scale_index(scale, tables["y"]["scale_table"]), tables["y"]),
+    (y_sym, fixed_scale_index(scale, tables["y"]["scale_table"]), tables["y"]),
   ]
 
 
-def estimate_bits(image: np.ndarray, codec: Codec) -> list[float]:
+def stream_bits(image: np.ndarray, codec: Codec) -> list[float]:
   """Information content in bits of each stream under the frozen tables (escapes included)."""
   _, streams = symbolize(image, codec)
   return [coder.estimated_bits(*s) for s in streams]
@@ -189,7 +174,7 @@ def reconstruct(
     raise bitstream.BitstreamError("the file is corrupted (latents out of range)")
   pixels = p.synthesis(y_hat)
   out = (
-    _untile(pixels, header.height, header.width)
+    tiles.from_blocks(pixels, header.height, header.width)
     if p.kind == "dense"
     else pixels[: header.height, : header.width]
   )
@@ -280,7 +265,7 @@ def decode(data: bytes, codec: Codec | None = None, max_pixels: int = MAX_PIXELS
       z_sym = coder.decode(streams[0], _channel_index(z_shape), tables["z"])
       z_hat = z_sym.reshape(z_shape) * 2.0**fx.FRAC + fx.to_fixed(tables["z"]["offset"])
       mean, scale = codec.program.hyper_synthesis(z_hat, y_shape)
-      index = scale_index(scale, tables["y"]["scale_table"])
+      index = fixed_scale_index(scale, tables["y"]["scale_table"])
       _check_capacity("y", streams[1], float(min_bits(tables["y"])[index].sum()))
       y_sym = coder.decode(streams[1], index, tables["y"])
       symbols = [z_sym, y_sym]

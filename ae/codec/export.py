@@ -1,6 +1,6 @@
 """Export: a trained checkpoint becomes an immutable codec file with frozen tables.
 
-The file layout is `ae.codec.codec_file`'s (which reads it without jax); its identity
+The file layout is `ae.store.codec_file`'s (which reads it without jax); its identity
 is the SHA-256 of those bytes. Export is deterministic: the same checkpoint gives the
 same bytes and hash. A file is never overwritten with
 different content.
@@ -18,11 +18,12 @@ import jax.numpy as jnp
 import numpy as np
 from flax import serialization
 
-from ae.codec.codec_file import FORMAT, VERSION, ExportedCodec, load_codec
 from ae.compression import entropy_math as em
 from ae.compression import tables as tbl
 from ae.models import build_model
+from ae.ops import metrics
 from ae.store import params as stored_params
+from ae.store.codec_file import FORMAT, VERSION, ExportedCodec, load_codec
 from ae.utils import files
 from ae.utils.errors import UserError
 
@@ -165,7 +166,5 @@ def evaluate_codec(codec: ExportedCodec, images: np.ndarray, batch_size: int = 5
   mse = np.concatenate(sse)
   result = {f"bpp_{k}": float(np.concatenate(v).mean() / (h * w)) for k, v in bits.items()}
   result["bpp"] = sum(result.values())
-  result.update(
-    psnr=float(np.mean(10 * np.log10(255.0**2 / np.maximum(mse, 1e-12)))), mse_255=float(mse.mean())
-  )
+  result.update(psnr=metrics.mean_psnr(mse, 255.0), mse_255=float(mse.mean()))
   return result

@@ -1,10 +1,9 @@
-"""Where codecs are found: the ones shipped in `ae/codecs/`, plus `$AE_CODEC_PATH`.
+"""Installed codecs, loaded with their numpy programs, and which one an image gets.
 
-A codec is an exported `.aec` file (`ae.codec.export`); its name is the
-file name without the suffix, its identity the SHA-256 of its bytes (a file
-names its codec by the first 8 bytes of it). Directories in `AE_CODEC_PATH`
-(separated by `os.pathsep`) come before the shipped one; the first file of a
-name wins.
+A codec is an exported `.aec` file (`ae.codec.export` writes it, `ae.store.codec_file`
+reads it) found on the store's search path (`ae.store.catalog.CODECS`: `$AE_CODEC_PATH`,
+then the shipped `ae/store/codecs/`); its name is the file name without the suffix, its
+identity the SHA-256 of its bytes (a file names its codec by the first 8 bytes of it).
 """
 
 from __future__ import annotations
@@ -14,17 +13,13 @@ import functools
 import hashlib
 import os
 
-from ae.codec.codec_file import ExportedCodec, load_codec
 from ae.codec.transforms import Program, program_for
-from ae.store.search_path import named_files
+from ae.store import catalog
+from ae.store.codec_file import ExportedCodec, load_codec
 from ae.utils.errors import UserError
 
-SUFFIX = ".aec"
-SHIPPED_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "codecs")
-
-
-class CodecNotFoundError(UserError):
-  pass
+SUFFIX = catalog.CODECS.suffix
+CodecNotFoundError = catalog.ModelNotFoundError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +51,7 @@ class Codec:
 
 
 def _files() -> dict[str, str]:
-  return named_files("AE_CODEC_PATH", SHIPPED_DIR, SUFFIX)
+  return catalog.files(catalog.CODECS)
 
 
 @functools.lru_cache(maxsize=64)
@@ -80,13 +75,7 @@ def available() -> list[Codec]:
 
 def get(name: str) -> Codec:
   """The codec called `name`, or a codec file path."""
-  if name.endswith(SUFFIX) and os.path.isfile(name):
-    return load(name)
-  files = _files()
-  if name not in files:
-    known = ", ".join(sorted(files)) or "none installed"
-    raise CodecNotFoundError(f"no codec named '{name}' (available: {known})")
-  return load(files[name])
+  return load(catalog.find(catalog.CODECS, name))
 
 
 def by_id(codec_id: bytes) -> Codec:

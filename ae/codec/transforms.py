@@ -16,6 +16,7 @@ import numpy as np
 
 from ae.codec import fixed_point as fx
 from ae.compression.constants import PEDESTAL
+from ae.utils import tiles
 
 _BETA_MIN = 1e-6
 # Convolutional synthesis runs in tiles of TILE x TILE latents, each read with MARGIN latents
@@ -140,14 +141,13 @@ class Program:
     if 256 * h * w <= WHOLE:
       return self._synthesis(y_hat)
     out = np.empty((16 * h, 16 * w, self.params["g_s"]["deconv_3"]["kernel"].shape[2]), np.uint8)
-    for r in range(0, h, TILE):
-      for c in range(0, w, TILE):
-        r0, c0 = max(r - MARGIN, 0), max(c - MARGIN, 0)
-        r1, c1 = min(r + TILE, h), min(c + TILE, w)
-        tile = self._synthesis(y_hat[r0 : min(r1 + MARGIN, h), c0 : min(c1 + MARGIN, w)])
-        out[16 * r : 16 * r1, 16 * c : 16 * c1] = tile[
-          16 * (r - r0) : 16 * (r1 - r0), 16 * (c - c0) : 16 * (c1 - c0)
-        ]
+    for core_r, core_c, read_r, read_c in tiles.windows(h, w, TILE, MARGIN):
+      piece = self._synthesis(y_hat[read_r, read_c])
+      r0, c0 = 16 * (core_r.start - read_r.start), 16 * (core_c.start - read_c.start)
+      rows, cols = 16 * (core_r.stop - core_r.start), 16 * (core_c.stop - core_c.start)
+      out[16 * core_r.start : 16 * core_r.stop, 16 * core_c.start : 16 * core_c.stop] = piece[
+        r0 : r0 + rows, c0 : c0 + cols
+      ]
     return out
 
   def _synthesis(self, y_hat: np.ndarray) -> np.ndarray:

@@ -108,7 +108,7 @@ def conditional_tables(
   [-R, R] with R = ceil(scale * multiplier) covers all but `tail_mass`.
   """
   # scipy.special costs 0.5 s to import; only export builds tables, decoding reads them.
-  from scipy.special import ndtri  # pylint: disable=g-import-not-at-top
+  from scipy.special import ndtri  # pylint: disable=g-import-not-at-top  # scipy only when building tables
 
   mult = -ndtri(tail_mass / 2) if family == "gaussian" else math.log(1.0 / tail_mass)
   cdfs, los = [], []

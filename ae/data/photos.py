@@ -81,7 +81,7 @@ class Entry:
 
 def _skimage_dir() -> str:
   try:
-    import skimage.data  # pylint: disable=g-import-not-at-top
+    import skimage.data  # pylint: disable=g-import-not-at-top  # optional source of photos
   except ImportError as e:
     raise DatasetNotFoundError("the photo set needs scikit-image (pip install scikit-image)") from e
   return skimage.data.data_dir
@@ -113,7 +113,7 @@ def manifest() -> list[Entry]:
 
 def _sklearn_entries() -> list[Entry]:
   try:
-    import sklearn.datasets  # pylint: disable=g-import-not-at-top
+    import sklearn.datasets  # pylint: disable=g-import-not-at-top  # optional source of photos
   except ImportError:
     return []
   d = os.path.join(os.path.dirname(sklearn.datasets.__file__), "images")

@@ -18,7 +18,7 @@ import numpy as np
 
 from ae.denoise import registry
 from ae.denoise.registry import Denoiser
-from ae.utils import console
+from ae.utils import console, tiles
 
 TILE, MARGIN = 512, 32
 # Opponent colour transform with orthogonal rows (CBM3D's idea: denoise luma and two
@@ -33,7 +33,7 @@ OPPONENT_NOISE = np.linalg.norm(OPPONENT, axis=1)  # sigma of each channel / sig
 def estimate_sigma(x: np.ndarray) -> float:
   """Gaussian noise level on the 0-255 scale of a float [0, 1] image [H, W(, C)] (wavelet
   median absolute deviation of the finest diagonal band, averaged over channels)."""
-  from skimage.restoration import estimate_sigma as mad  # pylint: disable=g-import-not-at-top
+  from skimage.restoration import estimate_sigma as mad  # pylint: disable=g-import-not-at-top  # skimage only without --sigma
 
   x = np.asarray(x, np.float64)
   s = mad(x, channel_axis=-1 if x.ndim == 3 and x.shape[2] > 1 else None, average_sigmas=True)
@@ -101,15 +101,8 @@ def _tiled(d: Denoiser, x: np.ndarray, sigma: float, ensemble: bool) -> np.ndarr
 
 def _blocks(d: Denoiser, x: np.ndarray) -> np.ndarray:
   """Dense models trained on 28x28 images: edge-padded non-overlapping blocks."""
-  bh, bw = d.image_shape[:2]
-  h, w, c = x.shape
-  xp = np.pad(x, ((0, (-h) % bh), (0, (-w) % bw), (0, 0)), mode="edge")
-  gh, gw = xp.shape[0] // bh, xp.shape[1] // bw
-  tiles = xp.reshape(gh, bh, gw, bw, c).transpose(0, 2, 1, 3, 4).reshape(-1, bh, bw, c)
-  out = _forward(d, tiles, 0.0)
-  return (
-    out.reshape(gh, gw, bh, bw, c).transpose(0, 2, 1, 3, 4).reshape(gh * bh, gw * bw, c)[:h, :w]
-  )
+  out = _forward(d, tiles.to_blocks(x, tuple(d.image_shape[:2])), 0.0)
+  return tiles.from_blocks(out, x.shape[0], x.shape[1])
 
 
 def _apply(d: Denoiser, x: np.ndarray, sigma: float, ensemble: bool) -> np.ndarray:

@@ -22,9 +22,10 @@ from collections import defaultdict
 
 import numpy as np
 
-from ae.denoise import baselines, denoise_float
+from ae.baselines import denoisers as baselines
+from ae.denoise import denoise_float
 from ae.denoise.apply import estimate_sigma
-from ae.rd import metrics
+from ae.ops import metrics
 
 SIGMAS = (15.0, 25.0, 50.0)
 TV_FACTORS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0)

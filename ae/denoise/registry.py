@@ -1,152 +1,24 @@
-"""Trained denoisers: export from a run, the shipped ones in `ae/denoisers/`, `$AE_DENOISER_PATH`.
-
-A denoiser file (`.aed`) is the msgpack bundle (`ae.store.bundle`) of
-  {"format": "ae-denoiser", "version": 1, "model": <config.model as JSON>,
-   "image_shape": [H, W, C] (training images), "corruption": <config.corruption as JSON>,
-   "trained_on": str, "step": int, "params": <parameters>}.
-Its name is the file name without the suffix. Listing and loading need numpy only;
-the linen module is built (importing flax) when a denoiser is first applied.
+"""Installed denoisers (`ae.store.catalog.DENOISERS`: `$AE_DENOISER_PATH`, then the shipped
+`ae/store/denoisers/`) and which one an image gets. The file format is
+`ae.store.denoiser_file`'s.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import json
-import os
-
-import ml_collections
-
-from ae.store import bundle as bundle_lib
-from ae.store import params as stored_params
-from ae.store.search_path import named_files
+from ae.store import catalog
+from ae.store.denoiser_file import Denoiser, export_denoiser, load
 from ae.utils.errors import UserError
 
-FORMAT, VERSION, SUFFIX = "ae-denoiser", 1, ".aed"
-NOISE_CONDITIONED = ("ffdnet",)  # always told sigma; so is any model with `noise_map: true`
-CONVOLUTIONAL = ("denoise_unet", "ffdnet")
-SHIPPED_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "denoisers")
-
-
-@dataclasses.dataclass(frozen=True)
-class Denoiser:
-  name: str
-  model_config: ml_collections.ConfigDict
-  corruption: ml_collections.ConfigDict
-  image_shape: tuple[int, int, int]
-  trained_on: str
-  step: int
-  params: dict
-
-  @functools.cached_property
-  def model(self):
-    """The linen module, built on first use (importing flax costs seconds)."""
-    from ae.models import build_model  # pylint: disable=g-import-not-at-top
-
-    return build_model(self.model_config, self.image_shape)
-
-  @property
-  def noise_conditioned(self) -> bool:
-    """Whether the model is told the noise level (FFDNet, or a U-Net with a noise map)."""
-    return self.model_config.name in NOISE_CONDITIONED or bool(
-      self.model_config.get("noise_map", False)
-    )
-
-  @property
-  def convolutional(self) -> bool:
-    """Whether the model applies to any size (else to blocks of its training size)."""
-    return self.model_config.name in CONVOLUTIONAL
-
-  @property
-  def channels(self) -> int:
-    return self.image_shape[2]
-
-  @property
-  def blind(self) -> bool:
-    return self.corruption.kind == "blind_gaussian"
-
-  def noise_setting(self) -> str:
-    cc = self.corruption
-    if cc.kind == "gaussian":
-      return f"gaussian sigma={float(cc.sigma):g}"
-    if cc.kind == "blind_gaussian":
-      what = "noise-map" if self.noise_conditioned else "blind"
-      return f"{what} gaussian sigma {float(cc.sigma_min):g}-{float(cc.sigma_max):g}"
-    field = {"salt_pepper": "amount", "masking": "fraction", "keras": "factor"}.get(cc.kind)
-    return f"{cc.kind} {field}={cc[field]}" if field in cc else str(cc.kind)
-
-  def describe(self) -> str:
-    size = "x".join(map(str, self.image_shape))
-    return (
-      f"{self.name}\tmodel={self.model_config.name}\tnoise={self.noise_setting()}"
-      f"\t{'gray' if self.channels == 1 else 'RGB'}\ttrained_on={self.trained_on} ({size}, "
-      f"step {self.step})"
-    )
-
-
-def export_denoiser(config, params, image_shape, step: int, param_dtype: str = "float32") -> bytes:
-  """The denoiser file's bytes; `param_dtype="float16"` halves them (loading widens back)."""
-  params = stored_params.narrow(params, param_dtype)
-  bundle = {
-    "format": FORMAT,
-    "version": VERSION,
-    "model": json.dumps(config.model.to_dict(), sort_keys=True),
-    "image_shape": [int(d) for d in image_shape],
-    "corruption": json.dumps(config.corruption.to_dict(), sort_keys=True),
-    "trained_on": str(config.data.name) + (" (gray)" if config.data.get("gray") else ""),
-    "step": int(step),
-    "params": params,
-  }
-  return bundle_lib.pack(bundle)
-
-
-@functools.lru_cache(maxsize=32)
-def _load(path: str, mtime_ns: int) -> Denoiser:
-  del mtime_ns
-  try:
-    with open(path, "rb") as f:
-      bundle = bundle_lib.unpack(f.read())
-  except OSError as e:
-    raise UserError(f"{path} is not a readable denoiser file ({e.strerror or e})") from e
-  except bundle_lib.BundleError as e:
-    raise UserError(f"{path} is not a readable denoiser file ({e})") from e
-  if bundle.get("format") != FORMAT or bundle.get("version") != VERSION:
-    raise UserError(f"{path} is not an ae denoiser file of version {VERSION}")
-  try:
-    mc = ml_collections.ConfigDict(json.loads(bundle["model"]))
-    shape = tuple(int(d) for d in bundle["image_shape"])
-    return Denoiser(
-      os.path.basename(path)[: -len(SUFFIX)],
-      mc,
-      ml_collections.ConfigDict(json.loads(bundle["corruption"])),
-      shape,
-      bundle["trained_on"],
-      int(bundle["step"]),
-      stored_params.widen(bundle["params"]),
-    )
-  except (KeyError, ValueError, TypeError) as e:
-    raise UserError(f"{path} has damaged contents ({type(e).__name__}: {e})") from e
-
-
-def load(path: str) -> Denoiser:
-  return _load(os.path.abspath(path), os.stat(path).st_mtime_ns)
-
-
-def _files() -> dict[str, str]:
-  return named_files("AE_DENOISER_PATH", SHIPPED_DIR, SUFFIX)
+__all__ = ["Denoiser", "available", "choose", "export_denoiser", "get", "load"]
 
 
 def available() -> list[Denoiser]:
-  return [load(p) for _, p in sorted(_files().items())]
+  return [load(p) for _, p in sorted(catalog.files(catalog.DENOISERS).items())]
 
 
 def get(name: str) -> Denoiser:
-  if name.endswith(SUFFIX) and os.path.isfile(name):
-    return load(name)
-  files = _files()
-  if name not in files:
-    raise UserError(f"no denoiser named '{name}' (available: {', '.join(sorted(files)) or 'none'})")
-  return load(files[name])
+  """The denoiser called `name`, or a denoiser file path."""
+  return load(catalog.find(catalog.DENOISERS, name))
 
 
 def choose(channels: int, sigma: float | None = None, height: int = 0, width: int = 0) -> Denoiser:

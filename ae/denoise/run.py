@@ -19,7 +19,7 @@ from ae.data import photos, photos_tfds, specs
 from ae.data.sources import eval_images
 from ae.denoise import evaluate as ev
 from ae.denoise import registry
-from ae.rd import metrics
+from ae.ops import metrics
 from ae.utils import files
 
 
@@ -46,10 +46,10 @@ def denoisers_for(set_name: str, extra: list[str]) -> list:
 def figure(clean: np.ndarray, sigma: float, methods: dict, path: str, crop: int = 128) -> None:
   """Clean / noisy / each method, side by side on a central crop (nearest-neighbour upscaled
   for small images)."""
-  import matplotlib  # pylint: disable=g-import-not-at-top
+  import matplotlib  # pylint: disable=g-import-not-at-top  # matplotlib only when drawing
 
   matplotlib.use("Agg")
-  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top  # after choosing the Agg backend
 
   noisy = ev.add_noise(clean, sigma, 424242)
   h, w = clean.shape[:2]

@@ -21,10 +21,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ae.baselines import codecs as classical
 from ae.baselines.pca import fit_pca
+from ae.baselines.pca_codec import DELTAS, PCACodec
 from ae.codec import api
-from ae.rd import bd, classical, metrics
-from ae.rd.pca_codec import DELTAS, PCACodec
+from ae.ops import metrics
+from ae.rd import bd
 from ae.utils import console
 
 

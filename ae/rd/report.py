@@ -61,10 +61,10 @@ def load_anchors(path: str = ANCHORS) -> dict[str, np.ndarray]:
 
 def rd_figure(summary: list[dict], path: str, title: str, anchors: dict | None = None) -> None:
   """bpp against PSNR for every codec (and dashed published anchors), written to `path`."""
-  import matplotlib  # pylint: disable=g-import-not-at-top
+  import matplotlib  # pylint: disable=g-import-not-at-top  # matplotlib only when drawing
 
   matplotlib.use("Agg")
-  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top  # after choosing the Agg backend
 
   fig, ax = plt.subplots(figsize=(7, 5), dpi=120)
   points = {}

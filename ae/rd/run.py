@@ -5,7 +5,7 @@ folder:PATH, kodak:PATH, tfds:NAME), read whole by `ae.data.sources.eval_images`
 transform coding is fitted on Fashion-MNIST's train split, and `kodak:PATH` also draws
 the published Kodak curves.
 
-Codecs: comma-separated names from `ae.rd.classical` (jpeg420, jpeg444, webp,
+Codecs: comma-separated names from `ae.baselines.codecs` (jpeg420, jpeg444, webp,
 jpeg2000, avif, png), installed learned codecs (`ae codecs`), `pca`, or the
 groups `classical`, `learned` (installed codecs of the set's colour mode) and
 `all` (the default).
@@ -17,10 +17,11 @@ import os
 
 import numpy as np
 
+from ae.baselines import codecs as classical
 from ae.codec import registry
 from ae.data import specs
 from ae.data.sources import eval_images
-from ae.rd import classical, harness, report
+from ae.rd import harness, report
 from ae.utils import files
 from ae.utils.errors import UserError
 

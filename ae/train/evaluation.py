@@ -14,6 +14,7 @@ from absl import logging
 from jax.experimental import multihost_utils
 
 from ae.data.pipeline import local_slice, to_float
+from ae.ops import metrics as metrics_lib
 from ae.train import parallel
 
 # fn(params, images float32 [B, H, W, C] in [0, 1], rng) -> per-example array [B, ...]
@@ -73,6 +74,6 @@ def reconstruction_metrics(images: np.ndarray, reconstructions: np.ndarray) -> d
   mse = float(err.mean())
   return {
     "mse": mse,
-    "psnr": float(10 * np.log10(1.0 / mse)),
-    "psnr_per_image": float(np.mean(10 * np.log10(1.0 / np.maximum(err, 1e-12)))),
+    "psnr": float(metrics_lib.psnr_of_mse(mse)),
+    "psnr_per_image": metrics_lib.mean_psnr(err),
   }

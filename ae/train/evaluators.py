@@ -15,6 +15,7 @@ import numpy as np
 
 from ae.data.sources import ImageSet
 from ae.ops import corruptions
+from ae.ops import metrics as metrics_lib
 from ae.train import evaluation
 
 # Streams of randomness at evaluation, folded into the seed's key.
@@ -144,8 +145,8 @@ def evaluate_rate_distortion(model, config, params, test_set: ImageSet, mesh) ->
   result["bpp"] = float(out[:, 1:].sum(-1).mean() / (h * w))
   result.update(
     mse=float(mse.mean()),
-    psnr=float(10 * np.log10(1 / mse.mean())),
-    psnr_per_image=float(np.mean(10 * np.log10(1 / np.maximum(mse, 1e-12)))),
+    psnr=float(metrics_lib.psnr_of_mse(mse.mean())),
+    psnr_per_image=metrics_lib.mean_psnr(mse),
   )
   return result
 
@@ -179,7 +180,7 @@ def evaluate_denoising(model, config, params, test_set: ImageSet, mesh) -> dict[
     mesh,
     key,
   )
-  psnr = lambda m: float(np.mean(10 * np.log10(1.0 / np.maximum(m, 1e-12))))
+  psnr = metrics_lib.mean_psnr
   return {
     "noisy_psnr_clipped": psnr(out[:, 0]),
     "noisy_psnr": psnr(out[:, 1]),

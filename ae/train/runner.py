@@ -10,7 +10,6 @@ test split, the PCA baseline and write figures and `results.json`.
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import time
@@ -21,11 +20,12 @@ import numpy as np
 from absl import logging
 
 from ae.baselines import pca as pca_lib
-from ae.codec.codec_file import load_codec
 from ae.data import pipeline
 from ae.data.sources import load_split
-from ae.denoise import registry as denoiser_files
 from ae.models import registry
+from ae.ops import metrics as metrics_lib
+from ae.store import denoiser_file
+from ae.store.codec_file import load_codec
 from ae.train import evaluation, objectives, parallel, progress
 from ae.train import step as step_lib
 from ae.train import workdir as workdir_lib
@@ -73,7 +73,7 @@ def _init_params(init_from: str, mesh):
   """The parameters `train.init_from` names: the newest checkpoint of a workdir, or an
   exported codec (.aec) or denoiser (.aed) file (float16 parameters widened to float32)."""
   if os.path.isfile(init_from) and init_from.endswith(".aed"):
-    return denoiser_files.load(init_from).params
+    return denoiser_file.load(init_from).params
   if os.path.isfile(init_from):
     return load_codec(init_from).params
 
@@ -281,9 +281,9 @@ def _final_evaluation(
     results["pca"] = {
       "k": code_size,
       "mse": mse,
-      "psnr": 10 * math.log10(1 / mse),
+      "psnr": float(metrics_lib.psnr_of_mse(mse)),
       "mse_clipped": mse_clip,
-      "psnr_clipped": 10 * math.log10(1 / mse_clip),
+      "psnr_clipped": float(metrics_lib.psnr_of_mse(mse_clip)),
     }
   n = min(int(config.get("num_figure_images", 16)), len(test_set))
   if n:  # Every process takes part in the sharded computation; process 0 writes.

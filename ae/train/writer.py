@@ -13,6 +13,8 @@ import os
 
 import jax
 
+from ae.utils import files
+
 
 class MetricWriter:
   """Appends scalar metrics to the workdir's JSON lines file and TensorBoard."""
@@ -22,7 +24,7 @@ class MetricWriter:
     self._active = jax.process_index() == 0
     self._tb = None
     if self._active and tensorboard:
-      from tensorboardX import SummaryWriter  # pylint: disable=g-import-not-at-top
+      from tensorboardX import SummaryWriter  # pylint: disable=g-import-not-at-top  # optional: tensorboard logging
 
       self._tb = SummaryWriter(os.path.join(workdir, "tensorboard"), flush_secs=10)
 
@@ -52,10 +54,7 @@ class MetricWriter:
 
     with open(self.path, encoding="utf-8") as f:
       kept = [line for line in f if line.strip() and keep(json.loads(line))]
-    tmp = self.path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-      f.writelines(kept)
-    os.replace(tmp, self.path)
+    files.write_text(self.path, "".join(kept))
 
   def close(self) -> None:
     if self._tb is not None:

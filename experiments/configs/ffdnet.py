@@ -18,7 +18,7 @@ paper has 96 wide, narrowed for the 2 s budget of a 512x512 photo on 2 CPU cores
   python -m experiments.export_denoiser --workdir=workdirs/ffdnet_gray \
       --out=workdirs/ffdnet_gray/photo-ffdnet-gray.aed
 
-Training is cumulative: `--config.train.init_from=ae/denoisers/photo-ffdnet-gray.aed`
+Training is cumulative: `--config.train.init_from=ae/store/denoisers/photo-ffdnet-gray.aed`
 continues from the shipped model (parameters only, fresh Adam).
 """
 

@@ -77,7 +77,7 @@ def bilateral(x: np.ndarray, sigma: float, factor: float = BILATERAL_FACTOR) -> 
 
 
 def bm3d(x: np.ndarray, sigma: float) -> np.ndarray:
-  import bm3d as bm3d_lib  # pylint: disable=g-import-not-at-top
+  import bm3d as bm3d_lib  # pylint: disable=g-import-not-at-top  # optional: the BM3D baseline
 
   s = sigma / 255.0
   out = bm3d_lib.bm3d_rgb(x, s) if x.ndim == 3 else bm3d_lib.bm3d(x, s)
@@ -85,7 +85,7 @@ def bm3d(x: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def median(x: np.ndarray) -> np.ndarray:
-  from scipy import ndimage  # pylint: disable=g-import-not-at-top
+  from scipy import ndimage  # pylint: disable=g-import-not-at-top  # scipy only for this baseline
 
   size = (3, 3, 1) if x.ndim == 3 else (3, 3)
   return np.clip(ndimage.median_filter(x, size=size, mode="reflect"), 0, 1)

@@ -1,7 +1,9 @@
-"""Distortion metrics on 8-bit images: PSNR, SSIM and MS-SSIM.
+"""Distortion metrics in numpy: PSNR of an MSE, and PSNR, SSIM, MS-SSIM of 8-bit images.
 
-Images are uint8 [H, W] or [H, W, C] on the [0, 255] scale; metrics are
-computed on that scale (data range 255) and averaged over channels.
+`psnr_of_mse` is the one PSNR formula of the package (the jitted training metrics use
+`ae.ops.losses.psnr_from_mse`, its jax twin). Images are uint8 [H, W] or [H, W, C] on
+the [0, 255] scale; image metrics are computed on that scale (data range 255) and
+averaged over channels.
 """
 
 from __future__ import annotations
@@ -10,6 +12,18 @@ import numpy as np
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)  # Wang, Simoncelli, Bovik 2003
 _K1, _K2, _L = 0.01, 0.03, 255.0
+
+
+def psnr_of_mse(mse, peak: float = 1.0):
+  """10 log10(peak^2 / MSE) in dB, elementwise (MSE floored at 1e-12 peak^2: at most 120 dB);
+  peak 1 for data in [0, 1], 255 for [0, 255]."""
+  mse = np.asarray(mse, np.float64)
+  return 10.0 * np.log10(peak**2 / np.maximum(mse, 1e-12 * peak**2))
+
+
+def mean_psnr(mse, peak: float = 1.0) -> float:
+  """The mean over images of each image's PSNR (dB) from per-image MSEs [N]."""
+  return float(np.mean(psnr_of_mse(mse, peak)))
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -29,7 +43,7 @@ def _filter(x: np.ndarray) -> np.ndarray:
   g = _gauss()
   # scipy.ndimage costs seconds to import: loaded only when SSIM is asked for, so
   # that `ae decompress` (which reports PSNR) starts fast.
-  from scipy.ndimage import convolve1d  # pylint: disable=g-import-not-at-top
+  from scipy.ndimage import convolve1d  # pylint: disable=g-import-not-at-top  # scipy only for MS-SSIM
 
   y = convolve1d(convolve1d(x, g, axis=0, mode="constant"), g, axis=1, mode="constant")
   return y[5:-5, 5:-5]

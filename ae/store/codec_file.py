@@ -47,7 +47,7 @@ class ExportedCodec:
   def model(self):
     """The linen module (for encoder-side refinement and evaluation). Built on first use:
     importing flax costs seconds, and decoding never needs it."""
-    from ae.models import build_model  # pylint: disable=g-import-not-at-top
+    from ae.models import build_model  # pylint: disable=g-import-not-at-top  # flax only when the module is used
 
     return build_model(self.model_config, tuple(self.meta["image_shape"]))
 
