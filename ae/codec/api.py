@@ -21,10 +21,10 @@ import numpy as np
 from ae.codec import bitstream, coder, registry
 from ae.codec import fixed_point as fx
 from ae.codec.registry import Codec
+from ae.compression.arch import PAD_MULTIPLE
 from ae.utils import tiles
 from ae.utils.errors import UserError
 
-PAD_MULTIPLE = 16
 MAX_PIXELS = 1 << 26  # 67 megapixels: the default limit on a decoded image (as image_io's)
 
 
@@ -74,24 +74,11 @@ def fixed_scale_index(scale: np.ndarray, scale_table: np.ndarray) -> np.ndarray:
   return np.minimum(np.searchsorted(thresholds, scale, "left"), len(thresholds) - 1)
 
 
-def _ceil_div(a: int, b: int) -> int:
-  return -(-a // b)
-
-
 def _latent_shapes(codec: Codec, h: int, w: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-  """Shapes of y and z (z empty for factorized codecs) for an H x W image."""
-  p = codec.program
-  m = codec.exported.tables["y"]["cdf"].shape[0] if p.kind != "hyperprior" else None
-  if p.kind == "dense":
-    bh, bw = p.block
-    return (_ceil_div(h, bh) * _ceil_div(w, bw), m), ()
-  yh, yw = _ceil_div(h, PAD_MULTIPLE), _ceil_div(w, PAD_MULTIPLE)
-  if p.kind == "factorized":
-    return (yh, yw, m), ()
-  n_z = codec.exported.tables["z"]["cdf"].shape[0]
-  m_y = p.params["g_a"]["conv_3"]["kernel"].shape[-1]
-  # z: two stride-2 SAME convolutions of y.
-  return (yh, yw, m_y), (_ceil_div(_ceil_div(yh, 2), 2), _ceil_div(_ceil_div(yw, 2), 2), n_z)
+  """Shapes of y and z (z empty for factorized codecs) for an H x W image, as the codec's
+  architecture declares them."""
+  shapes = codec.program.arch.latent_shapes(h, w)
+  return shapes["y"], shapes.get("z", ())
 
 
 def _refined(

@@ -20,6 +20,7 @@ from flax import serialization
 
 from ae.compression import entropy_math as em
 from ae.compression import tables as tbl
+from ae.compression.arch import architecture
 from ae.models import build_model
 from ae.ops import metrics
 from ae.store import params as stored_params
@@ -38,14 +39,6 @@ __all__ = [
   "write_once",
 ]
 
-# The latent coded with a factorized prior, and the module that owns it, per model.
-FACTORIZED = {
-  "dense_codec": ("y", "entropy_y"),
-  "bls2017": ("y", "entropy_y"),
-  "bmshj2018": ("z", "entropy_z"),
-  "mbt2018_mean": ("z", "entropy_z"),
-}
-
 
 def _padded(fn, values: np.ndarray) -> np.ndarray:
   """fn (elementwise, eager jax) of `values` [n], computed on a copy zero-padded to the next power
@@ -57,9 +50,11 @@ def _padded(fn, values: np.ndarray) -> np.ndarray:
   return out[:n]
 
 
-def build_tables(model: nn.Module, model_config, params) -> dict:
-  """Integer CDF tables of every latent of a trained codec (numpy, deterministic)."""
-  latent, owner = FACTORIZED[model_config.name]
+def build_tables(model: nn.Module, model_config, params, image_shape) -> dict:
+  """Integer CDF tables of every latent its architecture declares (numpy, deterministic):
+  per channel for the factorized one, per scale for a conditional one."""
+  arch = architecture(model_config, image_shape)
+  latent, owner = arch.factorized.name, arch.factorized.module
 
   def factorized_likelihood(values):  # [C, n] -> [C, n]
     p = model.apply(
@@ -69,11 +64,12 @@ def build_tables(model: nn.Module, model_config, params) -> dict:
 
   quantiles = np.asarray(params[owner]["quantiles"])[:, 0, :]
   tables = {latent: tbl.factorized_tables(factorized_likelihood, quantiles)}
-  if latent == "z":
-    family = model_config.get("family", "gaussian")
+  family = model_config.get("family", "gaussian")
+  for conditional in (lat for lat in arch.latents if lat.entropy == "conditional"):
     # Eager, not jitted: XLA's fusion would change the last bits, and so the tables.
     fn = lambda v, s: _padded(lambda u: em.CONDITIONALS[family](u, 0.0, s), v)
-    tables["y"] = tbl.conditional_tables(fn, np.asarray(em.default_scale_table()), family=family)
+    scales = np.asarray(em.default_scale_table())
+    tables[conditional.name] = tbl.conditional_tables(fn, scales, family=family)
   return tables
 
 
@@ -95,7 +91,9 @@ def export_codec(config, params, image_shape, step: int, param_dtype: str = "flo
     "params": params,
     "tables": {
       k: tbl.to_stored(t)
-      for k, t in build_tables(model, config.model, stored_params.widen(params)).items()
+      for k, t in build_tables(
+        model, config.model, stored_params.widen(params), image_shape
+      ).items()
     },
   }
   return serialization.msgpack_serialize(bundle)

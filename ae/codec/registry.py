@@ -58,7 +58,7 @@ def _files() -> dict[str, str]:
 def _load(path: str, mtime_ns: int, size: int) -> Codec:
   del mtime_ns, size  # cache keys: a changed file is reloaded
   exported = load_codec(path)
-  program = program_for(exported.model_name, exported.params, exported.meta["image_shape"])
+  program = program_for(exported.model_spec, exported.params, exported.meta["image_shape"])
   return Codec(os.path.basename(path)[: -len(SUFFIX)], path, exported, program)
 
 

@@ -1,9 +1,10 @@
-"""The transforms of an exported codec as numpy programs for one image.
+"""The numpy backend of a codec architecture (`ae.compression.arch`): one image's transforms.
 
-Encoder side (`analysis`, `hyper_analysis`): float32, any machine may differ in
-the last bits, which only changes which (valid) file is written. Decoder side
-(`hyper_synthesis`, `synthesis`): exact fixed-point integers (`fixed_point`), so
-table indices and pixels are identical on every machine, thread count and batch.
+Each transform's layer list, the same one the linen modules train, runs here by the layer
+names it declares. Encoder side (`analysis`, `hyper_analysis`): float32, any machine may
+differ in the last bits, which only changes which (valid) file is written. Decoder side
+(`hyper_synthesis`, `synthesis`): exact fixed-point integers (`fixed_point`), so table
+indices and pixels are identical on every machine, thread count and batch.
 
 Fixed-point values are integer-valued float64 at scale 2^-FRAC (see fixed_point).
 """
@@ -15,6 +16,7 @@ import dataclasses
 import numpy as np
 
 from ae.codec import fixed_point as fx
+from ae.compression.arch import Architecture, Layer, Transform, architecture
 from ae.compression.constants import PEDESTAL
 from ae.utils import tiles
 
@@ -24,6 +26,12 @@ _BETA_MIN = 1e-6
 # image has more than WHOLE pixels: peak memory stays near a 608x608 decode at any size,
 # and the tiles' pixels are the whole image's, bit for bit (exact integer arithmetic).
 TILE, MARGIN, WHOLE = 32, 3, 1024 * 1024
+_FLOAT_ACT = {
+  "relu": lambda t: np.maximum(t, 0),
+  "leaky_relu": lambda t: np.where(t >= 0, t, 0.01 * t),
+  "abs": np.abs,
+}
+_FIXED_ACT = {"relu": fx.relu, "leaky_relu": fx.leaky_relu}
 
 
 def _nonneg(v: np.ndarray, minimum: float = 0.0) -> np.ndarray:
@@ -36,81 +44,109 @@ def _gdn_params(p: dict) -> tuple[np.ndarray, np.ndarray]:
   return _nonneg(p["beta"], _BETA_MIN), _nonneg(p["gamma"])
 
 
-def _fixed_layer(p: dict, transposed: bool, name: str) -> tuple[np.ndarray, np.ndarray]:
-  """(w_int, b_int) of a dense/conv layer, range-checked for exact sums."""
-  w, b = fx.to_fixed(p["kernel"], fx.W_FRAC), fx.to_fixed(p["bias"], fx.FRAC + fx.W_FRAC)
-  fx.check_range(np.swapaxes(w, -1, -2) if transposed else w, b, name)
-  return w, b
-
-
 def _gdn(x: np.ndarray, beta: np.ndarray, gamma: np.ndarray) -> np.ndarray:
   """Float GDN x / sqrt(beta + gamma x^2) (Balle et al. 2016), encoder side."""
   return x / np.sqrt(beta.astype(x.dtype) + np.square(x) @ gamma.T.astype(x.dtype))
 
 
-def _conv_f(x: np.ndarray, p: dict, stride: int) -> np.ndarray:
-  return fx.conv2d(x, np.asarray(p["kernel"], np.float32), stride) + np.asarray(
-    p["bias"], np.float32
-  )
+def _scope(params: dict, t: Transform) -> dict:
+  return params[t.scope] if t.scope else params
+
+
+def run_float(t: Transform, params: dict, x: np.ndarray) -> np.ndarray:
+  """Transform `t` in float32 (encoder side): x [H, W, C] (convolutional) or [N, K] (dense)."""
+  p = _scope(params, t)
+  for layer in t.layers:
+    if layer.op == "conv":
+      w, b = (np.asarray(p[layer.name][k], np.float32) for k in ("kernel", "bias"))
+      x = fx.conv2d(x, w, layer.stride) + b
+    elif layer.op == "dense":
+      w, b = (np.asarray(p[layer.name][k], np.float32) for k in ("kernel", "bias"))
+      x = x @ w + b
+    elif layer.op == "gdn":
+      x = _gdn(x, *_gdn_params(p[layer.name]))
+    elif layer.op in _FLOAT_ACT:
+      x = _FLOAT_ACT[layer.op](x)
+    else:
+      raise ValueError(f"{t.scope}: no encoder-side {layer.op} layer")
+  return x.astype(np.float32)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Step:
+  """A decoder-side layer with its parameters in fixed point (range-checked once)."""
+
+  layer: Layer
+  weights: tuple = ()
+
+
+def _fixed_step(layer: Layer, p: dict, scope: str) -> _Step:
+  if layer.op in ("conv", "deconv", "dense"):
+    w = fx.to_fixed(p[layer.name]["kernel"], fx.W_FRAC)
+    b = fx.to_fixed(p[layer.name]["bias"], fx.FRAC + fx.W_FRAC)
+    fx.check_range(
+      np.swapaxes(w, -1, -2) if layer.op == "deconv" else w, b, f"{scope}/{layer.name}"
+    )
+    return _Step(layer, (w, b))
+  if layer.op == "igdn":
+    return _Step(layer, _gdn_params(p[layer.name]))
+  if layer.op in _FIXED_ACT:
+    return _Step(layer)
+  raise ValueError(f"{scope}: no decoder-side {layer.op} layer")
+
+
+def fixed_steps(t: Transform, params: dict) -> tuple[_Step, ...]:
+  p = _scope(params, t)
+  return tuple(_fixed_step(layer, p, t.scope or "codec") for layer in t.layers)
+
+
+def run_fixed(steps: tuple[_Step, ...], a: np.ndarray) -> np.ndarray:
+  """Decoder-side layers on fixed-point activations, exactly."""
+  for step in steps:
+    op = step.layer.op
+    if op == "deconv":
+      a = fx.deconv(a, *step.weights, step.layer.stride)
+    elif op == "conv":
+      a = fx.conv(a, *step.weights, step.layer.stride)
+    elif op == "dense":
+      a = fx.dense(a, *step.weights)
+    elif op == "igdn":
+      a = fx.igdn_fixed(a, *step.weights)
+    else:
+      a = _FIXED_ACT[op](a)
+  return a
 
 
 @dataclasses.dataclass
 class Program:
-  """Numpy transforms of one codec. `kind` is "dense", "factorized" or "hyperprior"."""
+  """The numpy transforms of one exported codec: its architecture and parameters."""
 
-  kind: str
+  arch: Architecture
   params: dict
-  mean_scale: bool = False
-  channels: int = 1
-  block: tuple[int, int] = (28, 28)
 
   def __post_init__(self):
-    p = self.params
-    if self.kind == "dense":
-      dec = sorted((k for k in p if k.startswith("dec_")), key=lambda k: int(k[4:]))
-      self._dec = [_fixed_layer(p[k], False, k) for k in dec]
-      return
-    gs = p["g_s"]
-    self._gs = [
-      (
-        _fixed_layer(gs[f"deconv_{i}"], True, f"g_s/deconv_{i}"),
-        _gdn_params(gs[f"igdn_{i}"]) if i < 3 else None,
-      )
-      for i in range(4)
-    ]
-    if self.kind == "hyperprior":
-      hs = p["h_s"]
-      self._hs = [_fixed_layer(hs[f"deconv_{i}"], True, f"h_s/deconv_{i}") for i in range(2)]
-      self._hs_out = _fixed_layer(hs["conv_out"], False, "h_s/conv_out")
+    self._gs = fixed_steps(self.arch.g_s, self.params)
+    self._hs = fixed_steps(self.arch.h_s, self.params) if self.arch.h_s else ()
+
+  @property
+  def kind(self) -> str:
+    return self.arch.kind
+
+  @property
+  def block(self) -> tuple[int, int]:
+    return self.arch.block
 
   # ---- encoder side (float32) ----
   def analysis(self, x: np.ndarray) -> np.ndarray:
     """x float32 in [0, 1]: blocks [N, h, w, C] -> y [N, M] (dense);
     image [H, W, C] -> [H/16, W/16, M]."""
-    p = self.params
     if self.kind == "dense":
-      h = x.reshape(x.shape[0], -1).astype(np.float32)
-      enc = sorted((k for k in p if k.startswith("enc_")), key=lambda k: int(k[4:]))
-      for i, k in enumerate(enc):
-        h = h @ np.asarray(p[k]["kernel"], np.float32) + np.asarray(p[k]["bias"], np.float32)
-        if i < len(enc) - 1:
-          h = np.maximum(h, 0.0)
-      return h
-    ga = p["g_a"]
-    y = x.astype(np.float32)
-    for i in range(3):
-      y = _gdn(_conv_f(y, ga[f"conv_{i}"], 2), *_gdn_params(ga[f"gdn_{i}"]))
-    return _conv_f(y, ga["conv_3"], 2)
+      x = x.reshape(x.shape[0], -1)
+    return run_float(self.arch.g_a, self.params, x.astype(np.float32))
 
   def hyper_analysis(self, y: np.ndarray) -> np.ndarray:
     """y [h, w, M] -> z [h/4, w/4, N] (float32)."""
-    ha = self.params["h_a"]
-    act = (
-      (lambda t: np.where(t >= 0, t, 0.01 * t)) if self.mean_scale else (lambda t: np.maximum(t, 0))
-    )
-    z = act(_conv_f(y if self.mean_scale else np.abs(y), ha["conv_0"], 1))
-    z = act(_conv_f(z, ha["conv_1"], 2))
-    return _conv_f(z, ha["conv_2"], 2)
+    return run_float(self.arch.h_a, self.params, y)
 
   # ---- decoder side (exact fixed point) ----
   def hyper_synthesis(
@@ -118,29 +154,21 @@ class Program:
   ) -> tuple[np.ndarray, np.ndarray]:
     """Fixed-point z_hat [h', w', N] -> fixed-point (mean, scale) of y, cropped to
     y_shape [h, w, M]."""
-    act = fx.leaky_relu if self.mean_scale else fx.relu
-    a = z_hat
-    for w, b in self._hs:
-      a = act(fx.deconv(a, w, b, 2))
-    a = fx.conv(a, *self._hs_out)[: y_shape[0], : y_shape[1]]
-    if self.mean_scale:
+    a = run_fixed(self._hs, z_hat)[: y_shape[0], : y_shape[1]]
+    if self.arch.mean_scale:
       m = a.shape[-1] // 2
       return a[..., :m], a[..., m:]
-    return np.zeros_like(a), fx.relu(a)
+    return np.zeros_like(a), a
 
   def synthesis(self, y_hat: np.ndarray) -> np.ndarray:
     """Fixed-point latents -> uint8 pixels: [N, M] -> [N, *block, C]; [h, w, M] -> [16h, 16w, C]."""
     if self.kind == "dense":
-      a = y_hat
-      for i, (w, b) in enumerate(self._dec):
-        a = fx.dense(a, w, b)
-        if i < len(self._dec) - 1:
-          a = fx.relu(a)
-      return fx.sigmoid_to_pixels(a).reshape(len(a), *self.block, self.channels)
+      a = run_fixed(self._gs, y_hat)
+      return fx.sigmoid_to_pixels(a).reshape(len(a), *self.block, self.arch.channels)
     h, w = y_hat.shape[:2]
     if 256 * h * w <= WHOLE:
       return self._synthesis(y_hat)
-    out = np.empty((16 * h, 16 * w, self.params["g_s"]["deconv_3"]["kernel"].shape[2]), np.uint8)
+    out = np.empty((16 * h, 16 * w, self.arch.channels), np.uint8)
     for core_r, core_c, read_r, read_c in tiles.windows(h, w, TILE, MARGIN):
       piece = self._synthesis(y_hat[read_r, read_c])
       r0, c0 = 16 * (core_r.start - read_r.start), 16 * (core_c.start - read_c.start)
@@ -152,17 +180,10 @@ class Program:
 
   def _synthesis(self, y_hat: np.ndarray) -> np.ndarray:
     """g_s in fixed point on latents [h, w, M] -> uint8 [16h, 16w, C], in one piece."""
-    a = y_hat
-    for (w, b), gdn in self._gs:
-      a = fx.deconv(a, w, b, 2)
-      if gdn is not None:
-        a = fx.igdn_fixed(a, *gdn)
-    return fx.to_pixels(a)
+    return fx.to_pixels(run_fixed(self._gs, y_hat))
 
 
-def program_for(name: str, params: dict, image_shape) -> Program:
-  """The Program of an exported codec's model (by name) and parameters."""
-  if name == "dense_codec":
-    return Program("dense", params, channels=int(image_shape[2]), block=tuple(image_shape[:2]))
-  kind = "factorized" if name == "bls2017" else "hyperprior"
-  return Program(kind, params, mean_scale=(name == "mbt2018_mean"), channels=int(image_shape[2]))
+def program_for(model_spec: dict, params: dict, image_shape) -> Program:
+  """The Program of an exported codec: its architecture (from config.model as stored and
+  the training image shape) and its parameters."""
+  return Program(architecture(model_spec, image_shape), params)

@@ -6,7 +6,9 @@
 - `MBT2018Mean`: mean-scale hyperprior without the autoregressive context, so
   decoding stays parallel (Minnen, Balle, Toderici 2018).
 
-Every codec has `forward(x, rng, train)` -> (x_hat, bits, aux): with train=True
+The layers are not written here: each codec is built from its `ae.compression.arch`
+Architecture (`TransformModule` runs one of its layer lists), the same definition the
+numpy decoder runs. Every codec has `forward(x, rng, train)` -> (x_hat, bits, aux): with train=True
 latents get additive uniform noise; with train=False they are rounded around
 the entropy model's offsets (channel medians, or predicted means). `bits` maps
 each latent ("y", "z") to its rate in bits per image [B]; `aux` is the tail
@@ -22,14 +24,13 @@ from collections.abc import Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import numpy as np
 
+from ae.compression import arch as arch_lib
 from ae.compression import quantization as q
+from ae.compression.arch import PAD_MULTIPLE, Transform
 from ae.compression.entropy_models import EntropyBottleneck, conditional_bits
 from ae.compression.gdn import GDN
 from ae.layers import Conv, ConvTranspose
-
-PAD_MULTIPLE = 16
 
 
 def _noise_or_round(y, rng, train: bool, offset):
@@ -49,10 +50,11 @@ class DenseCodec(nn.Module):
   latent_size: int = 64
 
   def setup(self):
-    self.enc = [nn.Dense(w) for w in self.hidden_sizes] + [nn.Dense(self.latent_size)]
-    self.dec = [nn.Dense(w) for w in reversed(tuple(self.hidden_sizes))] + [
-      nn.Dense(int(np.prod(self.output_shape)))
-    ]
+    spec = {"name": "dense_codec", "hidden_sizes": self.hidden_sizes}
+    arch = arch_lib.architecture({**spec, "latent_size": self.latent_size}, self.output_shape)
+    # List attributes are named enc_0, enc_1, ... by flax: the architecture's layer names.
+    self.enc = [nn.Dense(layer.features) for layer in arch.g_a.layers if layer.op == "dense"]
+    self.dec = [nn.Dense(layer.features) for layer in arch.g_s.layers if layer.op == "dense"]
     self.entropy_y = EntropyBottleneck(self.latent_size)
 
   def analysis(self, x):
@@ -79,30 +81,35 @@ class DenseCodec(nn.Module):
     return jnp.clip(self.forward(x, train=False)[0], 0.0, 1.0)
 
 
-class AnalysisGDN(nn.Module):
-  """[Conv5x5/2 -> GDN] x 3, Conv5x5/2: [B, H, W, C] -> [B, H/16, W/16, M]."""
+_ACTIVATIONS = {"relu": nn.relu, "leaky_relu": nn.leaky_relu, "abs": jnp.abs}
 
-  n: int
-  m: int
+
+class TransformModule(nn.Module):
+  """Runs one `arch.Transform` on [B, H, W, C]: conv (stride 1: flax's Conv; strided:
+  `ae.layers.Conv`), deconv (`ae.layers.ConvTranspose`), gdn / igdn, activations; each
+  parameterized layer named as the transform declares it."""
+
+  transform: Transform
 
   @nn.compact
   def __call__(self, x):
-    for i in range(3):
-      x = GDN(name=f"gdn_{i}")(Conv(self.n, 5, 2, name=f"conv_{i}")(x))
-    return Conv(self.m, 5, 2, name="conv_3")(x)
+    for layer in self.transform.layers:
+      if layer.op == "conv" and layer.stride == 1:
+        k = layer.kernel
+        x = nn.Conv(layer.features, (k, k), name=layer.name)(x)
+      elif layer.op == "conv":
+        x = Conv(layer.features, layer.kernel, layer.stride, name=layer.name)(x)
+      elif layer.op == "deconv":
+        x = ConvTranspose(layer.features, layer.kernel, layer.stride, name=layer.name)(x)
+      elif layer.op in ("gdn", "igdn"):
+        x = GDN(inverse=layer.op == "igdn", name=layer.name)(x)
+      else:
+        x = _ACTIVATIONS[layer.op](x)
+    return x
 
 
-class SynthesisGDN(nn.Module):
-  """[ConvT5x5/2 -> IGDN] x 3, ConvT5x5/2: [B, h, w, M] -> [B, 16h, 16w, channels]."""
-
-  n: int
-  channels: int
-
-  @nn.compact
-  def __call__(self, y):
-    for i in range(3):
-      y = GDN(inverse=True, name=f"igdn_{i}")(ConvTranspose(self.n, 5, 2, name=f"deconv_{i}")(y))
-    return ConvTranspose(self.channels, 5, 2, name="deconv_3")(y)
+def _arch(name: str, n: int, m: int, channels: int) -> arch_lib.Architecture:
+  return arch_lib.architecture({"name": name, "n": n, "m": m}, (0, 0, channels))
 
 
 class BLS2017(nn.Module):
@@ -113,7 +120,8 @@ class BLS2017(nn.Module):
   channels: int = 3
 
   def setup(self):
-    self.g_a, self.g_s = AnalysisGDN(self.n, self.m), SynthesisGDN(self.n, self.channels)
+    arch = _arch("bls2017", self.n, self.m, self.channels)
+    self.g_a, self.g_s = TransformModule(arch.g_a), TransformModule(arch.g_s)
     self.entropy_y = EntropyBottleneck(self.m)
 
   def latents(self, x):
@@ -130,33 +138,6 @@ class BLS2017(nn.Module):
     return jnp.clip(self.forward(x, train=False)[0], 0.0, 1.0)
 
 
-class HyperAnalysis(nn.Module):
-  n: int
-  activation: str = "relu"
-
-  @nn.compact
-  def __call__(self, y):
-    act = nn.relu if self.activation == "relu" else nn.leaky_relu
-    y = act(nn.Conv(self.n, (3, 3), name="conv_0")(y))
-    y = act(Conv(self.n, 5, 2, name="conv_1")(y))
-    return Conv(self.n, 5, 2, name="conv_2")(y)
-
-
-class HyperSynthesis(nn.Module):
-  widths: Sequence[int]
-  out: int
-  activation: str = "relu"
-  final_activation: bool = True
-
-  @nn.compact
-  def __call__(self, z):
-    act = nn.relu if self.activation == "relu" else nn.leaky_relu
-    for i, w in enumerate(self.widths):
-      z = act(ConvTranspose(w, 5, 2, name=f"deconv_{i}")(z))
-    z = nn.Conv(self.out, (3, 3), name="conv_out")(z)
-    return act(z) if self.final_activation else z
-
-
 class BMSHJ2018(nn.Module):
   """Scale hyperprior: y ~ N(0, sigma(z)^2), z factorized (Balle et al. 2018)."""
 
@@ -167,13 +148,9 @@ class BMSHJ2018(nn.Module):
   mean_scale: bool = False
 
   def setup(self):
-    self.g_a, self.g_s = AnalysisGDN(self.n, self.m), SynthesisGDN(self.n, self.channels)
-    act = "leaky_relu" if self.mean_scale else "relu"
-    self.h_a = HyperAnalysis(self.n, act)
-    if self.mean_scale:
-      self.h_s = HyperSynthesis((self.m, self.m * 3 // 2), 2 * self.m, act, final_activation=False)
-    else:
-      self.h_s = HyperSynthesis((self.n, self.n), self.m, act)
+    arch = _arch("mbt2018_mean" if self.mean_scale else "bmshj2018", self.n, self.m, self.channels)
+    self.g_a, self.g_s = TransformModule(arch.g_a), TransformModule(arch.g_s)
+    self.h_a, self.h_s = TransformModule(arch.h_a), TransformModule(arch.h_s)
     self.entropy_z = EntropyBottleneck(self.n)
 
   def hyper_params(self, z_hat, y_shape):
@@ -187,14 +164,14 @@ class BMSHJ2018(nn.Module):
   def latents(self, x):
     """{"y": (values, mean, scale) given the rounded z, "z": (values, None, None)}."""
     y = self.g_a(pad_to_multiple(x))
-    z = self.h_a(y if self.mean_scale else jnp.abs(y))
+    z = self.h_a(y)
     mean, scale = self.hyper_params(q.quantize(z, self.entropy_z.medians()), y.shape)
     return {"y": (y, mean, scale), "z": (z, None, None)}
 
   def forward(self, x, rng=None, train: bool = True):
     h, w = x.shape[1:3]
     y = self.g_a(pad_to_multiple(x))
-    z = self.h_a(y if self.mean_scale else jnp.abs(y))
+    z = self.h_a(y)
     rz, ry = jax.random.split(rng) if train else (None, None)
     z_hat = _noise_or_round(z, rz, train, self.entropy_z.medians())
     mean, scale = self.hyper_params(z_hat, y.shape)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import flax.linen as nn
 
 from ae.compression import models as codecs
+from ae.compression.arch import ARCHITECTURES
 from ae.models.conv import ConvAutoencoder
 from ae.models.denoise import DenoisingUNet, FFDNet
 from ae.models.dense import Autoencoder
@@ -84,10 +85,7 @@ MODELS = {
   "dense": _dense,
   "conv": _conv,
   "vae": _vae,
-  "dense_codec": _codec,
-  "bls2017": _codec,
-  "bmshj2018": _codec,
-  "mbt2018_mean": _codec,
+  **{name: _codec for name in ARCHITECTURES},  # every codec architecture of ae.compression.arch
   "denoise_unet": _unet,
   "ffdnet": _ffdnet,
 }
@@ -106,13 +104,6 @@ def build_model(model_config, image_shape: tuple[int, int, int]) -> nn.Module:
 
 def code_size(model_config) -> int:
   """The size of the code (or latent) of `model_config`, 0 if it has none."""
-  if model_config.name in (
-    "dense_codec",
-    "bls2017",
-    "bmshj2018",
-    "mbt2018_mean",
-    "denoise_unet",
-    "ffdnet",
-  ):
+  if model_config.name in (*ARCHITECTURES, "denoise_unet", "ffdnet"):
     return 0  # a codec's size is its rate, not a code dimension; the U-Net has no bottleneck code
   return int(model_config.get("code_size", 0) or model_config.get("latent_size", 0) or 0)
