@@ -20,6 +20,7 @@ Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save("photo.png")
 noisy = img + np.random.default_rng(0).normal(0, 20, img.shape)
 Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save("noisy.png")
 PY
+"$venv/bin/python" -c "import ae, sys; assert ae.__file__.startswith(sys.prefix), ae.__file__"
 "$ae" --help > /dev/null
 "$ae" codecs | grep -q photo-mbt
 "$ae" denoisers | grep -q photo-
