@@ -1,3 +1,5 @@
+import os
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -207,3 +209,21 @@ def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(fake_fashion, tmp_
   with pytest.raises(NonFiniteLossError, match=r"nan at step 5.*last good checkpoint: step 4"):
     train_and_evaluate(config, str(tmp_path))
   assert Checkpointer(str(tmp_path / "checkpoints")).all_steps() == [4]
+
+
+def test_bfloat16_compute_trains_float32_parameters(fake_fashion, tmp_path):
+  """Mixed precision: the step runs in bfloat16, the parameters stay float32, and the
+  loss lands near the float32 run's."""
+  from ae.train.restore import load_trained  # pylint: disable=g-import-not-at-top
+
+  losses = {}
+  for dtype in ("", "bfloat16"):
+    wd = str(tmp_path / (dtype or "float32"))
+    cfg = make_test_config(fake_fashion, train__compute_dtype=dtype, train__profile_steps=2)
+    train_and_evaluate(cfg, wd)
+    rows = read_metrics(wd)
+    losses[dtype] = np.array([r["loss"] for r in rows if r["split"] == "train"])
+    assert all(p.dtype == np.float32 for p in jax.tree.leaves(load_trained(wd).params))
+    assert os.path.isdir(os.path.join(wd, "profile"))
+  assert not np.array_equal(losses[""], losses["bfloat16"])
+  np.testing.assert_allclose(losses["bfloat16"], losses[""], rtol=0.05)

@@ -26,7 +26,7 @@ from ae.models import registry
 from ae.ops import metrics as metrics_lib
 from ae.store import denoiser_file
 from ae.store.codec_file import load_codec
-from ae.train import evaluation, objectives, parallel, progress
+from ae.train import evaluation, objectives, parallel, precision, progress
 from ae.train import step as step_lib
 from ae.train import workdir as workdir_lib
 from ae.train.checkpoint import Checkpointer
@@ -112,6 +112,31 @@ def warm_start(state, init_from: str, mesh):
   return state.replace(params=jax.device_put(params, parallel.replicated(mesh)))
 
 
+class _Profile:
+  """`train.profile_steps` > 0: a `jax.profiler` trace of that many steps in
+  WORKDIR/profile (TensorBoard's profile plugin or Perfetto read it), started after the
+  first call of the run so that compilation stays out of it."""
+
+  def __init__(self, workdir: str, steps: int, start: int):
+    self.dir, self.steps, self.first, self.until = (
+      os.path.join(workdir, "profile"),
+      steps,
+      start,
+      None,
+    )
+
+  def maybe_start(self, step: int) -> None:
+    if self.steps > 0 and self.until is None and step > self.first and jax.process_index() == 0:
+      jax.profiler.start_trace(self.dir)
+      self.until = step + self.steps
+
+  def maybe_stop(self, step: int, force: bool = False) -> None:
+    if self.until is not None and (force or step >= self.until):
+      jax.profiler.stop_trace()
+      logging.info("Wrote a profile of steps %d-%d to %s.", self.until - self.steps, step, self.dir)
+      self.until, self.steps = None, 0
+
+
 def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | None = None) -> dict:
   """Trains `config` in `workdir` (resuming if possible) and returns the final metrics.
 
@@ -134,7 +159,9 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
   train_set = load_split(config.data, config.data.train_split)
   test_set = load_split(config.data, config.data.eval_split)
   model, state, data_key = init_state(config, train_set.image_shape, mesh)
-  loss_fn = objectives.build_objective(model, config)
+  loss_fn = objectives.build_objective(
+    precision.compute_dtype(model, str(tc.get("compute_dtype", "") or "")), config
+  )
   train_fn = step_lib.make_train_fn(loss_fn, mesh, bool(tc.get("unroll_steps", False)))
   reconstruct_fn = evaluation.make_reconstruct_fn(model.apply, mesh)
   if tc.get("init_from") and not _has_checkpoint(workdir):
@@ -210,8 +237,10 @@ def _train_locked(
   sums, count, t0, images_seen = {}, 0, time.perf_counter(), 0
   step = start
   watch = DivergenceWatch(float(step_lib.global_norm(jax.device_get(state.params))))
+  profile = _Profile(workdir, int(tc.get("profile_steps", 0) or 0), start)
   try:
     while step < last:
+      profile.maybe_start(step)
       k = min(int(tc.steps_per_call), last - step)
       idx = pipeline.local_slice(
         schedule.indices(step, k), jax.process_index(), jax.process_count()
@@ -225,6 +254,7 @@ def _train_locked(
       metrics = jax.device_get(metrics)
       watch.check(step + k, metrics, ckpt.latest_step())
       step += k
+      profile.maybe_stop(step)
       for name, values in metrics.items():
         sums[name] = sums.get(name, 0.0) + float(np.sum(values))
       count += k
@@ -247,6 +277,7 @@ def _train_locked(
       if _due(step, int(tc.checkpoint_every_steps)) or step == last:
         ckpt.save(step, state)
   finally:
+    profile.maybe_stop(step, force=True)
     bar.close()
     ckpt.close()
 

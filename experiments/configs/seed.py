@@ -43,6 +43,8 @@ def get_config() -> ml_collections.ConfigDict:
   config.train.grad_clip_norm = 0.0  # 0 = no clipping
   config.train.steps_per_call = 75  # steps fused into one jitted call by lax.scan
   config.train.unroll_steps = False  # unroll that scan (faster for convolutions on CPU)
+  config.train.compute_dtype = ""  # "bfloat16": mixed precision (GPU/TPU); "" float32
+  config.train.profile_steps = 0  # > 0: a jax.profiler trace of that many steps in DIR/profile
   config.train.log_every_steps = 375
   config.train.eval_every_steps = 1875  # one epoch at batch 32
   config.train.checkpoint_every_steps = 1875
