@@ -91,11 +91,12 @@ def _tiled(d: Denoiser, x: np.ndarray, sigma: float, ensemble: bool) -> np.ndarr
     x, ((MARGIN, MARGIN + (-h) % TILE), (MARGIN, MARGIN + (-w) % TILE), (0, 0)), mode="edge"
   )
   out = np.empty((h, w, c), np.float32)
-  corners = [(i, j) for i in range(0, h, TILE) for j in range(0, w, TILE)]
-  for i, j in console.progress(corners, total=len(corners), desc="denoising tiles"):
+  grid = tiles.windows(h, w, TILE, MARGIN)  # cores; reads come from the edge-padded copy
+  for core_r, core_c, _, _ in console.progress(grid, total=len(grid), desc="denoising tiles"):
+    i, j = core_r.start, core_c.start
     tile = _ensemble(d, xp[None, i : i + size, j : j + size], sigma, ensemble)[0]
     core = tile[MARGIN : MARGIN + TILE, MARGIN : MARGIN + TILE]
-    out[i : i + TILE, j : j + TILE] = core[: min(TILE, h - i), : min(TILE, w - j)]
+    out[core_r, core_c] = core[: core_r.stop - i, : core_c.stop - j]
   return out
 
 
