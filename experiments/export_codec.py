@@ -25,12 +25,14 @@ flags.mark_flags_as_required(["workdir", "out"])
 
 def _export() -> None:
   from ae.codec import export  # pylint: disable=g-import-not-at-top
-  from ae.train.restore import load_trained, prior_steps  # pylint: disable=g-import-not-at-top
+  from ae.train.restore import load_trained, run_prior_steps  # pylint: disable=g-import-not-at-top
   from ae.utils.logs import quiet_orbax  # pylint: disable=g-import-not-at-top
 
   quiet_orbax()
   run = load_trained(_WORKDIR.value, objective="rate_distortion")
-  total = run.step + prior_steps(str(run.config.train.get("init_from", "")))  # every step behind it
+  total = run.step + run_prior_steps(
+    _WORKDIR.value, str(run.config.train.get("init_from", ""))
+  )  # every step behind it
   data = export.export_codec(run.config, run.params, run.test_set.image_shape, total, _DTYPE.value)
   digest = export.write_once(_OUT.value, data)
   print(f"{_OUT.value}: {len(data):,} bytes, sha256 {digest}")

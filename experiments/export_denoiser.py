@@ -23,12 +23,12 @@ flags.mark_flags_as_required(["workdir", "out"])
 def _export() -> None:
   from ae.codec.image_io import write_atomic  # pylint: disable=g-import-not-at-top
   from ae.denoise.registry import export_denoiser  # pylint: disable=g-import-not-at-top
-  from ae.train.restore import load_trained, prior_steps  # pylint: disable=g-import-not-at-top
+  from ae.train.restore import load_trained, run_prior_steps  # pylint: disable=g-import-not-at-top
   from ae.utils.logs import quiet_orbax  # pylint: disable=g-import-not-at-top
 
   quiet_orbax()
   run = load_trained(_WORKDIR.value, objective="denoising")
-  total = run.step + prior_steps(str(run.config.train.get("init_from", "")))
+  total = run.step + run_prior_steps(_WORKDIR.value, str(run.config.train.get("init_from", "")))
   data = export_denoiser(run.config, run.params, run.test_set.image_shape, total, _DTYPE.value)
   write_atomic(_OUT.value, data)
   print(f"{_OUT.value}: {len(data):,} bytes, {total:,} training steps in all")

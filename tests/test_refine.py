@@ -92,16 +92,17 @@ def test_harness_adds_the_refined_curve(codecs, tmp_path):
 
 
 def test_refinement_runs_in_chunks_with_a_progress_bar(codecs, monkeypatch, capsys):
-  """30 steps run as two jitted chunks (25 + 5 of a masked second chunk), each a tick of
-  the bar on a terminal; steps past num_steps change nothing, so 30 steps differ from 25."""
+  """30 steps as chunks of 7 (the last one masked past step 30), each a tick of the bar on
+  a terminal, descend as one chunk of 30 does: the same schedule, noise and Adam state."""
   from ae.utils import console
 
-  monkeypatch.setattr(refine, "CHUNK", 25)
   monkeypatch.setattr(console, "progress_enabled", lambda: True)
   codec = registry.get("mbt2018_mean")
   image = _smooth(20, 36)
-  a = refine.refine_latents(codec, image, 30, learning_rate=0.1)
-  assert "refining" in capsys.readouterr().err
-  b = refine.refine_latents(codec, image, 25, learning_rate=0.1)
-  assert not np.array_equal(a["y"], b["y"])
-  assert np.array_equal(a["y"], refine.refine_latents(codec, image, 30, learning_rate=0.1)["y"])
+  monkeypatch.setattr(refine, "CHUNK", 7)
+  chunked = refine.refine_latents(codec, image, 30, learning_rate=0.1)
+  assert "refining (7 steps each)" in capsys.readouterr().err
+  monkeypatch.setattr(refine, "CHUNK", 30)
+  whole = refine.refine_latents(codec, image, 30, learning_rate=0.1)
+  np.testing.assert_allclose(chunked["y"], whole["y"], rtol=1e-4, atol=1e-4)
+  assert not np.array_equal(whole["y"], refine.refine_latents(codec, image, 0)["y"])

@@ -9,7 +9,7 @@ from ae.data import specs
 from ae.data.sources import eval_images, load_split
 from ae.denoise import run as denoise_run
 from ae.rd import run as rd_run
-from ae.utils.errors import DatasetNotFoundError, UserError
+from ae.utils.errors import UserError
 
 
 @pytest.mark.parametrize(
@@ -43,6 +43,7 @@ def test_every_entrypoint_refuses_a_bad_spec_with_the_same_line(bad):
 
 def test_training_takes_a_bare_tfds_name_too():
   assert specs.training_spec("mnist") == specs.DataSpec("tfds", "mnist")
+  assert specs.training_spec("mnist:3.0.1") == specs.DataSpec("tfds", "mnist:3.0.1")
   assert specs.training_spec("photos:gray") == specs.DataSpec("photos", gray=True)
   with pytest.raises(UserError):
     specs.training_spec("folder:")
@@ -63,9 +64,21 @@ def test_a_folder_spec_is_evaluated_whole_at_each_images_size(tmp_path):
   assert all(im.dtype == np.uint8 for im in images)
 
 
-def test_a_16_bit_file_in_a_folder_is_refused_in_one_line(tmp_path):
-  Image.fromarray(np.full((4, 4), 40000, np.uint16)).save(tmp_path / "deep.png")
-  with pytest.raises(DatasetNotFoundError, match="not an 8-bit image"):
+@pytest.mark.parametrize("rgb", [False, True])
+def test_a_16_bit_file_in_a_folder_is_refused_in_one_line(tmp_path, rgb):
+  """Read as the command line reads inputs: 16-bit RGB PNGs, which Pillow opens as 8-bit
+  RGB, are refused too rather than cut to 8 bits."""
+  if rgb:
+    import zlib  # pylint: disable=g-import-not-at-top
+
+    raw = b"".join(b"\0" + np.full((4, 3), 40000, ">u2").tobytes() for _ in range(4))
+    chunk = lambda t, d: len(d).to_bytes(4, "big") + t + d + zlib.crc32(t + d).to_bytes(4, "big")
+    ihdr = (4).to_bytes(4, "big") * 2 + bytes([16, 2, 0, 0, 0])
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw))
+    (tmp_path / "deep.png").write_bytes(png + chunk(b"IEND", b""))
+  else:
+    Image.fromarray(np.full((4, 4), 40000, np.uint16)).save(tmp_path / "deep.png")
+  with pytest.raises(UserError, match="16-bit samples"):
     eval_images(specs.parse(f"folder:{tmp_path}"))
 
 

@@ -21,6 +21,6 @@ def test_windows_cover_every_cell_once_and_read_their_margin():
   count = np.zeros((h, w), int)
   for core_r, core_c, read_r, read_c in tiles.windows(h, w, tile, margin):
     count[core_r, core_c] += 1
-    assert read_r.start == max(core_r.start - margin, 0)
-    assert read_c.stop == min(core_c.stop + margin, w)
+    assert read_r == slice(max(core_r.start - margin, 0), min(core_r.stop + margin, h))
+    assert read_c == slice(max(core_c.start - margin, 0), min(core_c.stop + margin, w))
   assert np.all(count == 1)

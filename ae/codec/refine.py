@@ -148,7 +148,7 @@ def _compiled(codec, num_steps: int, learning_rate: float):
   """Jitted (chunk(params, x, carry, t0) -> carry, keep_better(params, x, start, refined))
   for this codec and schedule (cached). A chunk runs steps t0 .. t0 + min(CHUNK, num_steps) - 1
   of the annealing schedule; steps at or past num_steps leave the carry unchanged."""
-  key = (codec.sha256, num_steps, learning_rate)
+  key = (codec.sha256, num_steps, learning_rate, CHUNK)
   if key in _COMPILED:
     return _COMPILED[key]
   opt = optax.adam(learning_rate)

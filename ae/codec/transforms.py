@@ -163,8 +163,8 @@ class Program:
   def synthesis(self, y_hat: np.ndarray) -> np.ndarray:
     """Fixed-point latents -> uint8 pixels: [N, M] -> [N, *block, C]; [h, w, M] -> [16h, 16w, C]."""
     if self.kind == "dense":
-      a = run_fixed(self._gs, y_hat)
-      return fx.sigmoid_to_pixels(a).reshape(len(a), *self.block, self.arch.channels)
+      a = self._to_pixels(run_fixed(self._gs, y_hat))
+      return a.reshape(len(a), *self.block, self.arch.channels)
     h, w = y_hat.shape[:2]
     if 256 * h * w <= WHOLE:
       return self._synthesis(y_hat)
@@ -180,7 +180,11 @@ class Program:
 
   def _synthesis(self, y_hat: np.ndarray) -> np.ndarray:
     """g_s in fixed point on latents [h, w, M] -> uint8 [16h, 16w, C], in one piece."""
-    return fx.to_pixels(run_fixed(self._gs, y_hat))
+    return self._to_pixels(run_fixed(self._gs, y_hat))
+
+  def _to_pixels(self, a: np.ndarray) -> np.ndarray:
+    """g_s's declared output step, exactly: uint8 round(255 x) or round(255 sigmoid(x))."""
+    return fx.sigmoid_to_pixels(a) if self.arch.output == "sigmoid" else fx.to_pixels(a)
 
 
 def program_for(model_spec: dict, params: dict, image_shape) -> Program:

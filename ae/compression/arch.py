@@ -107,6 +107,7 @@ class Architecture:
   h_s: Transform | None = None
   mean_scale: bool = False
   block: tuple[int, int] = (0, 0)
+  output: str = "linear"  # g_s's last step: "linear" (pixels in [0, 1] scale) or "sigmoid"
 
   @property
   def factorized(self) -> Latent:
@@ -154,6 +155,7 @@ def _dense(mc, image_shape: Sequence[int]) -> Architecture:
     Transform("", (*dec, dense(f"dec_{len(hidden)}", out))),
     (Latent("y", m, "factorized", "entropy_y"),),
     block=(int(image_shape[0]), int(image_shape[1])),
+    output="sigmoid",
   )
 
 

@@ -32,6 +32,14 @@ from ae.compression.entropy_models import EntropyBottleneck, conditional_bits
 from ae.compression.gdn import GDN
 from ae.layers import Conv, ConvTranspose
 
+_ACTIVATIONS = {
+  "relu": nn.relu,
+  "leaky_relu": nn.leaky_relu,
+  "abs": jnp.abs,
+  "sigmoid": nn.sigmoid,
+  "linear": lambda x: x,
+}
+
 
 def _noise_or_round(y, rng, train: bool, offset):
   return q.add_uniform_noise(rng, y) if train else q.quantize(y, offset)
@@ -51,26 +59,29 @@ class DenseCodec(nn.Module):
 
   def setup(self):
     spec = {"name": "dense_codec", "hidden_sizes": self.hidden_sizes}
-    arch = arch_lib.architecture({**spec, "latent_size": self.latent_size}, self.output_shape)
+    self.arch = arch_lib.architecture({**spec, "latent_size": self.latent_size}, self.output_shape)
     # List attributes are named enc_0, enc_1, ... by flax: the architecture's layer names.
-    self.enc = [nn.Dense(layer.features) for layer in arch.g_a.layers if layer.op == "dense"]
-    self.dec = [nn.Dense(layer.features) for layer in arch.g_s.layers if layer.op == "dense"]
+    self.enc = [nn.Dense(layer.features) for layer in self.arch.g_a.layers if layer.op == "dense"]
+    self.dec = [nn.Dense(layer.features) for layer in self.arch.g_s.layers if layer.op == "dense"]
     self.entropy_y = EntropyBottleneck(self.latent_size)
 
+  def _run(self, layers, dense, h):
+    """The declared layers in order: dense ones from `dense`, activations by name."""
+    dense = iter(dense)
+    for layer in layers:
+      h = next(dense)(h) if layer.op == "dense" else _ACTIVATIONS[layer.op](h)
+    return h
+
   def analysis(self, x):
-    h = x.reshape((x.shape[0], -1))
-    for layer in self.enc[:-1]:
-      h = nn.relu(layer(h))
-    return self.enc[-1](h)
+    return self._run(self.arch.g_a.layers, self.enc, x.reshape((x.shape[0], -1)))
 
   def latents(self, x):
     """Pre-quantization latents: {"y": (values, None, None)} (factorized: no mean/scale)."""
     return {"y": (self.analysis(x), None, None)}
 
   def synthesis(self, y):
-    for layer in self.dec[:-1]:
-      y = nn.relu(layer(y))
-    return nn.sigmoid(self.dec[-1](y)).reshape((y.shape[0], *self.output_shape))
+    out = _ACTIVATIONS[self.arch.output](self._run(self.arch.g_s.layers, self.dec, y))
+    return out.reshape((y.shape[0], *self.output_shape))
 
   def forward(self, x, rng=None, train: bool = True):
     y = self.analysis(x)
@@ -79,9 +90,6 @@ class DenseCodec(nn.Module):
 
   def __call__(self, x):
     return jnp.clip(self.forward(x, train=False)[0], 0.0, 1.0)
-
-
-_ACTIVATIONS = {"relu": nn.relu, "leaky_relu": nn.leaky_relu, "abs": jnp.abs}
 
 
 class TransformModule(nn.Module):

@@ -15,6 +15,7 @@ import os
 import numpy as np
 from PIL import Image
 
+from ae.data.image_file import read_image
 from ae.data.imageset import IMAGE_SUFFIXES, ImageSet, folder_split_of
 from ae.utils.errors import DatasetNotFoundError
 
@@ -84,15 +85,9 @@ def load_folder(
 
 
 def read_folder(root: str) -> list[np.ndarray]:
-  """Every 8-bit image under `root` (sorted by relative path) at its own size: uint8 [H, W]
-  for gray files ("L", "LA", "1"), [H, W, 3] for the rest (alpha dropped)."""
+  """Every image under `root` (sorted by relative path) at its own size, read as the
+  command line reads an input (`image_file.read_image`: uint8 [H, W] or [H, W, 3];
+  16-bit, float or transparent files refused with one line)."""
   if not os.path.isdir(root):
     raise DatasetNotFoundError(f"image folder {root} does not exist")
-  out = []
-  for f in list_images(root):
-    with Image.open(os.path.join(root, f)) as im:
-      if im.mode in ("I;16", "I;16B", "I", "F"):
-        raise DatasetNotFoundError(f"{os.path.join(root, f)} is not an 8-bit image ({im.mode})")
-      gray = im.mode in ("L", "LA", "1")
-      out.append(np.asarray(im.convert("L" if gray else "RGB"), np.uint8))
-  return out
+  return [read_image(os.path.join(root, f))[0] for f in list_images(root)]

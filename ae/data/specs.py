@@ -67,11 +67,15 @@ def parse(spec: str) -> DataSpec:
   raise UserError(f"unknown data set '{spec}' (one of: {GRAMMAR})")
 
 
+_KINDS = ("fashion_mnist", "photos", *_WITH_ARG)
+
+
 def training_spec(name: str) -> DataSpec:
-  """`config.data.name` as a DataSpec: a spec, or a bare TFDS name (`mnist`)."""
+  """`config.data.name` as a DataSpec: a spec, or a bare TFDS name (`mnist`, or with a
+  version, `mnist:3.0.1`)."""
   try:
     return parse(name)
   except UserError:
-    if ":" in name or not name:
+    if not name or name.partition(":")[0] in _KINDS:
       raise
     return DataSpec("tfds", name)

@@ -3,7 +3,7 @@
 For each set and sigma (0-255 scale), every clean uint8 image x gets Gaussian
 noise n ~ N(0, sigma^2) from a fixed seed, unclipped (as papers report). The
 noisy PSNR is of that float image; every method's output is clipped, rounded to
-8 bits (what a user saves) and scored with PSNR and SSIM (ae.rd.metrics) against
+8 bits (what a user saves) and scored with PSNR and SSIM (ae.ops.metrics) against
 x, averaged per image. TV and bilateral strengths are calibrated per set and
 sigma on training images (`baselines.calibrate`), never on test images.
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 
 import jax
 
@@ -75,11 +74,13 @@ class Watchdog:
   """
 
   def __init__(self, folder: str, process_id: int, num_processes: int, timeout: float):
+    if not timeout >= 2:
+      raise UserError(f"--heartbeat_timeout={timeout:g}: must be at least 2 seconds")
     self.folder, self.me, self.n, self.timeout = folder, process_id, num_processes, timeout
-    self._start = time.time()
     self._stop = threading.Event()
     os.makedirs(folder, exist_ok=True)
     self._beat()
+    self._start = os.path.getmtime(self._path(self.me))  # the shared filesystem's clock
     self._thread = threading.Thread(target=self._run, daemon=True, name="ae-watchdog")
     self._thread.start()
 
@@ -91,7 +92,8 @@ class Watchdog:
       f.write(text)
 
   def dead_peer(self, now: float) -> int | None:
-    """The first peer that stopped beating, or None."""
+    """The first peer that stopped beating, or None; `now` is this process's newest
+    heartbeat time on the shared filesystem (so that clocks of hosts need not agree)."""
     for i in range(self.n):
       try:
         mtime = os.path.getmtime(self._path(i))
@@ -106,7 +108,7 @@ class Watchdog:
   def _run(self) -> None:
     while not self._stop.wait(1.0):
       self._beat()
-      dead = self.dead_peer(time.time())
+      dead = self.dead_peer(os.path.getmtime(self._path(self.me)))
       if dead is not None:
         print(
           f"error: process {dead} of {self.n} stopped ({self.timeout:g} s without a "

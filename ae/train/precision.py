@@ -15,7 +15,11 @@ import jax.numpy as jnp
 
 from ae.utils.errors import ConfigError
 
-DTYPES = {"": None, "float32": None, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
+DTYPES = {"": None, "float32": None, "bfloat16": jnp.bfloat16}
+# Rate-distortion training draws quantization noise and evaluates entropy models inside
+# `apply`: in bfloat16 the noise proxy collapses (values 0.5 apart at |y| >= 64) and rates
+# drift, so codecs train in float32.
+FLOAT32_ONLY = ("rate_distortion",)
 
 
 def _cast(tree, dtype):
@@ -41,9 +45,14 @@ class _Mixed:
     return getattr(self._module, name)
 
 
-def compute_dtype(module, name: str):
-  """`module` computing in dtype `name` ("", "float32", "bfloat16", "float16")."""
+def compute_dtype(module, name: str, objective: str = ""):
+  """`module` computing in dtype `name` ("", "float32", "bfloat16") for `objective`."""
   if name not in DTYPES:
     raise ConfigError(f"train.compute_dtype={name!r}: choose from {sorted(DTYPES)[1:]}")
   dtype = DTYPES[name]
+  if dtype is not None and objective in FLOAT32_ONLY:
+    raise ConfigError(
+      f"train.compute_dtype={name}: the {objective} objective trains in float32 "
+      "(quantization noise and entropy models need it)"
+    )
   return module if dtype is None else _Mixed(module, dtype)

@@ -32,7 +32,7 @@ from ae.train import workdir as workdir_lib
 from ae.train.checkpoint import Checkpointer
 from ae.train.divergence import DivergenceWatch
 from ae.train.lock import WorkdirLock
-from ae.train.restore import load_trained
+from ae.train.restore import load_trained, moved_model_path, record_init_steps
 from ae.train.state import init_state
 from ae.train.writer import MetricWriter
 from ae.utils import grids
@@ -72,6 +72,7 @@ def _has_checkpoint(workdir: str) -> bool:
 def _init_params(init_from: str, mesh):
   """The parameters `train.init_from` names: the newest checkpoint of a workdir, or an
   exported codec (.aec) or denoiser (.aed) file (float16 parameters widened to float32)."""
+  init_from = moved_model_path(init_from)
   if os.path.isfile(init_from) and init_from.endswith(".aed"):
     return denoiser_file.load(init_from).params
   if os.path.isfile(init_from):
@@ -147,7 +148,7 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
   tc = config.train
   _check_periods(tc)
   if tc.get("init_from") and not (
-    _has_checkpoint(str(tc.init_from)) or os.path.isfile(str(tc.init_from))
+    _has_checkpoint(str(tc.init_from)) or os.path.isfile(moved_model_path(str(tc.init_from)))
   ):
     raise UserError(
       f"train.init_from={tc.init_from} is neither a workdir with a checkpoint "
@@ -160,7 +161,10 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
   test_set = load_split(config.data, config.data.eval_split)
   model, state, data_key = init_state(config, train_set.image_shape, mesh)
   loss_fn = objectives.build_objective(
-    precision.compute_dtype(model, str(tc.get("compute_dtype", "") or "")), config
+    precision.compute_dtype(
+      model, str(tc.get("compute_dtype", "") or ""), str(config.get("objective", ""))
+    ),
+    config,
   )
   train_fn = step_lib.make_train_fn(loss_fn, mesh, bool(tc.get("unroll_steps", False)))
   reconstruct_fn = evaluation.make_reconstruct_fn(model.apply, mesh)
@@ -207,6 +211,7 @@ def _train_locked(
   """The run once its workdir is locked: resume, train, evaluate, write results."""
   tc = config.train
   workdir_lib.prepare_workdir(workdir, config)
+  record_init_steps(workdir, str(tc.get("init_from", "") or ""))
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), int(tc.get("keep_checkpoints", 3)))
   writer = MetricWriter(workdir, tensorboard=bool(config.get("tensorboard", True)))
   start, state, broken = ckpt.restore_latest(state)
