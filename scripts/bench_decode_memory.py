@@ -3,11 +3,12 @@ r"""Peak memory and time of decoding large photos: latent tiles against one piec
   python scripts/bench_decode_memory.py [--sides=1536,2048,3072] [--codec=photo-mbt-q2]
 
 For each side S, an S x S RGB photo (skimage's astronaut, tiled and mirrored to size) is
-compressed once; then each decoder runs in a fresh process (`ae.codec.decompress`),
-reporting its peak resident memory (ru_maxrss) and wall time: the default (tiles of
-`transforms.TILE` latents above `transforms.WHOLE` pixels) and one piece (WHOLE raised
-past the image). Both must give the same pixels; the tiled peak should stay near a
-fixed size while the one-piece peak grows with the image.
+compressed once, in a process of its own; then each decoder runs in a fresh process
+(`ae.codec.decompress`), reporting its peak resident memory (ru_maxrss, which a process
+inherits from the one that forked it: hence this parent stays small) and wall time: the
+default (tiles of `transforms.TILE` latents above `transforms.WHOLE` pixels) and one
+piece (WHOLE raised past the image). Both must give the same pixels; the tiled peak
+should stay near a fixed size while the one-piece peak grows with the image.
 """
 
 from __future__ import annotations
@@ -37,6 +38,15 @@ print(json.dumps({"seconds": seconds, "peak_gib": peak, "md5": hashlib.md5(image
 """
 
 
+_ENCODE = r"""
+import sys
+sys.path.insert(0, sys.argv[4])
+from ae.codec import api
+from bench_decode_memory import _photo
+open(sys.argv[1], "wb").write(api.compress(_photo(int(sys.argv[2])), sys.argv[3]))
+"""
+
+
 def _photo(side: int):
   import numpy as np  # pylint: disable=g-import-not-at-top
   from skimage import data  # pylint: disable=g-import-not-at-top
@@ -50,15 +60,13 @@ def _photo(side: int):
 
 def main(argv):
   del argv
-  from ae.codec import api  # pylint: disable=g-import-not-at-top
-
   d = tempfile.mkdtemp()
+  here = os.path.dirname(os.path.abspath(__file__))
   print("| side | pixels | tiled: peak GiB, s | one piece: peak GiB, s | same pixels |")
   print("|---|---|---|---|---|")
   for side in map(int, _SIDES.value):
     path = os.path.join(d, f"{side}.ae")
-    with open(path, "wb") as f:
-      f.write(api.compress(_photo(side), _CODEC.value))
+    subprocess.run([sys.executable, "-c", _ENCODE, path, str(side), _CODEC.value, here], check=True)
     rows = {}
     for mode in ("tiled", "whole"):
       out = subprocess.run(
