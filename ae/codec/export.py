@@ -9,7 +9,6 @@ different content.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 
 import flax.linen as nn
@@ -23,6 +22,7 @@ from ae.compression import tables as tbl
 from ae.compression.arch import architecture
 from ae.models import build_model
 from ae.ops import metrics
+from ae.store import bundle as bundle_lib
 from ae.store import params as stored_params
 from ae.store.codec_file import FORMAT, VERSION, ExportedCodec, load_codec
 from ae.utils import files
@@ -81,10 +81,7 @@ def export_codec(config, params, image_shape, step: int, param_dtype: str = "flo
   model = build_model(config.model, tuple(image_shape))
   params = stored_params.narrow(params, param_dtype)
   bundle = {
-    "format": FORMAT,
-    "version": VERSION,
-    "model": json.dumps(config.model.to_dict(), sort_keys=True),
-    "image_shape": [int(d) for d in image_shape],
+    **bundle_lib.model_fields(FORMAT, VERSION, config.model, image_shape),
     "trained_on": str(config.data.name),
     "lmbda": float(config.rd.lmbda),
     "step": int(step),

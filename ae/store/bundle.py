@@ -9,6 +9,8 @@ either read with both. `unpack` refuses anything that is not such a tree with a
 
 from __future__ import annotations
 
+import json
+
 import msgpack
 import numpy as np
 
@@ -43,6 +45,17 @@ def _ext_pack(x):
   if isinstance(x, np.generic):
     return msgpack.ExtType(_NPSCALAR, msgpack.packb(((), x.dtype.name, np.asarray(x).tobytes())))
   raise TypeError(f"cannot store {type(x).__name__} in a bundle")
+
+
+def model_fields(fmt: str, version: int, model_config, image_shape) -> dict:
+  """The fields every model file starts with, in file order: format, version, the run's
+  `config.model` as sorted JSON and the image shape [H, W, C] it was built for."""
+  return {
+    "format": fmt,
+    "version": version,
+    "model": json.dumps(model_config.to_dict(), sort_keys=True),
+    "image_shape": [int(d) for d in image_shape],
+  }
 
 
 def pack(tree) -> bytes:

@@ -86,10 +86,7 @@ def export_denoiser(config, params, image_shape, step: int, param_dtype: str = "
   """The denoiser file's bytes; `param_dtype="float16"` halves them (loading widens back)."""
   params = stored_params.narrow(params, param_dtype)
   bundle = {
-    "format": FORMAT,
-    "version": VERSION,
-    "model": json.dumps(config.model.to_dict(), sort_keys=True),
-    "image_shape": [int(d) for d in image_shape],
+    **bundle_lib.model_fields(FORMAT, VERSION, config.model, image_shape),
     "corruption": json.dumps(config.corruption.to_dict(), sort_keys=True),
     "trained_on": str(config.data.name) + (" (gray)" if config.data.get("gray") else ""),
     "step": int(step),
