@@ -6,7 +6,8 @@ analytic Gaussian KL: appendix B); Burda, Grosse and Salakhutdinov 2016,
 
 Shapes: `mean`, `logvar`, `z` are [..., D]; per-example results sum over the
 last axis (or over all pixel axes for images [B, H, W, C]) and keep the rest.
-Pixels are in [0, 1]; Bernoulli likelihoods take binary x in {0, 1}.
+Pixels are in [0, 1]; Bernoulli likelihoods take binary x in {0, 1}; the discretized
+logistic takes 8-bit pixels scaled to [0, 1] (x = k / 255, k in 0..255).
 """
 
 from __future__ import annotations
@@ -60,6 +61,38 @@ def gaussian_log_likelihood(
   """sum_pixels log N(x; mean, exp(log_scale)^2), a density on pixel values in [0, 1]."""
   ll = -0.5 * (LOG_2PI + jnp.square((x - mean) * jnp.exp(-log_scale))) - log_scale
   return _sum_pixels(jnp.broadcast_to(ll, jnp.broadcast_shapes(x.shape, mean.shape)), batch_dims)
+
+
+LOGISTIC_LOG_SCALE_MIN = -7.0  # log scale clip in [0, 1] pixel units (Salimans et al. 2017)
+LOGISTIC_LOG_SCALE_MAX = 1.0
+PIXEL_LEVELS = 255.0
+
+
+def discretized_logistic_log_likelihood(
+  x: jax.Array, mean: jax.Array, log_scale: jax.Array, batch_dims: int = 1
+) -> jax.Array:
+  """sum_pixels log P(x) of 8-bit pixels under a logistic discretized to 256 bins, in nats.
+
+  Salimans, Karpathy, Chen, Kingma 2017 ("PixelCNN++", eq. 2): for k = 255 x,
+  P(k) = sigmoid((x + 1/510 - mean) / s) - sigmoid((x - 1/510 - mean) / s), with the
+  edge bins k = 0 and k = 255 taking the tails below and above; s = exp(log_scale) with
+  log_scale clipped to [LOGISTIC_LOG_SCALE_MIN, LOGISTIC_LOG_SCALE_MAX]. All in [0, 1]
+  pixel units; `mean` and `log_scale` broadcast against x [..., H, W, C].
+  """
+  half_bin = 0.5 / PIXEL_LEVELS
+  log_scale = jnp.clip(log_scale, LOGISTIC_LOG_SCALE_MIN, LOGISTIC_LOG_SCALE_MAX)
+  inv_s = jnp.exp(-log_scale)
+  centred = x - mean
+  plus, minus = inv_s * (centred + half_bin), inv_s * (centred - half_bin)
+  log_cdf_plus = plus - jax.nn.softplus(plus)  # log sigmoid(plus): the k = 0 bin
+  log_sf_minus = -jax.nn.softplus(minus)  # log (1 - sigmoid(minus)): the k = 255 bin
+  delta = jax.nn.sigmoid(plus) - jax.nn.sigmoid(minus)
+  # Where the bin's mass underflows, the density at its centre times the bin width.
+  mid = inv_s * centred
+  log_mid = mid - log_scale - 2.0 * jax.nn.softplus(mid) - jnp.log(PIXEL_LEVELS)
+  log_inner = jnp.where(delta > 1e-5, jnp.log(jnp.maximum(delta, 1e-12)), log_mid)
+  ll = jnp.where(x < half_bin, log_cdf_plus, jnp.where(x > 1.0 - half_bin, log_sf_minus, log_inner))
+  return _sum_pixels(ll, batch_dims)
 
 
 def iwae_bound(log_weights: jax.Array) -> jax.Array:
