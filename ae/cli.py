@@ -1,7 +1,8 @@
 r"""The `ae` command line: real files in and out.
 
   ae compress IMAGE -o FILE [--codec=NAME | --quality=N] [--refine_steps=N]
-  ae decompress FILE -o IMAGE [--reference=ORIGINAL]
+  ae compress IMAGE... -o FILE --codec=fmnist-vae-lossless   (one lossless file of a batch)
+  ae decompress FILE -o IMAGE [--reference=ORIGINAL]   (a batch: IMAGE-0000.png ... or .npy)
   ae info FILE
   ae codecs
   ae eval --images=SET --workdir=DIR [--codecs=all] [--max_images=N] [--refine_steps=N]
@@ -104,7 +105,12 @@ def build_parser() -> _Parser:
     name, help=help_, description=help_, formatter_class=fmt, allow_abbrev=False
   )
   p = add("compress", "compress an image into an .ae file")
-  p.add_argument("image", help="PNG, JPEG, ... (8-bit gray or RGB)")
+  p.add_argument(
+    "image",
+    nargs="+",
+    help="PNG, JPEG, ... (8-bit gray or RGB); for a lossless codec several images of "
+    "one size, or one .npy array uint8 [N, H, W], all in one file",
+  )
   _output_flags(p)
   g = p.add_mutually_exclusive_group()
   g.add_argument(
@@ -191,6 +197,11 @@ def main(argv: list[str]) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra:
       raise _unknown(subparsers.get(args.command, parser), extra)
+    if args.command == "compress" and len(args.image) > 1 and not args.codec:
+      raise UsageError(
+        f"ae compress: {len(args.image)} images need a lossless codec "
+        "(--codec=fmnist-vae-lossless); a lossy codec writes one image per file"
+      )
   except UsageError as e:
     print(f"error: {e}", file=sys.stderr)
     return EXIT_USAGE

@@ -74,14 +74,38 @@ def _mode(image: np.ndarray) -> str:
   return "gray" if image.ndim == 2 else "RGB"
 
 
+def _compress_lossless(args, codec) -> None:
+  from ae.codec import image_io, lossless
+
+  if args.refine_steps:
+    raise UserError(f"codec {codec.name} is lossless: --refine_steps does not apply")
+  images, notes = image_io.read_batch(args.image, args.max_pixels)
+  for n in notes:
+    console.note(n)
+  data = lossless.encode_images(images, codec)
+  image_io.write_atomic(args.output, data)
+  console.say(
+    f"{args.output}: {len(data):,} bytes, {8 * len(data) / images[..., :1].size:.4f} bits "
+    f"per pixel, lossless ({len(images)} images of {images.shape[2]}x{images.shape[1]}, "
+    f"codec {codec.name})"
+  )
+
+
 def cmd_compress(args) -> None:
   from ae.codec import api, image_io, registry
   from ae.ops.metrics import psnr
 
-  check_output(args.output, [args.image], "ae", args.force)
+  check_output(args.output, args.image, "ae", args.force)
   if args.refine_steps < 0:
     raise UserError(f"--refine_steps must be >= 0, got {args.refine_steps}")
-  image = _read_image(args.image, args.max_pixels)
+  if args.codec and registry.get(args.codec).lossless:
+    return _compress_lossless(args, registry.get(args.codec))
+  if len(args.image) != 1:
+    raise UserError(
+      f"{len(args.image)} images given: a lossy codec writes one image per file "
+      "(a lossless codec such as --codec=fmnist-vae-lossless takes a batch)"
+    )
+  image = _read_image(args.image[0], args.max_pixels)
   channels = 1 if image.ndim == 2 else 3
   if args.codec:
     codec = registry.get(args.codec)
@@ -104,9 +128,13 @@ def cmd_decompress(args) -> None:
   from ae.ops.metrics import psnr
 
   check_output(args.output, [args.file, args.reference], "image", args.force)
-  image_io.image_format(args.output)  # refuse a bad extension before decoding
+  if not args.output.lower().endswith(".npy"):
+    image_io.image_format(args.output)  # refuse a bad extension before decoding
   data = _read_bytes(args.file)
-  image = api.decompress(data, max_pixels=args.max_pixels)
+  images = api.decode_batch(data, max_pixels=args.max_pixels)
+  if len(images) > 1 or args.output.lower().endswith(".npy"):
+    return _write_batch(args, images, len(data))
+  image = images[0]
   line = (
     f"{args.output}: {image.shape[1]}x{image.shape[0]} from {len(data):,} bytes, "
     f"{_bpp(len(data), image):.4f} bpp"
@@ -122,20 +150,47 @@ def cmd_decompress(args) -> None:
   console.say(line)
 
 
+def _write_batch(args, images: np.ndarray, nbytes: int) -> None:
+  """A batch's images as one .npy array, or as numbered image files (OUT-0000.png, ...)."""
+  from ae.codec import image_io
+
+  if args.reference:
+    raise UserError("--reference compares one image; this file holds a batch")
+  if args.output.lower().endswith(".npy"):
+    blobs = {args.output: image_io.encode_npy(images)}
+  else:
+    paths = image_io.batch_paths(args.output, len(images))
+    for path in paths:
+      check_output(path, [args.file], "image", args.force)
+    blobs = {p: image_io.encode_image_file(im, p) for p, im in zip(paths, images)}
+  for path, blob in blobs.items():
+    image_io.write_atomic(path, blob)
+  where = args.output if len(blobs) == 1 else f"{next(iter(blobs))} .. {list(blobs)[-1]}"
+  console.say(
+    f"{where}: {len(images)} images of {images.shape[2]}x{images.shape[1]} from "
+    f"{nbytes:,} bytes, {8 * nbytes / images[..., :1].size:.4f} bits per pixel"
+  )
+
+
 def cmd_info(args) -> None:
-  from ae.codec import api, bitstream, registry
+  from ae.codec import api, bitstream, lossless, registry
 
   data = _read_bytes(args.file)
   header, streams = bitstream.unpack(data)
+  count, what = 1, ""
   try:
     codec = registry.by_id(header.codec_id)
     name, doubt = codec.name, api.implausible(header, streams, codec)
+    if codec.lossless and not doubt:
+      count, what = lossless.batch_size(streams)[0], "lossless, "
   except registry.CodecNotFoundError:
     name, doubt = "not installed", None
-  pixels = header.height * header.width
+  pixels = header.height * header.width * count
+  images = f"{count} images of " if count > 1 else ""
   console.say(
     f"{args.file}: .ae format version {bitstream.VERSION}, codec {header.codec_id.hex()} "
-    f"({name}), {header.width}x{header.height} {'gray' if header.channels == 1 else 'RGB'}, "
+    f"({name}), {what}{images}{header.width}x{header.height} "
+    f"{'gray' if header.channels == 1 else 'RGB'}, "
     f"{len(data):,} bytes = {8 * len(data) / pixels:.4f} bpp, streams "
     f"{[len(s) for s in streams]} bytes, header {len(data) - sum(map(len, streams))} bytes"
   )

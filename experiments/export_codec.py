@@ -4,7 +4,9 @@ r"""Exports a trained codec run to an immutable codec file and evaluates it.
       --out=workdirs/dense_codec_l0.01/codec.aec
 
 Prints the SHA-256, then the estimated bpp (from the frozen integer tables,
-escapes included) and PSNR of the 8-bit output on the test split.
+escapes included) and PSNR of the 8-bit output on the test split. A VAE run with the
+discretized logistic likelihood (experiments/configs/vae_lossless.py) becomes a
+lossless bits-back codec (`ae.codec.lossless`).
 """
 
 import json
@@ -24,19 +26,28 @@ flags.mark_flags_as_required(["workdir", "out"])
 
 
 def _export() -> None:
-  from ae.codec import export  # pylint: disable=g-import-not-at-top
+  from ae.codec import export, lossless  # pylint: disable=g-import-not-at-top
   from ae.train.restore import load_trained, run_prior_steps  # pylint: disable=g-import-not-at-top
+  from ae.utils.errors import UserError  # pylint: disable=g-import-not-at-top
   from ae.utils.logs import quiet_orbax  # pylint: disable=g-import-not-at-top
 
   quiet_orbax()
-  run = load_trained(_WORKDIR.value, objective="rate_distortion")
+  run = load_trained(_WORKDIR.value)
+  if run.config.get("objective") not in ("rate_distortion", "vae"):
+    raise UserError(f"{_WORKDIR.value} is neither a rate_distortion nor a vae run")
   total = run.step + run_prior_steps(
     _WORKDIR.value, str(run.config.train.get("init_from", ""))
   )  # every step behind it
-  data = export.export_codec(run.config, run.params, run.test_set.image_shape, total, _DTYPE.value)
+  shape = run.test_set.image_shape
+  if run.config.objective == "vae":
+    data = lossless.export_lossless(run.config, run.params, shape, total, _DTYPE.value)
+  else:
+    data = export.export_codec(run.config, run.params, shape, total, _DTYPE.value)
   digest = export.write_once(_OUT.value, data)
   print(f"{_OUT.value}: {len(data):,} bytes, sha256 {digest}")
-  if _EVALUATE.value:
+  if _EVALUATE.value and run.config.objective == "vae":
+    print("lossless codec: `python -m experiments.lossless_eval` measures it on real files")
+  elif _EVALUATE.value:
     result = export.evaluate_codec(export.load_codec(_OUT.value), run.test_set.images)
     print(json.dumps(result, indent=2, sort_keys=True))
 

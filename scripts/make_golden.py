@@ -4,7 +4,8 @@ r"""Writes the golden bitstreams under tests/golden/ and the SHA-256 of their de
 
 Run only when a shipped codec is added; the committed files must keep decoding to
 the committed hashes on every machine (tests/test_golden.py). Inputs are
-deterministic: synthetic gray images and crops of scikit-image's photos.
+deterministic: synthetic gray images, crops of scikit-image's photos and, for the
+lossless codec, a batch of the first 8 Fashion-MNIST test images in one file.
 """
 
 import hashlib
@@ -15,6 +16,7 @@ import numpy as np
 from absl import app
 
 PHOTO = "photo-mbt-q3"
+LOSSLESS = "fmnist-vae-lossless"
 GOLDEN = os.path.join(
   os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "golden"
 )
@@ -45,6 +47,12 @@ def cases():
       ("photo_gray_24x20.ae", PHOTO, skimage.data.camera()[50:74, 60:80]),
       ("photo_rgb_3x1000.ae", PHOTO, skimage.data.coffee()[:3, :600].repeat(2, 1)[:, :1000]),
     ]
+  if LOSSLESS in names:
+    from ae.data.sources import eval_images  # pylint: disable=g-import-not-at-top
+    from ae.data.specs import training_spec  # pylint: disable=g-import-not-at-top
+
+    batch = np.stack(eval_images(training_spec("fashion_mnist"), "test", 8))
+    out.append(("fmnist_lossless_8x28x28.ae", LOSSLESS, batch))
   return out
 
 
@@ -54,16 +62,17 @@ def pixel_hash(image: np.ndarray) -> str:
 
 def main(argv):
   del argv
-  from ae.codec import api, registry  # pylint: disable=g-import-not-at-top
+  from ae.codec import api, lossless, registry  # pylint: disable=g-import-not-at-top
 
   os.makedirs(GOLDEN, exist_ok=True)
   manifest = {}
   for fname, codec_name, image in cases():
     codec = registry.get(codec_name)
-    data = api.encode(image, codec)
+    data = lossless.encode_images(image, codec) if codec.lossless else api.encode(image, codec)
     with open(os.path.join(GOLDEN, fname), "wb") as f:
       f.write(data)
-    decoded = api.decode(data, codec)
+    decoded = api.decode_batch(data)
+    decoded = decoded[0] if len(decoded) == 1 and not codec.lossless else decoded
     manifest[fname] = {
       "codec": codec_name,
       "codec_sha256": codec.sha256,

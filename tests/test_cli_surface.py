@@ -47,7 +47,8 @@ def test_command_help_lists_its_flags_with_defaults(capsys):
     (["compress", "x.png", "-o", "y.ae", "--qualty=3"], "did you mean --quality"),
     (["denoise", "x.png", "-o", "y.png", "--sigam", "5"], "did you mean --sigma"),
     (["info"], "required: file"),
-    (["compress", "a.png", "b.png", "-o", "y.ae"], "unexpected argument 'b.png'"),
+    (["compress", "a.png", "b.png", "-o", "y.ae"], "2 images need a lossless codec"),
+    (["compress", "x.png", "-o", "y.ae", "extra"], "unexpected argument 'extra'"),
   ],
 )
 def test_usage_errors_are_one_line_with_status_2(argv, hint, capsys):

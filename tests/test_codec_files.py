@@ -80,7 +80,7 @@ def test_coded_size_within_one_percent_of_the_estimate(codecs, name):
   header_bytes = len(data) - sum(map(len, streams))
   for bits, stream in zip(api.stream_bits(image, codec), streams):
     assert bits <= 8 * len(stream) <= 1.01 * bits + 64  # + at most two 32-bit words of ANS state
-  varint = lambda n: len(bitstream._varint(n))
+  varint = lambda n: len(bitstream.varint(n))
   # magic 3, version 1, codec id 8, H, W, channels 1, stream count, lengths, CRC32 4.
   assert (
     header_bytes

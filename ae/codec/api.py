@@ -11,14 +11,15 @@ latents around the tables' channel medians, the hyperprior's y around the
 predicted means, with the table index from the predicted scale; everything the
 decoder computes runs in exact fixed point (`transforms`), so the encoder's
 indices and the decoder's agree on every machine. Streams: ["y"] for factorized
-codecs, ["z", "y"] for hyperpriors.
+codecs, ["z", "y"] for hyperpriors. Lossless codecs (bits-back VAEs) code batches of
+images: `ae.codec.lossless`; here they take and give one image.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ae.codec import bitstream, coder, registry
+from ae.codec import bitstream, coder, lossless, registry
 from ae.codec import fixed_point as fx
 from ae.codec.registry import Codec
 from ae.compression.arch import PAD_MULTIPLE
@@ -139,6 +140,10 @@ def stream_bits(image: np.ndarray, codec: Codec) -> list[float]:
 def encode(image: np.ndarray, codec: Codec, refine_steps: int = 0) -> bytes:
   """The .ae file of a uint8 image [H, W(, C)] under `codec` (latents refined for
   `refine_steps` steps first when > 0; any decoder reads the file the same way)."""
+  if codec.lossless:
+    if refine_steps:
+      raise UserError(f"codec {codec.name} is lossless: --refine_steps does not apply")
+    return lossless.encode_images(np.asarray(image)[None], codec)
   header, streams = symbolize(image, codec, refine_steps)
   return bitstream.pack(header, [coder.encode(*s) for s in streams])
 
@@ -208,11 +213,18 @@ def implausible(
   symbols than its streams can hold (each symbol costs at least the tables' minimum bits;
   ANS adds at most a 64-bit state per stream)."""
   pixels = header.height * header.width
+  if codec.lossless:
+    try:
+      pixels *= lossless.batch_size(streams)[0]
+    except bitstream.BitstreamError as e:
+      return str(e)
   if pixels > max_pixels:
     return (
       f"{header.width}x{header.height} = {pixels:,} pixels is more than the limit of "
       f"{max_pixels:,} (max_pixels raises it)"
     )
+  if codec.lossless:
+    return None
   y_shape, z_shape = _latent_shapes(codec, header.height, header.width)
   shapes = [z_shape, y_shape] if z_shape else [y_shape]
   names = ["z", "y"] if z_shape else ["y"]
@@ -245,6 +257,11 @@ def decode(data: bytes, codec: Codec | None = None, max_pixels: int = MAX_PIXELS
   doubt = implausible(header, streams, codec, max_pixels)
   if doubt:
     raise bitstream.BitstreamError(f"refused: {doubt}")
+  if codec.lossless:
+    images = lossless.decode_images(header, streams, codec, max_pixels)
+    if len(images) != 1:
+      raise UserError(f"the file holds {len(images)} images: decode it with decode_batch")
+    return images[0]
   tables = codec.exported.tables
   y_shape, z_shape = _latent_shapes(codec, header.height, header.width)
   try:
@@ -261,6 +278,19 @@ def decode(data: bytes, codec: Codec | None = None, max_pixels: int = MAX_PIXELS
   except coder.CodingError as e:
     raise bitstream.BitstreamError(f"the file is corrupted ({e})") from e
   return reconstruct(codec, header, symbols, mean)
+
+
+def decode_batch(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+  """Every image of an .ae file, uint8 [N, H, W] or [N, H, W, 3]: the N images of a
+  lossless batch file, or the one image of any other file (N = 1)."""
+  header, streams = bitstream.unpack(data)
+  codec = registry.by_id(header.codec_id)
+  if not codec.lossless:
+    return decode(data, codec, max_pixels)[None]
+  doubt = implausible(header, streams, codec, max_pixels)
+  if doubt:
+    raise bitstream.BitstreamError(f"refused: {doubt}")
+  return lossless.decode_images(header, streams, codec, max_pixels)
 
 
 def compress(image: np.ndarray, codec: str | Codec | None = None, refine_steps: int = 0) -> bytes:

@@ -40,7 +40,7 @@ class Header:
   channels: int
 
 
-def _varint(n: int) -> bytes:
+def varint(n: int) -> bytes:
   out = bytearray()
   while True:
     byte, n = n & 0x7F, n >> 7
@@ -49,7 +49,7 @@ def _varint(n: int) -> bytes:
       return bytes(out)
 
 
-def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+def read_varint(data: bytes, pos: int) -> tuple[int, int]:
   value = shift = 0
   while True:
     if pos >= len(data) or shift > 56:
@@ -69,11 +69,11 @@ def pack(header: Header, streams: list[bytes]) -> bytes:
     MAGIC
     + bytes([VERSION])
     + header.codec_id
-    + _varint(header.height)
-    + _varint(header.width)
+    + varint(header.height)
+    + varint(header.width)
     + bytes([header.channels])
-    + _varint(len(streams))
-    + b"".join(_varint(len(s)) for s in streams)
+    + varint(len(streams))
+    + b"".join(varint(len(s)) for s in streams)
   )
   payload = b"".join(streams)
   crc = zlib.crc32(payload, zlib.crc32(head))
@@ -92,17 +92,17 @@ def unpack(data: bytes) -> tuple[Header, list[bytes]]:
   if len(data) < pos:
     raise BitstreamError("the file is truncated (header ends early)")
   codec_id = bytes(data[4:pos])
-  height, pos = _read_varint(data, pos)
-  width, pos = _read_varint(data, pos)
+  height, pos = read_varint(data, pos)
+  width, pos = read_varint(data, pos)
   if pos >= len(data):
     raise BitstreamError("the file is truncated (header ends early)")
   channels, pos = data[pos], pos + 1
-  count, pos = _read_varint(data, pos)
+  count, pos = read_varint(data, pos)
   if not (0 < height <= MAX_SIDE and 0 < width <= MAX_SIDE and channels in (1, 3) and count <= 8):
     raise BitstreamError("corrupted header (impossible image size, channels or stream count)")
   lengths = []
   for _ in range(count):
-    n, pos = _read_varint(data, pos)
+    n, pos = read_varint(data, pos)
     lengths.append(n)
   if len(data) < pos + 4:
     raise BitstreamError("the file is truncated (header ends early)")

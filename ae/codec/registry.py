@@ -13,6 +13,7 @@ import functools
 import hashlib
 import os
 
+from ae.codec import bitsback
 from ae.codec.transforms import Program, program_for
 from ae.store import catalog
 from ae.store.codec_file import ExportedCodec, load_codec
@@ -24,12 +25,17 @@ CodecNotFoundError = catalog.ModelNotFoundError
 
 @dataclasses.dataclass(frozen=True)
 class Codec:
-  """A loaded codec: the exported bundle, its numpy program and its name."""
+  """A loaded codec: the exported bundle, its numpy program and its name. A lossless
+  codec's program is the bits-back VAE (`ae.codec.bitsback`)."""
 
   name: str
   path: str
   exported: ExportedCodec
-  program: Program
+  program: Program | bitsback.Program
+
+  @property
+  def lossless(self) -> bool:
+    return self.exported.lossless
 
   @property
   def sha256(self) -> str:
@@ -43,8 +49,9 @@ class Codec:
     """One line: name first, then model, rate setting and training data."""
     m = self.exported.meta
     size = "x".join(str(d) for d in m["image_shape"])
+    rate = "lossless (bits-back)" if self.lossless else f"lambda={m['lmbda']:g}"
     return (
-      f"{self.name}\tmodel={self.exported.model_name}\tlambda={m['lmbda']:g}"
+      f"{self.name}\tmodel={self.exported.model_name}\t{rate}"
       f"\ttrained_on={m['trained_on']} ({size}, step {m['step']})"
       f"\tsha256={self.sha256[:16]}"
     )
@@ -58,7 +65,14 @@ def _files() -> dict[str, str]:
 def _load(path: str, mtime_ns: int, size: int) -> Codec:
   del mtime_ns, size  # cache keys: a changed file is reloaded
   exported = load_codec(path)
-  program = program_for(exported.model_spec, exported.params, exported.meta["image_shape"])
+  shape = exported.meta["image_shape"]
+  if not exported.lossless:
+    program = program_for(exported.model_spec, exported.params, shape)
+  else:
+    try:
+      program = bitsback.Program(exported.params, shape, exported.tables)
+    except (KeyError, ValueError) as e:
+      raise UserError(f"{path} has damaged contents ({type(e).__name__}: {e})") from e
   return Codec(os.path.basename(path)[: -len(SUFFIX)], path, exported, program)
 
 
@@ -91,11 +105,11 @@ def by_id(codec_id: bytes) -> Codec:
 
 
 def for_image(channels: int, height: int = 0, width: int = 0) -> list[Codec]:
-  """The shipped choices for an image, lowest rate first: codecs trained on images of its
+  """The shipped lossy choices for an image, lowest rate first: codecs trained on images of its
   size class (at most 32x32, like Fashion-MNIST, or larger photos) and colour mode (a
   gray image may use an RGB codec), sorted by lambda."""
   small = 0 < max(height, width) <= 32
-  everything = available()
+  everything = [c for c in available() if not c.lossless]
   sized = [
     c for c in everything if (c.exported.meta["image_shape"][0] <= 32) == small
   ] or everything

@@ -43,7 +43,7 @@ def select_points(
   """The points of a codec spec; with `refine_steps` > 0 every convolutional learned codec
   also appears refined (its curve named '<family>+refineN')."""
   channels = 1 if gray else 3
-  learned = [c for c in registry.available() if c.channels == channels]
+  learned = [c for c in registry.available() if c.channels == channels and not c.lossless]
   names = []
   for token in [t.strip() for t in spec.split(",") if t.strip()]:
     if token in ("all", "classical"):
@@ -66,6 +66,8 @@ def select_points(
       points += harness.pca_points(train)
     else:
       codec = registry.get(n)
+      if codec.lossless:
+        raise UserError(f"{n} is lossless: `python -m experiments.lossless_eval` measures it")
       points += harness.learned_points([codec])
       if refine_steps > 0 and codec.program.kind != "dense":
         refined.append(codec)

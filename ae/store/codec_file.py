@@ -4,7 +4,10 @@ The file is the msgpack bundle (`ae.store.bundle`) of
   {"format": "ae-codec", "version": 1, "model": <config.model as JSON>,
    "image_shape": [H, W, C], "trained_on": str, "lmbda": float, "step": int,
    "params": <parameters>, "tables": {<latent>: <tables.to_stored of its tables>}}
-written by `ae.codec.export`; its identity is the SHA-256 of its bytes.
+written by `ae.codec.export`; its identity is the SHA-256 of its bytes. A lossless
+codec (a VAE coded by bits-back, `ae.codec.bitsback`) has "kind": "lossless", empty
+"tables" and its integer tables under "bitsback" (`ae.codec.bitsback_tables`); a file
+without "kind" is a lossy codec.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ import functools
 import hashlib
 import json
 
+import numpy as np
+
 from ae.compression import tables as tbl
 from ae.store import bundle as bundle_lib
 from ae.store import params as stored_params
 from ae.utils.errors import UserError
 
 FORMAT, VERSION = "ae-codec", 1
+KINDS = ("lossy", "lossless")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +37,10 @@ class ExportedCodec:
   tables: dict
   meta: dict
   sha256: str
+
+  @property
+  def lossless(self) -> bool:
+    return self.meta["kind"] == "lossless"
 
   @property
   def model_name(self) -> str:
@@ -74,7 +84,12 @@ def load_codec(path: str) -> ExportedCodec:
     if not isinstance(spec, dict) or "name" not in spec:
       raise ValueError("no model name")
     meta = {k: bundle[k] for k in ("image_shape", "trained_on", "lmbda", "step")}
+    meta["kind"] = str(bundle.get("kind", "lossy"))
+    if meta["kind"] not in KINDS:
+      raise ValueError(f"unknown codec kind '{meta['kind']}'")
     tables = {k: tbl.from_stored(t) for k, t in bundle["tables"].items()}
+    if meta["kind"] == "lossless":
+      tables = {k: np.asarray(v) for k, v in bundle["bitsback"].items()}
     params = stored_params.widen(bundle["params"])
   except (KeyError, ValueError, TypeError, AttributeError) as e:
     raise UserError(f"{path} has damaged contents ({type(e).__name__}: {e})") from e
