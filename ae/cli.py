@@ -104,7 +104,7 @@ def build_parser() -> _Parser:
   add = lambda name, help_: sub.add_parser(
     name, help=help_, description=help_, formatter_class=fmt, allow_abbrev=False
   )
-  p = add("compress", "compress an image into an .ae file")
+  p = add("compress", "compress an image (or, losslessly, a batch of images) into an .ae file")
   p.add_argument(
     "image",
     nargs="+",
@@ -131,7 +131,7 @@ def build_parser() -> _Parser:
     help="refine the latents for N "
     "gradient steps first (smaller files, slower encoding; convolutional codecs)",
   )
-  p = add("decompress", "decode an .ae file into an image")
+  p = add("decompress", "decode an .ae file into an image (a batch: OUT-0000.png ... or one .npy)")
   p.add_argument("file", help=".ae file")
   _output_flags(p)
   p.add_argument("--reference", help="the original image, to report PSNR")
