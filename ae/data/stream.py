@@ -22,6 +22,7 @@ from typing import Protocol
 
 import grain
 import numpy as np
+from absl import flags
 
 from ae.data.pipeline import BatchSchedule, local_slice
 
@@ -131,6 +132,8 @@ def batches(
   ds = dataset(source, batch_size, first_step, last_step, process_index, process_count)
   if num_workers <= 0:
     return (ds[i] for i in range(len(ds)))
+  if not flags.FLAGS.is_parsed():  # Grain's workers read absl flags; outside an absl app
+    flags.FLAGS.mark_as_parsed()  # (tests, notebooks) they keep their defaults
   it = ds.to_iter_dataset(grain.ReadOptions(num_threads=0, prefetch_buffer_size=0))
   return iter(it.mp_prefetch(grain.MultiprocessingOptions(num_workers=num_workers)))
 

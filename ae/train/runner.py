@@ -115,31 +115,6 @@ def warm_start(state, init_from: str, mesh):
   return state.replace(params=jax.device_put(params, parallel.replicated(mesh)))
 
 
-class _Profile:
-  """`train.profile_steps` > 0: a `jax.profiler` trace of that many steps in
-  WORKDIR/profile (TensorBoard's profile plugin or Perfetto read it), started after the
-  first call of the run so that compilation stays out of it."""
-
-  def __init__(self, workdir: str, steps: int, start: int):
-    self.dir, self.steps, self.first, self.until = (
-      os.path.join(workdir, "profile"),
-      steps,
-      start,
-      None,
-    )
-
-  def maybe_start(self, step: int) -> None:
-    if self.steps > 0 and self.until is None and step > self.first and jax.process_index() == 0:
-      jax.profiler.start_trace(self.dir)
-      self.until = step + self.steps
-
-  def maybe_stop(self, step: int, force: bool = False) -> None:
-    if self.until is not None and (force or step >= self.until):
-      jax.profiler.stop_trace()
-      logging.info("Wrote a profile of steps %d-%d to %s.", self.until - self.steps, step, self.dir)
-      self.until, self.steps = None, 0
-
-
 def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | None = None) -> dict:
   """Trains `config` in `workdir` (resuming if possible) and returns the final metrics.
 
@@ -244,7 +219,7 @@ def _train_locked(
   sums, count, t0, images_seen = {}, 0, time.perf_counter(), 0
   step = start
   watch = DivergenceWatch(float(step_lib.global_norm(jax.device_get(state.params))))
-  profile = _Profile(workdir, int(tc.get("profile_steps", 0) or 0), start)
+  profile = progress.Profile(workdir, int(tc.get("profile_steps", 0) or 0), start)
   batches = stream.batches(
     train_set,
     int(tc.batch_size),
