@@ -56,17 +56,17 @@ def _fields(buf: bytes, start: int, end: int):
 def packed_int64s(record: bytes, key: str) -> memoryview:
   """The packed varint payload of Int64List feature `key` of a serialized tf.train.Example
   (Example.features = 1, Features.feature map entries = 1, entry key = 1 / value = 2,
-  Feature.int64_list = 3, Int64List.value = 1)."""
+  Feature.int64_list = 3, Int64List.value = 1); ValueError when it has none."""
   want = key.encode()
   for _, fs, fe in _fields(record, 0, len(record)):  # Example.features
-    for _, es, ee in _fields(record, fs, fe):  # one map entry
-      parts = {n: (s, e) for n, s, e in _fields(record, es, ee)}
-      if 1 in parts and record[slice(*parts[1])] == want and 2 in parts:
-        for n, s, e in _fields(record, *parts[2]):
-          if n == 3:
-            values = [(s2, e2) for n2, s2, e2 in _fields(record, s, e) if n2 == 1]
-            if len(values) == 1:
-              return memoryview(record)[values[0][0] : values[0][1]]
+    for _, es, ee in _fields(record, fs, fe):  # one map entry: key first, then value
+      entry = list(_fields(record, es, ee))
+      if len(entry) == 2 and entry[0][0] == 1 and record[entry[0][1] : entry[0][2]] == want:
+        feature = list(_fields(record, entry[1][1], entry[1][2]))
+        if len(feature) == 1 and feature[0][0] == 3:
+          values = list(_fields(record, feature[0][1], feature[0][2]))
+          if len(values) == 1 and values[0][0] == 1:
+            return memoryview(record)[values[0][1] : values[0][2]]
   raise ValueError(f"no packed int64 feature '{key}' in the record")
 
 
@@ -86,8 +86,19 @@ def decode_varints(data: np.ndarray) -> np.ndarray:
   return value
 
 
+def decode_uint8_varints(data: np.ndarray) -> np.ndarray:
+  """Varints of values in [0, 255], uint8 [n bytes] -> uint8 [values]. A value below 128
+  is one byte; one from 128 is two, `v` itself (v & 0x7F | 0x80 == v) then 0x01, so the
+  values are the bytes that do not follow a byte >= 0x80."""
+  second = np.zeros(len(data), bool)
+  second[1:] = data[:-1] >= 0x80
+  if np.any(data[second] != 1) or np.any(second & (data >= 0x80)):
+    raise ValueError("a varint outside [0, 255]")
+  return data[~second]
+
+
 def _fast_shape(info) -> tuple[int, ...] | None:
-  """The image shape when feature `image` is a fixed-shape integer Tensor without
+  """The image shape when feature `image` is a fixed-shape uint8 Tensor without
   encoding (the packed-varint fast path applies); None otherwise."""
   feature = info.features["image"] if "image" in info.features else None
   if not isinstance(feature, tfds.features.Tensor) or type(feature) is not tfds.features.Tensor:
@@ -95,13 +106,15 @@ def _fast_shape(info) -> tuple[int, ...] | None:
   shape = tuple(feature.shape)
   encoded = str(getattr(feature, "_encoding", "none")).lower().endswith("none")
   ok = shape and all(isinstance(d, int) and d > 0 for d in shape) and encoded
-  return shape if ok and np.issubdtype(feature.np_dtype, np.integer) else None
+  return shape if ok and np.dtype(feature.np_dtype) == np.uint8 else None
 
 
 def _decode(raw: list[bytes], key: str, shape: tuple[int, ...]) -> np.ndarray:
   """Int64List feature `key` of serialized examples `raw`, decoded in one vectorized pass:
-  [len(raw), *shape], uint8 for images (shape given), int32 for scalars (shape ())."""
-  values = decode_varints(np.frombuffer(b"".join(packed_int64s(r, key) for r in raw), np.uint8))
+  [len(raw), *shape], uint8 for images (shape given, values in [0, 255]), int32 for
+  scalars (shape ())."""
+  data = np.frombuffer(b"".join(packed_int64s(r, key) for r in raw), np.uint8)
+  values = decode_uint8_varints(data) if shape else decode_varints(data)
   if values.size != len(raw) * int(np.prod(shape)):
     raise ValueError(f"records of feature '{key}' are not of shape {shape}")
   return values.reshape(len(raw), *shape).astype(np.uint8 if shape else np.int32)
@@ -128,11 +141,11 @@ class RecordImages:
     """uint8 images [n, H, W, C] of the records at `indices` (a gray image gains C=1)."""
     indices = [int(i) for i in np.asarray(indices).ravel()]
     if self._shape is not None and indices:
-      raw = self._source.data_source.__getitems__(indices)
-      images = np.empty((len(indices), *self._shape), np.uint8)
-      for i in range(0, len(indices), CHUNK):  # small temporaries stay in cache
-        images[i : i + CHUNK] = _decode(raw[i : i + CHUNK], "image", self._shape)
-      return images[..., None] if images.ndim == 3 else images
+      try:
+        images = self._read_fast(indices)
+        return images[..., None] if images.ndim == 3 else images
+      except ValueError:  # not the layout the fast path knows: TFDS decodes it
+        self._shape = None
     examples = self._source.__getitems__(indices) if indices else []
     if examples and "image" not in examples[0]:
       raise DatasetNotFoundError(
@@ -141,6 +154,13 @@ class RecordImages:
     images = [np.asarray(e["image"], np.uint8) for e in examples]
     images = [im[..., None] if im.ndim == 2 else im for im in images]
     return np.stack(images) if images else np.zeros((0, 1, 1, 1), np.uint8)
+
+  def _read_fast(self, indices: list[int]) -> np.ndarray:
+    raw = self._source.data_source.__getitems__(indices)
+    images = np.empty((len(indices), *self._shape), np.uint8)
+    for i in range(0, len(indices), CHUNK):  # small temporaries stay in cache
+      images[i : i + CHUNK] = _decode(raw[i : i + CHUNK], "image", self._shape)
+    return images
 
   def labels(self, indices) -> np.ndarray:
     """int32 labels [n] of the records at `indices` (-1 where there is no `label`)."""
