@@ -19,6 +19,11 @@ KEY = jax.random.PRNGKey(7)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def _batches(source, batch, first, last, num_workers=0, process=0, processes=1):
+  ds = stream.dataset(source, batch, first, last, process, processes)
+  return stream.batches(ds, num_workers)
+
+
 def _images(n=50):
   return np.random.default_rng(0).integers(0, 256, (n, 4, 5, 1), dtype=np.uint8)
 
@@ -29,18 +34,18 @@ def _source(n=50, batch=8):
 
 def test_batches_are_the_schedules_examples():
   images, sched = _images(), pipeline.BatchSchedule(50, 8, KEY)
-  got = stream.take(stream.batches(_source(), 8, 0, 15), 15)
+  got = stream.take(_batches(_source(), 8, 0, 15), 15)
   np.testing.assert_array_equal(got, images[sched.indices(0, 15)])
 
 
 def test_a_later_start_continues_the_same_sequence():
-  whole = stream.take(stream.batches(_source(), 8, 0, 12), 12)
-  np.testing.assert_array_equal(stream.take(stream.batches(_source(), 8, 5, 12), 7), whole[5:])
+  whole = stream.take(_batches(_source(), 8, 0, 12), 12)
+  np.testing.assert_array_equal(stream.take(_batches(_source(), 8, 5, 12), 7), whole[5:])
 
 
 def test_each_process_reads_its_columns_of_every_global_batch():
-  whole = stream.take(stream.batches(_source(), 8, 0, 6), 6)
-  parts = [stream.take(stream.batches(_source(), 8, 0, 6, 0, p, 2), 6) for p in range(2)]
+  whole = stream.take(_batches(_source(), 8, 0, 6), 6)
+  parts = [stream.take(_batches(_source(), 8, 0, 6, 0, p, 2), 6) for p in range(2)]
   np.testing.assert_array_equal(np.concatenate(parts, axis=1), whole)
 
 
@@ -64,10 +69,10 @@ def test_crops_are_a_pure_function_of_seed_step_and_position():
 @pytest.mark.slow
 def test_worker_processes_give_the_same_batches():
   src = crops.RandomCrops(_photos, 16, 64, seed=3)
-  inline = stream.take(stream.batches(src, 8, 2, 8), 6)
-  np.testing.assert_array_equal(stream.take(stream.batches(src, 8, 2, 8, num_workers=2), 6), inline)
-  whole = stream.take(stream.batches(_source(), 8, 0, 9), 9)
-  np.testing.assert_array_equal(stream.take(stream.batches(_source(), 8, 0, 9, 1), 9), whole)
+  inline = stream.take(_batches(src, 8, 2, 8), 6)
+  np.testing.assert_array_equal(stream.take(_batches(src, 8, 2, 8, num_workers=2), 6), inline)
+  whole = stream.take(_batches(_source(), 8, 0, 9), 9)
+  np.testing.assert_array_equal(stream.take(_batches(_source(), 8, 0, 9, 1), 9), whole)
 
 
 def _cfg(fake, **kw):
@@ -95,8 +100,8 @@ def test_records_decode_as_tfds_does_and_stream_as_held(fake_fashion):
   streamed = train_source(_cfg(fake_fashion, cache_mb=-1), 8, KEY)
   assert isinstance(held.images, stream.InMemory) and isinstance(streamed.images, RecordImages)
   np.testing.assert_array_equal(
-    stream.take(stream.batches(streamed, 8, 0, 20), 20),
-    stream.take(stream.batches(held, 8, 0, 20), 20),
+    stream.take(_batches(streamed, 8, 0, 20), 20),
+    stream.take(_batches(held, 8, 0, 20), 20),
   )
 
 
@@ -108,7 +113,7 @@ from ae.data.sources import train_source
 cfg = ml_collections.ConfigDict(dict(name=sys.argv[1], data_dir=sys.argv[2], download=False,
                                      train_split="train", cache_mb=int(sys.argv[3])))
 src = train_source(cfg, 32, jax.random.PRNGKey(0))
-for batch in stream.batches(src, 32, 0, 60):
+for batch in stream.batches(stream.dataset(src, 32, 0, 60)):
   assert batch.shape == (32, 64, 64, 3)
 print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
 """

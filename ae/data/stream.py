@@ -118,18 +118,9 @@ def dataset(
   return grain.MapDataset.range(first_step, last_step).map(_StepBatch(source, positions))
 
 
-def batches(
-  source: BatchSource,
-  batch_size: int,
-  first_step: int,
-  last_step: int,
-  num_workers: int = 0,
-  process_index: int = 0,
-  process_count: int = 1,
-) -> Iterator[np.ndarray]:
-  """The local batches of steps [first_step, last_step), in order; read by `num_workers`
-  Grain worker processes (0: in this process, in order, nothing read ahead)."""
-  ds = dataset(source, batch_size, first_step, last_step, process_index, process_count)
+def batches(ds: grain.MapDataset, num_workers: int = 0) -> Iterator[np.ndarray]:
+  """The elements of `ds` (a `dataset`) in order, read by `num_workers` Grain worker
+  processes (0: in this process, nothing read ahead)."""
   if num_workers <= 0:
     return (ds[i] for i in range(len(ds)))
   if not flags.FLAGS.is_parsed():  # Grain's workers read absl flags; outside an absl app

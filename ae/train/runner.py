@@ -221,13 +221,10 @@ def _train_locked(
   watch = DivergenceWatch(float(step_lib.global_norm(jax.device_get(state.params))))
   profile = progress.Profile(workdir, int(tc.get("profile_steps", 0) or 0), start)
   batches = stream.batches(
-    train_set,
-    int(tc.batch_size),
-    start,
-    last,
+    stream.dataset(
+      train_set, int(tc.batch_size), start, last, jax.process_index(), jax.process_count()
+    ),
     int(config.data.get("num_workers", 0) or 0),
-    jax.process_index(),
-    jax.process_count(),
   )
   try:
     while step < last:
