@@ -18,4 +18,6 @@ def data_config(name: str = "fashion_mnist") -> ml_collections.ConfigDict:
   data.image_size = ()  # (H, W) to resize folder images to
   data.test_percent = 10  # share of a flat folder held out as "test"
   data.channels = 0  # folder images: 1 gray, 3 RGB, 0 auto
+  data.num_workers = 0  # Grain worker processes reading training batches (0: in-process)
+  data.cache_mb = 0  # hold a training split up to this many MiB (0: 1024; < 0: stream)
   return data

@@ -1,21 +1,25 @@
 """Where images come from: what a data spec (`ae.data.specs`) names, loaded.
 
-`load_split` serves training: `ImageSet`, uint8 images [N, H, W, C] in [0, 255] and int32
-labels [N] (-1 when the source has none); conversion to float32 in [0, 1] happens on the
-accelerator, inside the jitted step (`ae.data.pipeline.to_float`). `eval_images` serves
-the evaluations: a list of whole uint8 images, [H, W] for gray sets and [H, W, 3] for
-colour ones; a folder or Kodak spec is evaluated whole (every image in it), the other
-kinds give the split asked for.
+`train_source` serves training: a batch source of the Grain pipeline (`ae.data.stream`)
+that streams the split, or holds it when small. `load_split` serves evaluation splits
+(held in memory; they are small) and analysis: `ImageSet`, uint8 images [N, H, W, C] in
+[0, 255] and int32 labels [N] (-1 when the source has none); conversion to float32 in
+[0, 1] happens on the accelerator, inside the jitted step (`ae.data.pipeline.to_float`).
+`eval_images` serves the evaluations: a list of whole uint8 images, [H, W] for gray sets
+and [H, W, 3] for colour ones; a folder or Kodak spec is evaluated whole (every image in
+it), the other kinds give the split asked for.
 """
 
 from __future__ import annotations
+
+import functools
 
 import ml_collections
 import numpy as np
 import tensorflow_datasets as tfds
 from absl import logging
 
-from ae.data import fashion_mnist, photos, photos_tfds
+from ae.data import crops, fashion_mnist, photos, photos_tfds, records, stream
 from ae.data.defaults import data_config
 from ae.data.folder import load_folder, read_folder
 from ae.data.imageset import IMAGE_SUFFIXES, ImageSet, folder_split_of
@@ -145,17 +149,46 @@ def eval_images(spec: DataSpec, split: str = "test", max_images: int = 0) -> lis
 
 def _read_all(source) -> ImageSet:
   """Reads a TFDS data source (random-access sequence of example dicts) into memory."""
-  n = len(source)
-  examples = source.__getitems__(list(range(n))) if n else []
-  if n and "image" not in examples[0]:
-    raise DatasetNotFoundError(f"dataset has no 'image' feature (features: {sorted(examples[0])})")
-  images = (
-    np.stack([np.asarray(e["image"]) for e in examples]) if n else np.zeros((0, 1, 1, 1), np.uint8)
-  )
-  if images.ndim == 3:
-    images = images[..., None]
-  labels = np.asarray([int(e.get("label", -1)) for e in examples], np.int32)
-  return ImageSet(images=images.astype(np.uint8), labels=labels)
+  reader = records.RecordImages(source)
+  everything = np.arange(len(reader))
+  return ImageSet(images=reader.read(everything), labels=reader.labels(everything))
+
+
+DEFAULT_CACHE_MB = 1024
+
+
+def in_memory_limit(data_config) -> int:
+  """Bytes of uint8 pixels up to which a training split is read whole into memory:
+  `data.cache_mb` MiB (0: DEFAULT_CACHE_MB; < 0: always stream)."""
+  mb = int(data_config.get("cache_mb", 0) or 0)
+  return -1 if mb < 0 else (mb or DEFAULT_CACHE_MB) << 20
+
+
+def train_source(data_config, batch_size: int, data_key) -> stream.BatchSource:
+  """The training split of `data_config` as a batch source of `ae.data.stream`: photo
+  crops drawn on the fly, or a TFDS split streamed from its records (read whole into
+  memory when its pixels fit `in_memory_limit`), or a folder in memory; batches in the
+  order of `ae.data.pipeline.BatchSchedule(data_key)`."""
+  spec = training_spec(data_config.name)
+  split = data_config.train_split
+  if spec.kind == "photos":
+    return crops.RandomCrops(
+      functools.partial(photos_tfds.load_photos, "train", _data_dir(data_config)),
+      int(data_config.get("crop_size", 64)),
+      int(data_config.get("num_crops", 20000)),
+      int(data_config.get("crop_seed", 0)),
+      bool(data_config.get("rotate", False)),
+      bool(spec.gray or data_config.get("gray", False)),
+    )
+  if spec.kind in ("folder", "kodak"):
+    images = load_split(data_config, split).images
+    return stream.ShuffledImages(stream.InMemory(images), images.shape[1:], batch_size, data_key)
+  reader = records.RecordImages(_tfds_source(data_config, split, spec.arg or spec.kind))
+  shape = reader.fixed_shape or reader.read([0]).shape[1:]
+  shape = (*shape, 1) if len(shape) == 2 else tuple(shape)
+  if len(reader) * int(np.prod(shape)) <= in_memory_limit(data_config):
+    reader = stream.InMemory(reader.read(np.arange(len(reader))))
+  return stream.ShuffledImages(reader, shape, batch_size, data_key)
 
 
 __all__ = [
@@ -166,4 +199,5 @@ __all__ = [
   "folder_split_of",
   "load_image_list",
   "load_split",
+  "train_source",
 ]

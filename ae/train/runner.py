@@ -20,8 +20,8 @@ import numpy as np
 from absl import logging
 
 from ae.baselines import pca as pca_lib
-from ae.data import pipeline
-from ae.data.sources import load_split
+from ae.data import stream
+from ae.data.sources import load_split, train_source
 from ae.models import registry
 from ae.ops import metrics as metrics_lib
 from ae.store import denoiser_file
@@ -33,10 +33,12 @@ from ae.train.checkpoint import Checkpointer
 from ae.train.divergence import DivergenceWatch
 from ae.train.lock import WorkdirLock
 from ae.train.restore import load_trained, moved_model_path, record_init_steps
-from ae.train.state import init_state
+from ae.train.state import init_state, seed_keys
 from ae.train.writer import MetricWriter
 from ae.utils import grids
 from ae.utils.errors import ConfigError, UserError
+
+PCA_EXAMPLES = 100_000  # the PCA baseline's fit: the first examples, stored order
 
 
 def _check_periods(tc) -> None:
@@ -113,31 +115,6 @@ def warm_start(state, init_from: str, mesh):
   return state.replace(params=jax.device_put(params, parallel.replicated(mesh)))
 
 
-class _Profile:
-  """`train.profile_steps` > 0: a `jax.profiler` trace of that many steps in
-  WORKDIR/profile (TensorBoard's profile plugin or Perfetto read it), started after the
-  first call of the run so that compilation stays out of it."""
-
-  def __init__(self, workdir: str, steps: int, start: int):
-    self.dir, self.steps, self.first, self.until = (
-      os.path.join(workdir, "profile"),
-      steps,
-      start,
-      None,
-    )
-
-  def maybe_start(self, step: int) -> None:
-    if self.steps > 0 and self.until is None and step > self.first and jax.process_index() == 0:
-      jax.profiler.start_trace(self.dir)
-      self.until = step + self.steps
-
-  def maybe_stop(self, step: int, force: bool = False) -> None:
-    if self.until is not None and (force or step >= self.until):
-      jax.profiler.stop_trace()
-      logging.info("Wrote a profile of steps %d-%d to %s.", self.until - self.steps, step, self.dir)
-      self.until, self.steps = None, 0
-
-
 def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | None = None) -> dict:
   """Trains `config` in `workdir` (resuming if possible) and returns the final metrics.
 
@@ -157,9 +134,11 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
   mesh = mesh or parallel.make_mesh()
   parallel.check_batch_size(int(tc.batch_size), mesh)
 
-  train_set = load_split(config.data, config.data.train_split)
+  train_set = train_source(config.data, int(tc.batch_size), seed_keys(config)[2])
+  if train_set.num_examples < int(tc.batch_size):
+    raise ConfigError(f"batch size {tc.batch_size} exceeds the {train_set.num_examples} examples")
   test_set = load_split(config.data, config.data.eval_split)
-  model, state, data_key = init_state(config, train_set.image_shape, mesh)
+  model, state, _ = init_state(config, train_set.image_shape, mesh)
   loss_fn = objectives.build_objective(
     precision.compute_dtype(
       model, str(tc.get("compute_dtype", "") or ""), str(config.get("objective", ""))
@@ -186,7 +165,6 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
       test_set,
       model,
       state,
-      data_key,
       train_fn,
       reconstruct_fn,
     )
@@ -204,7 +182,6 @@ def _train_locked(
   test_set,
   model,
   state,
-  data_key,
   train_fn,
   reconstruct_fn,
 ) -> dict:
@@ -221,8 +198,8 @@ def _train_locked(
     logging.info("Resumed from checkpoint at step %d.", start)
     if broken:
       print(f"note: resumed from checkpoint {start}", file=sys.stderr)
-  schedule = pipeline.BatchSchedule(len(train_set), int(tc.batch_size), data_key)
-  last = total_steps(tc, schedule.steps_per_epoch)
+  steps_per_epoch = train_set.num_examples // int(tc.batch_size)
+  last = total_steps(tc, steps_per_epoch)
   if stop_at_step is not None:
     last = min(last, stop_at_step)
   writer.truncate_after(start, drop_at_step=("test",) if start >= last else ())
@@ -236,22 +213,25 @@ def _train_locked(
   bar = progress.ProgressBar(
     total=last,
     initial=start,
-    steps_per_epoch=schedule.steps_per_epoch,
+    steps_per_epoch=steps_per_epoch,
     enabled=bool(config.get("progress", True)),
   )
   sums, count, t0, images_seen = {}, 0, time.perf_counter(), 0
   step = start
   watch = DivergenceWatch(float(step_lib.global_norm(jax.device_get(state.params))))
-  profile = _Profile(workdir, int(tc.get("profile_steps", 0) or 0), start)
+  profile = progress.Profile(workdir, int(tc.get("profile_steps", 0) or 0), start)
+  batches = stream.batches(
+    stream.dataset(
+      train_set, int(tc.batch_size), start, last, jax.process_index(), jax.process_count()
+    ),
+    int(config.data.get("num_workers", 0) or 0),
+  )
   try:
     while step < last:
       profile.maybe_start(step)
       k = min(int(tc.steps_per_call), last - step)
-      idx = pipeline.local_slice(
-        schedule.indices(step, k), jax.process_index(), jax.process_count()
-      )
       chunk = parallel.put_global(
-        train_set.images[idx],
+        stream.take(batches, k),
         parallel.batch_sharding(mesh, 1),
         (k, int(tc.batch_size), *train_set.image_shape),
       )
@@ -272,7 +252,7 @@ def _train_locked(
           "train",
           {
             **{n: s / count for n, s in sums.items()},
-            "epoch": step / schedule.steps_per_epoch,
+            "epoch": step / steps_per_epoch,
             "images_per_sec": rate,
           },
         )
@@ -286,7 +266,7 @@ def _train_locked(
     bar.close()
     ckpt.close()
 
-  if stop_at_step is not None and step < total_steps(tc, schedule.steps_per_epoch):
+  if stop_at_step is not None and step < total_steps(tc, steps_per_epoch):
     writer.close()
     return {"step": step}
   results = _final_evaluation(
@@ -311,7 +291,7 @@ def _final_evaluation(
     results[objective] = evaluate(model, config, params, test_set, mesh)
   code_size = registry.code_size(config.model)
   if config.get("pca_baseline", True) and code_size:
-    pca = pca_lib.fit_pca(train_set.images.astype(np.float32) / 255.0, code_size)
+    pca = pca_lib.fit_pca(train_set.sample(PCA_EXAMPLES).astype(np.float32) / 255.0, code_size)
     x_test = test_set.images.astype(np.float32) / 255.0
     mse, mse_clip = (pca_lib.reconstruction_mse(pca, x_test, clip=c) for c in (False, True))
     results["pca"] = {

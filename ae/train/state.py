@@ -69,9 +69,15 @@ def init_params(model, key: jax.Array, image_shape: tuple[int, ...]) -> Any:
   return jax.jit(lambda k: model.init(k, jnp.zeros((1, *image_shape)))["params"])(key)
 
 
+def seed_keys(config) -> tuple[jax.Array, jax.Array, jax.Array]:
+  """(init, per-step, data-order) keys, all derived from `config.seed`."""
+  init_key, train_key, data_key = jax.random.split(jax.random.PRNGKey(int(config.seed)), 3)
+  return init_key, train_key, data_key
+
+
 def init_state(config, image_shape: tuple[int, int, int], mesh):
   """(model, replicated initial TrainState, data-order key), all derived from `config.seed`."""
-  init_key, train_key, data_key = jax.random.split(jax.random.PRNGKey(int(config.seed)), 3)
+  init_key, train_key, data_key = seed_keys(config)
   model = build_model(config.model, image_shape)
   params = init_params(model, init_key, image_shape)
   state = create_state(model.apply, params, make_optimizer(config.train), train_key)

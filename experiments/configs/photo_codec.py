@@ -42,7 +42,9 @@ def use_photos(
   num_crops: int = 24000,
 ):
   """Trains on random crop_size^2 crops (with flips) of the offline photo set for
-  `num_steps`, and evaluates on 256x256 centre crops of its test photos."""
+  `num_steps`, and evaluates on 256x256 centre crops of its test photos. Crops are
+  drawn on the fly from the whole photos (`ae.data.crops`, a function of crop_seed,
+  step and position); `num_crops` is the length of an epoch."""
   config.data.name = "photos"
   config.data.crop_size = crop_size
   config.data.num_crops = num_crops
