@@ -14,6 +14,8 @@ bash scripts/retrain_codecs.sh "$root"
 bash scripts/retrain_denoisers.sh "$root"
 export AE_CODEC_PATH="$root/codecs" AE_DENOISER_PATH="$root/denoisers"
 python3 -m experiments.evaluate --images=fashion_mnist --max_images=1000 --workdir="$root/rd_fmnist"
+python3 -m experiments.lossless_eval --workdir="$root/lossless"
+python3 scripts/beta_sweep.py --workdir="$root/beta_sweep"
 python3 -m experiments.evaluate --images=photos --refine_steps=500 --workdir="$root/rd_photos"
 python3 -m experiments.denoise_eval --workdir="$root/denoise_fmnist" --sets=fashion_mnist --fashion_images=100
 python3 -m experiments.denoise_eval --workdir="$root/denoise_gray" --sets=photos:gray

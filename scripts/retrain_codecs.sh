@@ -18,6 +18,9 @@ if [[ "$which" == all || "$which" == fashion ]]; then
         --config.rd.lmbda=$l --config.model.latent_size=128 && export_ "fm_codec_q$q" "fmnist-dense-q$q"
     q=$((q + 1))
   done
+  # The lossless bits-back codec (docs/lossless.md).
+  train --config=experiments/configs/vae_lossless.py --workdir="$root/vae_lossless" \
+      && export_ vae_lossless fmnist-vae-lossless
 fi
 if [[ "$which" == all || "$which" == photos ]]; then
   photo=experiments/configs/photo_codec.py
