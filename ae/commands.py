@@ -21,14 +21,27 @@ def _bpp(nbytes: int, image: np.ndarray) -> float:
   return 8.0 * nbytes / (image.shape[0] * image.shape[1])
 
 
+def _bits_per_pixel(nbytes: int, images: np.ndarray) -> float:
+  """Bits per pixel position of a batch [N, H, W(, C)] (as `ae info` counts them)."""
+  return 8.0 * nbytes / (images.shape[0] * images.shape[1] * images.shape[2])
+
+
+def _count(images: np.ndarray) -> str:
+  return f"{len(images)} image" + ("s" if len(images) != 1 else "")
+
+
 def _kind_of_file(path: str) -> str:
-  """'ae' for an .ae bitstream, 'image' for a file Pillow recognizes, else 'other'."""
+  """'ae' for an .ae bitstream, 'image' for a file Pillow recognizes or a .npy array (an
+  output of `decompress`), else 'other'."""
   from PIL import Image
 
   try:
     with open(path, "rb") as f:
-      if f.read(3) == b"\x89AE":
+      head = f.read(6)
+      if head[:3] == b"\x89AE":
         return "ae"
+      if head == b"\x93NUMPY":
+        return "image"
     with Image.open(path):
       return "image"
   except Exception:  # pylint: disable=broad-except  # anything unreadable is "other"
@@ -85,8 +98,8 @@ def _compress_lossless(args, codec) -> None:
   data = lossless.encode_images(images, codec)
   image_io.write_atomic(args.output, data)
   console.say(
-    f"{args.output}: {len(data):,} bytes, {8 * len(data) / images[..., :1].size:.4f} bits "
-    f"per pixel, lossless ({len(images)} images of {images.shape[2]}x{images.shape[1]}, "
+    f"{args.output}: {len(data):,} bytes, {_bits_per_pixel(len(data), images):.4f} bits "
+    f"per pixel, lossless ({_count(images)} of {images.shape[2]}x{images.shape[1]}, "
     f"codec {codec.name})"
   )
 
@@ -163,12 +176,14 @@ def _write_batch(args, images: np.ndarray, nbytes: int) -> None:
     for path in paths:
       check_output(path, [args.file], "image", args.force)
     blobs = {p: image_io.encode_image_file(im, p) for p, im in zip(paths, images)}
+    if image_io.image_format(args.output) in ("JPEG", "WEBP", "JPEG2000"):
+      console.note(f"{args.output}: a lossy image format; .png or .npy keep the exact pixels")
   for path, blob in blobs.items():
     image_io.write_atomic(path, blob)
   where = args.output if len(blobs) == 1 else f"{next(iter(blobs))} .. {list(blobs)[-1]}"
   console.say(
-    f"{where}: {len(images)} images of {images.shape[2]}x{images.shape[1]} from "
-    f"{nbytes:,} bytes, {8 * nbytes / images[..., :1].size:.4f} bits per pixel"
+    f"{where}: {_count(images)} of {images.shape[2]}x{images.shape[1]} from "
+    f"{nbytes:,} bytes, {_bits_per_pixel(nbytes, images):.4f} bits per pixel"
   )
 
 
@@ -182,7 +197,7 @@ def cmd_info(args) -> None:
     codec = registry.by_id(header.codec_id)
     name, doubt = codec.name, api.implausible(header, streams, codec)
     if codec.lossless and not doubt:
-      count, what = lossless.batch_size(streams)[0], "lossless, "
+      count, what = lossless.batch_size(header, streams, codec)[0], "lossless, "
   except registry.CodecNotFoundError:
     name, doubt = "not installed", None
   pixels = header.height * header.width * count

@@ -27,14 +27,18 @@ flags.mark_flags_as_required(["workdir", "out"])
 
 def _export() -> None:
   from ae.codec import export, lossless  # pylint: disable=g-import-not-at-top
-  from ae.train.restore import load_trained, run_prior_steps  # pylint: disable=g-import-not-at-top
+  from ae.train.restore import (  # pylint: disable=g-import-not-at-top
+    load_config,
+    load_trained,
+    run_prior_steps,
+  )
   from ae.utils.errors import UserError  # pylint: disable=g-import-not-at-top
   from ae.utils.logs import quiet_orbax  # pylint: disable=g-import-not-at-top
 
   quiet_orbax()
-  run = load_trained(_WORKDIR.value)
-  if run.config.get("objective") not in ("rate_distortion", "vae"):
+  if load_config(_WORKDIR.value).get("objective") not in ("rate_distortion", "vae"):
     raise UserError(f"{_WORKDIR.value} is neither a rate_distortion nor a vae run")
+  run = load_trained(_WORKDIR.value)
   total = run.step + run_prior_steps(
     _WORKDIR.value, str(run.config.train.get("init_from", ""))
   )  # every step behind it

@@ -73,6 +73,8 @@ def main(argv):
       f.write(data)
     decoded = api.decode_batch(data)
     decoded = decoded[0] if len(decoded) == 1 and not codec.lossless else decoded
+    if codec.lossless and not np.array_equal(decoded, image):
+      raise AssertionError(f"{fname}: the lossless batch did not decode to its images")
     manifest[fname] = {
       "codec": codec_name,
       "codec_sha256": codec.sha256,

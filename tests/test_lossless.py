@@ -1,5 +1,7 @@
 """Lossless files by bits-back coding: exact round trips, code length against the ELBO."""
 
+import os
+
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -152,7 +154,7 @@ def test_a_file_holds_a_batch_and_decodes_to_the_identical_images(codec):
   data = lossless.encode_images(images[..., 0], codec)
   header, streams = bitstream.unpack(data)
   assert (header.height, header.width, header.channels) == (28, 28, 1)
-  assert lossless.batch_size(streams)[0] == 5
+  assert lossless.batch_size(header, streams, codec)[0] == 5
   assert np.array_equal(api.decode_batch(data), images[..., 0])
   one = api.compress(images[0, ..., 0], codec)
   assert np.array_equal(api.decompress(one), images[0, ..., 0])
@@ -161,12 +163,28 @@ def test_a_file_holds_a_batch_and_decodes_to_the_identical_images(codec):
 
 
 def test_corrupted_or_wrong_inputs_are_refused(codec):
-  data = bytearray(lossless.encode_images(_images(3), codec))
-  data[-5] ^= 0x10
-  with pytest.raises(bitstream.BitstreamError):
-    api.decode_batch(bytes(data))
-  with pytest.raises(UserError, match="codes 1.. *"):
+  data = lossless.encode_images(_images(3), codec)
+  flipped = bytearray(data)
+  flipped[-5] ^= 0x10
+  with pytest.raises(bitstream.BitstreamError, match="CRC|corrupt"):
+    api.decode_batch(bytes(flipped))
+  # Past the CRC (the file re-packed): a wrong pool count fails the stack's unwind check,
+  # a header that does not give the codec's image size is refused before decoding.
+  header, (meta, words) = bitstream.unpack(data)
+  count, kept = lossless.batch_size(header, [meta, words], codec)
+  wrong = bitstream.varint(count) + bitstream.varint(kept - 1)
+  with pytest.raises(bitstream.BitstreamError, match="did not unwind|top word"):
+    api.decode_batch(bitstream.pack(header, [wrong, words]))
+  tiny = bitstream.Header(header.codec_id, 1, 1, 1)
+  with pytest.raises(bitstream.BitstreamError, match="header says 1x1x1"):
+    api.decode_batch(bitstream.pack(tiny, [meta, words]))
+  assert "header says" in api.implausible(tiny, [meta, words], codec)
+  with pytest.raises(UserError, match="images of 28x28 gray; got 2 of 32x32 gray"):
     lossless.encode_images(np.zeros((2, 32, 32), np.uint8), codec)
+  with pytest.raises(UserError, match="got 1 of 28x28 RGB"):
+    lossless.encode_images(np.zeros((1, 28, 28, 3), np.uint8), codec)
+  with pytest.raises(UserError, match="lossless"):
+    api.symbolize(np.zeros((28, 28), np.uint8), codec)
   with pytest.raises(UserError, match="uint8"):
     lossless.encode_images(np.zeros((2, 28, 28), np.float32), codec)
   assert codec not in registry.for_image(1, 28, 28)  # never a default for lossy coding
@@ -192,9 +210,13 @@ def test_command_line_batch_round_trip(codec, tmp_path, capsys):
     Image.fromarray(im).save(paths[-1])
   out = str(tmp_path / "batch.ae")
   assert cli.main(["compress", *paths, "-o", out, "--codec=tiny-lossless"]) == 0
-  assert "lossless (3 images of 28x28" in capsys.readouterr().out
+  said = capsys.readouterr().out
+  bits = 8 * os.path.getsize(out) / (3 * 28 * 28)
+  assert "lossless (3 images of 28x28" in said and f"{bits:.4f} bits per pixel" in said
   assert cli.main(["info", out]) == 0
-  assert "lossless, 3 images of 28x28 gray" in capsys.readouterr().out
+  assert f"lossless, 3 images of 28x28 gray, {os.path.getsize(out):,} bytes = {bits:.4f} bpp" in (
+    capsys.readouterr().out
+  )
   assert cli.main(["decompress", out, "-o", str(tmp_path / "dec.png")]) == 0
   for i in range(3):
     assert np.array_equal(np.asarray(Image.open(tmp_path / f"dec-{i:04d}.png")), images[i])
@@ -204,6 +226,7 @@ def test_command_line_batch_round_trip(codec, tmp_path, capsys):
   assert (tmp_path / "npy.ae").read_bytes() == (tmp_path / "batch.ae").read_bytes()
   assert cli.main(["decompress", out2, "-o", str(tmp_path / "dec.npy")]) == 0
   assert np.array_equal(np.load(tmp_path / "dec.npy"), images)
+  assert cli.main(["decompress", out2, "-o", str(tmp_path / "dec.npy")]) == 0  # rerun
   capsys.readouterr()
   # A lossy codec takes one image per file; the error is one line, nothing is written.
   assert (

@@ -98,6 +98,8 @@ def symbolize(
 ) -> tuple[bitstream.Header, list[tuple]]:
   """The header and, per stream, (symbols, table index, tables) of a uint8 image; with
   `refine_steps` > 0 the latents are first refined for this image (convolutional codecs)."""
+  if codec.lossless:
+    raise UserError(f"codec {codec.name} is lossless: it has no latent symbols to quantize")
   image = check_image(image)
   h, w, c = image.shape
   if c != codec.channels:
@@ -215,7 +217,7 @@ def implausible(
   pixels = header.height * header.width
   if codec.lossless:
     try:
-      pixels *= lossless.batch_size(streams)[0]
+      pixels *= lossless.batch_size(header, streams, codec)[0]
     except bitstream.BitstreamError as e:
       return str(e)
   if pixels > max_pixels:
@@ -258,10 +260,10 @@ def decode(data: bytes, codec: Codec | None = None, max_pixels: int = MAX_PIXELS
   if doubt:
     raise bitstream.BitstreamError(f"refused: {doubt}")
   if codec.lossless:
-    images = lossless.decode_images(header, streams, codec, max_pixels)
-    if len(images) != 1:
-      raise UserError(f"the file holds {len(images)} images: decode it with decode_batch")
-    return images[0]
+    count = lossless.batch_size(header, streams, codec)[0]
+    if count != 1:
+      raise UserError(f"the file holds {count} images: decode it with decode_batch")
+    return lossless.decode_images(header, streams, codec, max_pixels)[0]
   tables = codec.exported.tables
   y_shape, z_shape = _latent_shapes(codec, header.height, header.width)
   try:

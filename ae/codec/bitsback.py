@@ -93,13 +93,13 @@ class Program:
     self.tables = bt.check(tables)
     self.tables_f = {k: v.astype(np.float64) for k, v in self.tables.items()}
     enc = params["encoder"]
-    self.enc = [_fixed(enc[k], k) for k in sorted(k for k in enc if k.startswith("hidden_"))]
+    self.enc = [_fixed(enc[k], k) for k in _numbered(enc, "hidden_")]
     self.mean, self.logvar = _fixed(enc["mean"], "mean"), _fixed(enc["logvar"], "logvar")
-    hidden = sorted((k for k in params if k.startswith("dec_hidden_")), key=lambda k: int(k[11:]))
-    self.dec = [_fixed(params[k], k) for k in hidden]
+    self.dec = [_fixed(params[k], k) for k in _numbered(params, "dec_hidden_")]
     self.out = _fixed(params["dec_output"], "dec_output")
     self.latent_size = int(self.mean[0].shape[1])
     self.pixels = int(np.prod(self.image_shape))
+    _check_shapes(self)
 
   def posterior(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """uint8 [n, H, W, C] -> posterior means and log-variances [n, D], OUT_FRAC bits."""
@@ -133,6 +133,31 @@ class Program:
     d = np.clip(PIXEL_EDGES - mean[:, None], -bound, bound)
     frac = bt.OUT_FRAC + bt.INV_FRAC
     return counts_of_cdf(_interp(self.tables_f["logistic_cdf"], d * inv[:, None], frac, 16))
+
+
+def _numbered(tree: dict, prefix: str) -> list[str]:
+  """Keys prefix0, prefix1, ... of `tree` in numeric order."""
+  return sorted((k for k in tree if k.startswith(prefix)), key=lambda k: int(k[len(prefix) :]))
+
+
+def _check_shapes(p: Program) -> None:
+  """ValueError unless the layers chain: pixels -> ... -> 2 latents heads, latents -> ...
+  -> a mean and a log scale per pixel."""
+  widths = [p.pixels] + [w.shape[1] for w, _ in p.enc]
+  chain = [*p.enc, p.mean, p.logvar] if p.enc else [p.mean, p.logvar]
+  ins = [w.shape[0] for w, _ in chain]
+  outs = [w.shape[1] for w, _ in chain]
+  dec_in = [w.shape[0] for w, _ in (*p.dec, p.out)]
+  dec_out = [w.shape[1] for w, _ in (*p.dec, p.out)]
+  ok = (
+    ins == widths[: len(p.enc)] + [widths[-1], widths[-1]]
+    and outs[-1] == outs[-2] == p.latent_size
+    and dec_in == [p.latent_size, *dec_out[:-1]]
+    and dec_out[-1] == 2 * p.pixels
+    and all(b.shape == (w.shape[1],) for w, b in (*chain, *p.dec, p.out))
+  )
+  if not ok:
+    raise ValueError(f"the VAE's layer shapes do not fit images of {p.image_shape}")
 
 
 def _fixed(p: dict, name: str) -> tuple[np.ndarray, np.ndarray]:

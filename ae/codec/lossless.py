@@ -52,9 +52,11 @@ def check_images(images, codec: Codec) -> np.ndarray:
   if x.dtype != np.uint8:
     raise UserError(f"lossless coding takes 8-bit images (uint8), got {x.dtype}")
   if x.ndim != 4 or x.shape[1:] != shape or not 1 <= len(x) <= MAX_IMAGES:
-    size = "x".join(map(str, shape))
+    mode = lambda c: "gray" if c == 1 else ("RGB" if c == 3 else f"{c}-channel")
+    want = f"{shape[1]}x{shape[0]} {mode(shape[2])}"
+    got = f"{x.shape[2]}x{x.shape[1]} {mode(x.shape[3])}" if x.ndim == 4 else f"shape {x.shape}"
     raise UserError(
-      f"codec {codec.name} codes 1..{MAX_IMAGES:,} images of {size}; got shape {x.shape}"
+      f"codec {codec.name} codes 1..{MAX_IMAGES:,} images of {want}; got {len(x)} of {got}"
     )
   return x
 
@@ -72,8 +74,15 @@ def encode_images(images, codec: Codec | str) -> bytes:
   return bitstream.pack(header, [meta, words.astype("<u4").tobytes()])
 
 
-def batch_size(streams: list[bytes]) -> tuple[int, int]:
-  """(N images, pool words left out) from a lossless file's streams."""
+def batch_size(header: bitstream.Header, streams: list[bytes], codec: Codec) -> tuple[int, int]:
+  """(N images, pool words left out) of a lossless file; BitstreamError unless its header
+  gives the codec's image size and its streams are laid out as `encode_images` writes."""
+  h, w, c = (int(d) for d in codec.exported.meta["image_shape"])
+  if (header.height, header.width, header.channels) != (h, w, c):
+    raise bitstream.BitstreamError(
+      f"corrupted lossless file (its header says {header.width}x{header.height}x"
+      f"{header.channels}; codec {codec.name} codes {w}x{h}x{c} images)"
+    )
   if len(streams) != 2 or len(streams[1]) % 4:
     raise bitstream.BitstreamError("corrupted lossless file (stream layout)")
   count, pos = bitstream.read_varint(streams[0], 0)
@@ -87,7 +96,7 @@ def decode_images(
   header: bitstream.Header, streams: list[bytes], codec: Codec, max_pixels: int
 ) -> np.ndarray:
   """The uint8 images [N, H, W] (gray) or [N, H, W, C] of a lossless file's streams."""
-  count, kept = batch_size(streams)
+  count, kept = batch_size(header, streams, codec)
   if count * header.height * header.width > max_pixels:
     raise bitstream.BitstreamError(
       f"refused: {count:,} images of {header.width}x{header.height} are more than the "

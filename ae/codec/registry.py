@@ -71,7 +71,7 @@ def _load(path: str, mtime_ns: int, size: int) -> Codec:
   else:
     try:
       program = bitsback.Program(exported.params, shape, exported.tables)
-    except (KeyError, ValueError) as e:
+    except (KeyError, ValueError, TypeError, AttributeError) as e:
       raise UserError(f"{path} has damaged contents ({type(e).__name__}: {e})") from e
   return Codec(os.path.basename(path)[: -len(SUFFIX)], path, exported, program)
 
