@@ -144,7 +144,7 @@ class RecordImages:
       try:
         images = self._read_fast(indices)
         return images[..., None] if images.ndim == 3 else images
-      except ValueError:  # not the layout the fast path knows: TFDS decodes it
+      except (ValueError, IndexError):  # not the layout the fast path knows: TFDS decodes it
         self._shape = None
     examples = self._source.__getitems__(indices) if indices else []
     if examples and "image" not in examples[0]:
@@ -170,7 +170,10 @@ class RecordImages:
       return np.full(len(indices), -1, np.int32)
     if self._shape is not None:
       raw = self._source.data_source.__getitems__(indices)
-      return np.concatenate(
-        [_decode(raw[i : i + CHUNK], "label", ()) for i in range(0, len(raw), CHUNK)]
-      )
+      try:
+        return np.concatenate(
+          [_decode(raw[i : i + CHUNK], "label", ()) for i in range(0, len(raw), CHUNK)]
+        )
+      except (ValueError, IndexError):  # another layout: TFDS decodes the labels
+        pass
     return np.asarray([int(e["label"]) for e in self._source.__getitems__(indices)], np.int32)
