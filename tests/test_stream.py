@@ -116,7 +116,9 @@ src = train_source(cfg, 32, jax.random.PRNGKey(0))
 for batch in stream.batches(stream.dataset(src, 32, 0, 60)):
   assert batch.shape == (32, 128, 128, 3)
 now = int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize() // 1024
-print(json.dumps([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, now]))
+# VmHWM: this process's own peak (ru_maxrss would carry the forking parent's, e.g. pytest's)
+peak = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
+print(json.dumps([peak, now]))
 """
 
 
