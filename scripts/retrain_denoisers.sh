@@ -32,7 +32,8 @@ if [[ "$which" == all || "$which" == photos ]]; then
   train --config=$unet:photos --workdir="$root/dae_unet_photos_rgb" --config.train.num_steps=1500 \
       && export_ dae_unet_photos_rgb photo-unet-rgb-blind
   # The shipped noise-map U-Net: warm-started from the blind one, 3,000 steps, 400 at a
-  # tenth of the rate, 6,000 more at 3e-4 (3e-5 from 5,000), 5,500 at 2e-4 (docs/denoising.md).
+  # tenth of the rate, 6,000 more at 3e-4 (3e-5 from 5,000), 5,500 at 2e-4, 8,000 at 2e-4
+  # (2e-5 from 7,000): 25,400 in all (docs/denoising.md).
   train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_map_gray" \
       --config.train.init_from="$root/denoisers/photo-unet-gray-blind.aed"
   train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_map_gray_polish" \
@@ -43,8 +44,11 @@ if [[ "$which" == all || "$which" == photos ]]; then
       --config.train.num_steps=6000 --config.train.lr_drop_step=5000 --config.train.eval_every_steps=1000
   train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_map_gray3" \
       --config.train.init_from="$root/unet_map_gray2" --config.train.learning_rate=2e-4 \
-      --config.train.num_steps=5500 --config.train.lr_drop_step=5000 --config.train.eval_every_steps=1000 \
-      && export_ unet_map_gray3 photo-unet-gray
+      --config.train.num_steps=5500 --config.train.lr_drop_step=5000 --config.train.eval_every_steps=1000
+  train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_map_gray4" \
+      --config.train.init_from="$root/unet_map_gray3" --config.train.learning_rate=2e-4 \
+      --config.train.num_steps=8000 --config.train.lr_drop_step=7000 --config.train.eval_every_steps=2000 \
+      && export_ unet_map_gray4 photo-unet-gray
   train --config=experiments/configs/ffdnet.py:gray --workdir="$root/ffdnet_gray" \
       && export_ ffdnet_gray photo-ffdnet-gray      # the FFDNet comparison (not shipped)
 fi
