@@ -20,6 +20,7 @@ import dataclasses
 import struct
 import zlib
 
+from ae.utils import varint as varints
 from ae.utils.errors import UserError
 
 MAGIC = b"\x89AE"
@@ -40,25 +41,15 @@ class Header:
   channels: int
 
 
-def varint(n: int) -> bytes:
-  out = bytearray()
-  while True:
-    byte, n = n & 0x7F, n >> 7
-    out.append(byte | (0x80 if n else 0))
-    if not n:
-      return bytes(out)
+varint = varints.encode  # the .ae header's unsigned LEB128 varints
 
 
 def read_varint(data: bytes, pos: int) -> tuple[int, int]:
-  value = shift = 0
-  while True:
-    if pos >= len(data) or shift > 56:
-      raise BitstreamError("the file is truncated (header ends early)")
-    byte = data[pos]
-    value |= (byte & 0x7F) << shift
-    pos, shift = pos + 1, shift + 7
-    if not byte & 0x80:
-      return value, pos
+  """(value, position after it) of the header varint at data[pos] (at most 9 bytes)."""
+  try:
+    return varints.decode(data, pos, max_bytes=9)
+  except ValueError as e:
+    raise BitstreamError("the file is truncated (header ends early)") from e
 
 
 def pack(header: Header, streams: list[bytes]) -> bytes:

@@ -17,21 +17,10 @@ from __future__ import annotations
 import numpy as np
 import tensorflow_datasets as tfds
 
+from ae.utils import varint
 from ae.utils.errors import DatasetNotFoundError
 
 CHUNK = 256  # records decoded together
-
-
-def _varint(buf: bytes, pos: int) -> tuple[int, int]:
-  """(value, position after it) of the varint at `buf[pos]`."""
-  value = shift = 0
-  while True:
-    b = buf[pos]
-    value |= (b & 0x7F) << shift
-    pos += 1
-    if b < 0x80:
-      return value, pos
-    shift += 7
 
 
 def _fields(buf: bytes, start: int, end: int):
@@ -39,14 +28,14 @@ def _fields(buf: bytes, start: int, end: int):
   protobuf message in buf[start:end]; other wire types are skipped."""
   pos = start
   while pos < end:
-    tag, pos = _varint(buf, pos)
+    tag, pos = varint.decode(buf, pos)
     kind = tag & 7
     if kind == 2:
-      n, pos = _varint(buf, pos)
+      n, pos = varint.decode(buf, pos)
       yield tag >> 3, pos, pos + n
       pos += n
     elif kind == 0:
-      _, pos = _varint(buf, pos)
+      _, pos = varint.decode(buf, pos)
     elif kind in (1, 5):
       pos += 8 if kind == 1 else 4
     else:
