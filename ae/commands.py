@@ -17,13 +17,10 @@ from ae.utils.errors import UserError
 # pylint: disable=g-import-not-at-top  # each command imports what it needs (start-up time)
 
 
-def _bpp(nbytes: int, image: np.ndarray) -> float:
-  return 8.0 * nbytes / (image.shape[0] * image.shape[1])
-
-
-def _bits_per_pixel(nbytes: int, images: np.ndarray) -> float:
-  """Bits per pixel position of a batch [N, H, W(, C)] (as `ae info` counts them)."""
-  return 8.0 * nbytes / (images.shape[0] * images.shape[1] * images.shape[2])
+def _bpp(nbytes: int, image: np.ndarray, batch: bool = False) -> float:
+  """Bits per pixel position of an image [H, W(, C)], or of a batch [N, H, W(, C)] (as
+  `ae info` counts them)."""
+  return 8.0 * nbytes / int(np.prod(image.shape[: 3 if batch else 2]))
 
 
 def _count(images: np.ndarray) -> str:
@@ -98,7 +95,7 @@ def _compress_lossless(args, codec) -> None:
   data = lossless.encode_images(images, codec)
   image_io.write_atomic(args.output, data)
   console.say(
-    f"{args.output}: {len(data):,} bytes, {_bits_per_pixel(len(data), images):.4f} bits "
+    f"{args.output}: {len(data):,} bytes, {_bpp(len(data), images, batch=True):.4f} bits "
     f"per pixel, lossless ({_count(images)} of {images.shape[2]}x{images.shape[1]}, "
     f"codec {codec.name})"
   )
@@ -183,7 +180,7 @@ def _write_batch(args, images: np.ndarray, nbytes: int) -> None:
   where = args.output if len(blobs) == 1 else f"{next(iter(blobs))} .. {list(blobs)[-1]}"
   console.say(
     f"{where}: {_count(images)} of {images.shape[2]}x{images.shape[1]} from "
-    f"{nbytes:,} bytes, {_bits_per_pixel(nbytes, images):.4f} bits per pixel"
+    f"{nbytes:,} bytes, {_bpp(nbytes, images, batch=True):.4f} bits per pixel"
   )
 
 

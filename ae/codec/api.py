@@ -245,6 +245,12 @@ def implausible(
   return None
 
 
+def _refuse_implausible(header, streams: list[bytes], codec: Codec, max_pixels: int) -> None:
+  doubt = implausible(header, streams, codec, max_pixels)
+  if doubt:
+    raise bitstream.BitstreamError(f"refused: {doubt}")
+
+
 def decode(data: bytes, codec: Codec | None = None, max_pixels: int = MAX_PIXELS) -> np.ndarray:
   """The uint8 image [H, W] or [H, W, 3] of an .ae file. Headers that claim more than
   `max_pixels` pixels, or more symbols than the payload can hold, are refused before
@@ -256,9 +262,7 @@ def decode(data: bytes, codec: Codec | None = None, max_pixels: int = MAX_PIXELS
     raise registry.CodecNotFoundError(
       f"the file was made with codec {header.codec_id.hex()}, not with '{codec.name}'"
     )
-  doubt = implausible(header, streams, codec, max_pixels)
-  if doubt:
-    raise bitstream.BitstreamError(f"refused: {doubt}")
+  _refuse_implausible(header, streams, codec, max_pixels)
   if codec.lossless:
     count = lossless.batch_size(header, streams, codec)[0]
     if count != 1:
@@ -289,9 +293,7 @@ def decode_batch(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
   codec = registry.by_id(header.codec_id)
   if not codec.lossless:
     return decode(data, codec, max_pixels)[None]
-  doubt = implausible(header, streams, codec, max_pixels)
-  if doubt:
-    raise bitstream.BitstreamError(f"refused: {doubt}")
+  _refuse_implausible(header, streams, codec, max_pixels)
   return lossless.decode_images(header, streams, codec, max_pixels)
 
 
