@@ -108,6 +108,10 @@ def cmd_compress(args) -> None:
   check_output(args.output, args.image, "ae", args.force)
   if args.refine_steps < 0:
     raise UserError(f"--refine_steps must be >= 0, got {args.refine_steps}")
+  if getattr(args, "slow", False):
+    from ae.codec.refine import SLOW_STEPS
+
+    args.refine_steps = SLOW_STEPS
   if args.codec and registry.get(args.codec).lossless:
     return _compress_lossless(args, registry.get(args.codec))
   if len(args.image) != 1:
@@ -123,6 +127,10 @@ def cmd_compress(args) -> None:
     codec = registry.by_quality(args.quality, channels, image.shape[0], image.shape[1])
   else:
     codec = registry.default_for(channels, image.shape[0], image.shape[1])
+  if args.refine_steps:
+    from ae.utils import xla_cache
+
+    xla_cache.enable()  # refinement compiles for seconds: later runs load the programs
   data = api.encode(image, codec, args.refine_steps)
   decoded = api.decode(data, codec)  # the file's own reconstruction
   image_io.write_atomic(args.output, data)
@@ -214,8 +222,9 @@ def cmd_codecs(args) -> None:
   del args
   from ae.codec import registry
 
+  levels = registry.quality_levels()
   for codec in registry.available():
-    console.say(codec.describe())
+    console.say(codec.describe(levels.get(codec.name)))
 
 
 def cmd_eval(args) -> None:

@@ -15,6 +15,7 @@ import sys
 from absl import app, flags, logging
 from ml_collections import config_flags
 
+from ae.utils import xla_cache
 from ae.utils.errors import UserError
 from ae.utils.logs import quiet_orbax
 
@@ -32,7 +33,7 @@ _NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "Processes in the r
 _PROCESS_ID = flags.DEFINE_integer("process_id", None, "This process's index, 0..N-1.")
 _CACHE = flags.DEFINE_string(
   "compilation_cache",
-  os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ae", "xla"),
+  xla_cache.default_dir(),
   "Folder of JAX's persistent compilation cache: a rerun loads its compiled programs "
   "instead of compiling them again (the same programs, so the same results); '' disables. "
   "$JAX_COMPILATION_CACHE_DIR, when set, wins.",
@@ -49,9 +50,7 @@ def main(argv):
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   import jax  # pylint: disable=g-import-not-at-top
 
-  if _CACHE.value and not os.environ.get("JAX_COMPILATION_CACHE_DIR"):
-    jax.config.update("jax_compilation_cache_dir", _CACHE.value)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+  xla_cache.enable(_CACHE.value)
   from ae.train import distributed  # pylint: disable=g-import-not-at-top
 
   watchdog = None

@@ -6,7 +6,10 @@ transforms and entropy coding (medians over repeats, seconds, this CPU).
 Each conv model is built at widths N, M with fresh parameters (time does not
 depend on training, except the coder's share, which grows with the rate), plus
 every installed RGB codec. The image is a 768x512 crop of a photo from the
-offline set (a Kodak-sized frame).
+offline set (a Kodak-sized frame). With `--compressai_python=VENV/bin/python` (a Python
+with torch and compressai, installed for this script only) a row for CompressAI's own
+bmshj2018 (ScaleHyperprior N, M, fresh parameters, `compress` / `decompress` of the same
+image: scripts/compressai_probe.py), and the ratios of ae's bmshj2018 to it.
 """
 
 from __future__ import annotations
@@ -32,6 +35,23 @@ _REPEATS = flags.DEFINE_integer("repeats", 5, "Timed repeats (median reported)."
 _N = flags.DEFINE_integer("n", 128, "Width N of the fresh models.")
 _M = flags.DEFINE_integer("m", 192, "Width M of the fresh models.")
 _JSON = flags.DEFINE_string("json", None, "Write the table as JSON here.")
+_COMPRESSAI = flags.DEFINE_string(
+  "compressai_python", None, "A Python with torch and compressai: adds CompressAI's row."
+)
+
+
+def compressai_row(python: str, image: np.ndarray) -> dict:
+  """CompressAI's bmshj2018 times on `image`, run by `python` (compressai_probe.py)."""
+  import subprocess  # pylint: disable=g-import-not-at-top
+
+  path = os.path.join(tempfile.mkdtemp(), "image.npy")
+  np.save(path, image)
+  probe = os.path.join(_ROOT, "scripts", "compressai_probe.py")
+  argv = [python, probe, "codec", path, f"--n={_N.value}", f"--m={_M.value}"]
+  out = subprocess.run(
+    [*argv, f"--repeats={_REPEATS.value}"], capture_output=True, text=True, check=True
+  )
+  return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _photo() -> np.ndarray:
@@ -97,6 +117,16 @@ def main(argv):
     print(
       f"{codec.name:28s} encode {enc:.3f} s (coder {med['enc_coder'] / enc:5.1%}), "
       f"decode {dec:.3f} s (coder {med['dec_coder'] / dec:5.1%}), {med['bpp']:.3f} bpp"
+    )
+  if _COMPRESSAI.value:
+    name = f"compressai-bmshj2018 N={_N.value} M={_M.value}"
+    rows[name] = theirs = compressai_row(_COMPRESSAI.value, image)
+    ours = rows[f"bmshj2018_N{_N.value}_M{_M.value}"]
+    print(
+      f"{name:28s} encode {theirs['encode_total']:.3f} s, decode {theirs['decode_total']:.3f} s, "
+      f"{theirs['bpp']:.3f} bpp ({theirs['threads']} threads); ae / CompressAI: encode "
+      f"{ours['encode_total'] / theirs['encode_total']:.2f}, decode "
+      f"{ours['decode_total'] / theirs['decode_total']:.2f} (target <= 0.5)"
     )
   if _JSON.value:
     with open(_JSON.value, "w") as f:

@@ -15,7 +15,11 @@ cache-sized chunks, autodiff's strided-conv gradients in the analysis transforms
 own transposed-convolution gradient, XLA's convolutions for the hyperprior's 2x2
 and 4x4 maps instead of patch products, and the sub-pixel kernels built by a
 gather instead of static slices.
-Target (issue 4): JAX no slower than PyTorch on this CPU.
+Target (issue 4): JAX no slower than PyTorch on this CPU. With
+`--compressai_python=VENV/bin/python` (a Python with torch and compressai, installed for
+this script only) also CompressAI's own step, its ScaleHyperprior with RateDistortionLoss
+and the main and aux Adam optimizers (scripts/compressai_probe.py), timed after the
+interleaved rounds, and the ratio of ae's median to it (target <= 0.8).
 """
 
 import statistics
@@ -31,6 +35,9 @@ _N = flags.DEFINE_integer("n", 128, "Transform width N.")
 _M = flags.DEFINE_integer("m", 192, "Latent channels M.")
 _BATCH = flags.DEFINE_integer("batch", 8, "Batch size.")
 _SIZE = flags.DEFINE_integer("size", 128, "Crop height and width.")
+_COMPRESSAI = flags.DEFINE_string(
+  "compressai_python", None, "A Python with torch and compressai: adds CompressAI's step."
+)
 LMBDA = 0.01
 
 
@@ -267,6 +274,24 @@ def main(_):
   if "torch" in fns:
     ratio = statistics.median(r["ae"] / r["torch"] for r in rounds)
     print(f"ratio JAX (ae) / PyTorch, median over rounds: {ratio:.2f} (target <= 1)")
+  if _COMPRESSAI.value:
+    theirs = compressai_step(_COMPRESSAI.value, *shape)
+    print(f"{'CompressAI (its own step, main + aux Adam):':46s}{theirs:.3f} s/step")
+    print(f"ratio JAX (ae) / CompressAI: {medians['ae'] / theirs:.2f} (target <= 0.8)")
+
+
+def compressai_step(python: str, n: int, m: int, batch: int, size: int) -> float:
+  """Median seconds of CompressAI's own train step, run by `python` (compressai_probe.py)."""
+  import json  # pylint: disable=g-import-not-at-top
+  import os  # pylint: disable=g-import-not-at-top
+  import subprocess  # pylint: disable=g-import-not-at-top
+
+  probe = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compressai_probe.py")
+  argv = [python, probe, "step", f"--n={n}", f"--m={m}", f"--batch={batch}", f"--size={size}"]
+  out = subprocess.run(
+    [*argv, f"--repeats={_REPEATS.value}"], capture_output=True, text=True, check=True
+  )
+  return float(json.loads(out.stdout.strip().splitlines()[-1])["s_per_step"])
 
 
 if __name__ == "__main__":

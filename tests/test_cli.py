@@ -58,6 +58,15 @@ def test_compress_decompress_info_codecs(codec_dir, tmp_path, capsys):
   assert [line.split("\t")[0] for line in lines] == sorted(registry._files())
   rate = lambda line: "lambda=" in line or "lossless (bits-back)" in line
   assert all("model=" in line and rate(line) and "trained_on=" in line for line in lines)
+  # Every lossy codec's line names the --quality level that selects it.
+  for line in lines:
+    fields = dict(f.split("=", 1) for f in line.split("\t")[1:] if "=" in f)
+    if "quality" in fields:
+      codec = registry.get(line.split("\t")[0])
+      side = codec.exported.meta["image_shape"][0]
+      chosen = registry.by_quality(int(fields["quality"]), codec.channels, side, side)
+      assert chosen.name == codec.name
+  assert sum("quality=" in line for line in lines) == sum("lambda=" in line for line in lines)
 
 
 def _bad_files(tmp_path, good: bytes):

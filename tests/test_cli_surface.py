@@ -33,8 +33,9 @@ def test_top_level_help_lists_every_command(argv, capsys):
 def test_command_help_lists_its_flags_with_defaults(capsys):
   assert cli.main(["compress", "--help"]) == 0
   out = capsys.readouterr().out
-  for flag in ("--codec", "--quality", "--refine_steps", "-o OUTPUT", "--force", "--max_pixels"):
+  for flag in ("--codec", "--quality", "--refine_steps", "--slow", "-o OUTPUT", "--force"):
     assert flag in out
+  assert "--max_pixels" in out
   assert "(default: 0)" in out  # --refine_steps
   assert cli.main(["help", "denoise"]) == 0
   assert "--ensemble" in capsys.readouterr().out
@@ -49,6 +50,7 @@ def test_command_help_lists_its_flags_with_defaults(capsys):
     (["info"], "required: file"),
     (["compress", "a.png", "b.png", "-o", "y.ae"], "2 images need a lossless codec"),
     (["compress", "x.png", "-o", "y.ae", "extra"], "unexpected argument 'extra'"),
+    (["compress", "x.png", "-o", "y.ae", "--slow", "--refine_steps=9"], "not allowed with"),
   ],
 )
 def test_usage_errors_are_one_line_with_status_2(argv, hint, capsys):

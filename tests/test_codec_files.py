@@ -42,7 +42,7 @@ def test_decoded_latents_equal_quantized_latents(codecs, name):
     tiles.to_blocks(image, p.block) if p.kind == "dense" else tiles.pad_to_multiple(image, 16, 16)
   ).astype(np.float32)
   y = p.analysis(x / 255.0)
-  latent = p.hyper_analysis(y) if p.kind == "hyperprior" else y
+  latent = p.hyper_analysis(y) if p.arch.hyper else y
   offset = np.round(streams[0][2]["offset"].astype(np.float64) * 2**12) / 2**12
   np.testing.assert_allclose(streams[0][0] + offset, q.quantize(latent, offset), atol=1e-9)
 
@@ -106,7 +106,7 @@ def test_round_trip_any_size_and_colour_mode(codecs, name, shape, color):
   assert bitstream.unpack(data)[0].channels == (3 if color else 1)
 
 
-@pytest.mark.parametrize("name", ["bmshj2018", "mbt2018_mean", "bls2017"])
+@pytest.mark.parametrize("name", ["bmshj2018", "mbt2018_mean", "ms2020", "bls2017"])
 def test_fixed_point_decoder_matches_the_float_model(codecs, name):
   """The exact integer decoder reproduces the trained float model within one 8-bit level."""
   import jax.numpy as jnp

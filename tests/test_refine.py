@@ -34,7 +34,7 @@ def test_sga_round_brackets_the_value_and_tends_to_rounding():
   assert refine.temperature(99, 100) == pytest.approx(refine.TAU_END)
 
 
-@pytest.mark.parametrize("name", ["bls2017", "bmshj2018", "mbt2018_mean"])
+@pytest.mark.parametrize("name", ["bls2017", "bmshj2018", "mbt2018_mean", "ms2020"])
 def test_refinement_runs_for_every_convolutional_model(codecs, name):
   """Untrained tiny codecs: their loss is all distortion, which latents barely move; any
   descent counts (a failed one returns g_a's latents, an equal loss)."""
@@ -51,7 +51,7 @@ def test_refinement_lowers_a_trained_codecs_loss():
   (bpp + lambda 255^2 MSE) by several percent (4.0% when written)."""
   from skimage import data
 
-  codec = registry.get("photo-mbt-q2")
+  codec = registry.get("photo-mbt-q4")
   image = data.astronaut()[96:160, 160:224]
   before = refine.rd_loss(codec, image, refine.refine_latents(codec, image, 0))
   after = refine.rd_loss(codec, image, refine.refine_latents(codec, image, 30, learning_rate=1e-2))
@@ -106,3 +106,16 @@ def test_refinement_runs_in_chunks_with_a_progress_bar(codecs, monkeypatch, caps
   whole = refine.refine_latents(codec, image, 30, learning_rate=0.1)
   np.testing.assert_allclose(chunked["y"], whole["y"], rtol=1e-4, atol=1e-4)
   assert not np.array_equal(whole["y"], refine.refine_latents(codec, image, 0)["y"])
+
+
+def test_unrolled_and_scanned_chunks_run_the_same_steps(codecs):
+  """Chunks of 4 steps as a scan and as an unrolled loop, and chunks of 1: the same
+  refinement up to float rounding (XLA may fuse the two programs differently)."""
+  codec, image = registry.get("mbt2018_mean"), _smooth(32, 32)
+  runs = [
+    refine.refine_latents(codec, image, 8, learning_rate=0.1, chunk=c, unroll=u)
+    for c, u in ((4, False), (4, True), (1, True))
+  ]
+  for other in runs[1:]:
+    for k in runs[0]:
+      np.testing.assert_allclose(other[k], runs[0][k], atol=1e-3)

@@ -6,12 +6,12 @@ to whole blocks; convolutional codecs edge-pad to a multiple of 16. Decoding
 crops back to H x W. A gray image given to an RGB codec is coded as three equal
 channels and decoded to the rounded channel mean.
 
-Latents become integer symbols around fixed-point offsets: the factorized
-latents around the tables' channel medians, the hyperprior's y around the
-predicted means, with the table index from the predicted scale; everything the
+Latents become integer symbols (`symbols`: around the tables' channel medians, or the
+predicted means with the table index from the predicted scale); everything the
 decoder computes runs in exact fixed point (`transforms`), so the encoder's
 indices and the decoder's agree on every machine. Streams: ["y"] for factorized
-codecs, ["z", "y"] for hyperpriors. Lossless codecs (bits-back VAEs) code batches of
+codecs, ["z", "y"] for hyperpriors, z and one per slice of y for channel-conditional
+codecs. Lossless codecs (bits-back VAEs) code batches of
 images: `ae.codec.lossless`; here they take and give one image.
 """
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ae.codec import bitstream, coder, lossless, registry
+from ae.codec import bitstream, coder, lossless, registry, symbols
 from ae.codec import fixed_point as fx
 from ae.codec.registry import Codec
 from ae.compression.arch import PAD_MULTIPLE
@@ -48,40 +48,6 @@ def check_image(image: np.ndarray) -> np.ndarray:
   return image
 
 
-def _bounded(symbols: np.ndarray, offset: np.ndarray) -> np.ndarray:
-  """Symbols limited so that symbol * 2^FRAC + offset stays within the decoder's clip range
-  (reached only by absurd latents; the decoder refuses files beyond it as corrupt)."""
-  bound = fx.CLIP * 2.0**fx.FRAC
-  lo = np.ceil((-bound - offset) * 2.0**-fx.FRAC)
-  hi = np.floor((bound - offset) * 2.0**-fx.FRAC)
-  return np.clip(symbols, lo, hi).astype(np.int64)
-
-
-def _factorized_symbols(y: np.ndarray, tables: dict) -> tuple[np.ndarray, np.ndarray]:
-  """Symbols round(y - offset) [..., C] and the fixed-point offsets [C]."""
-  off = fx.to_fixed(tables["offset"])
-  return _bounded(np.round(y - off * 2.0**-fx.FRAC), off), off
-
-
-def _channel_index(shape: tuple[int, ...]) -> np.ndarray:
-  return np.broadcast_to(np.arange(shape[-1]), shape)
-
-
-def fixed_scale_index(scale: np.ndarray, scale_table: np.ndarray) -> np.ndarray:
-  """Table index of fixed-point scales [...]: the smallest table scale >= scale, compared as
-  exact integers (the decoder's choice; `ae.compression.tables.scale_index` is its float
-  twin for training-side estimates)."""
-  thresholds = np.ceil(np.asarray(scale_table, np.float64) * 2.0**fx.FRAC)
-  return np.minimum(np.searchsorted(thresholds, scale, "left"), len(thresholds) - 1)
-
-
-def _latent_shapes(codec: Codec, h: int, w: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-  """Shapes of y and z (z empty for factorized codecs) for an H x W image, as the codec's
-  architecture declares them."""
-  shapes = codec.program.arch.latent_shapes(h, w)
-  return shapes["y"], shapes.get("z", ())
-
-
 def _refined(
   image: np.ndarray, codec: Codec, refine_steps: int
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -98,6 +64,14 @@ def symbolize(
 ) -> tuple[bitstream.Header, list[tuple]]:
   """The header and, per stream, (symbols, table index, tables) of a uint8 image; with
   `refine_steps` > 0 the latents are first refined for this image (convolutional codecs)."""
+  header, _, streams = _symbolize(image, codec, refine_steps)
+  return header, streams
+
+
+def _symbolize(
+  image: np.ndarray, codec: Codec, refine_steps: int
+) -> tuple[bitstream.Header, np.ndarray, list[tuple]]:
+  """`symbolize`, and the fixed-point y_hat the decoder will compute from the symbols."""
   if codec.lossless:
     raise UserError(f"codec {codec.name} is lossless: it has no latent symbols to quantize")
   image = check_image(image)
@@ -109,7 +83,7 @@ def symbolize(
         "to gray or choose an RGB codec (`ae codecs`)"
       )
     image = np.repeat(image, 3, axis=2)
-  p, tables = codec.program, codec.exported.tables
+  p = codec.program
   header = bitstream.Header(bytes.fromhex(codec.sha256[: 2 * bitstream.ID_BYTES]), h, w, c)
   z = None
   if refine_steps > 0:
@@ -120,17 +94,10 @@ def symbolize(
     y = p.analysis(
       tiles.pad_to_multiple(image, PAD_MULTIPLE, PAD_MULTIPLE).astype(np.float32) / 255.0
     )
-  if p.kind != "hyperprior":
-    sym, _ = _factorized_symbols(y, tables["y"])
-    return header, [(sym, _channel_index(sym.shape), tables["y"])]
-  z = p.hyper_analysis(y) if z is None else z
-  z_sym, z_off = _factorized_symbols(z, tables["z"])
-  mean, scale = p.hyper_synthesis(z_sym * 2.0**fx.FRAC + z_off, y.shape)
-  y_sym = _bounded(np.round(y - mean * 2.0**-fx.FRAC), mean)
-  return header, [
-    (z_sym, _channel_index(z_sym.shape), tables["z"]),
-    (y_sym, fixed_scale_index(scale, tables["y"]["scale_table"]), tables["y"]),
-  ]
+  if p.arch.hyper and z is None:
+    z = p.hyper_analysis(y)
+  streams, y_hat = symbols.from_latents(codec, y, z)
+  return header, y_hat, streams
 
 
 def stream_bits(image: np.ndarray, codec: Codec) -> list[float]:
@@ -150,20 +117,9 @@ def encode(image: np.ndarray, codec: Codec, refine_steps: int = 0) -> bytes:
   return bitstream.pack(header, [coder.encode(*s) for s in streams])
 
 
-def reconstruct(
-  codec: Codec, header: bitstream.Header, symbols: list[np.ndarray], mean: np.ndarray | None = None
-) -> np.ndarray:
-  """The uint8 image the decoder makes from a file's decoded symbols (stream order), exactly;
-  `mean` is the hyperprior's fixed-point mean of y when already computed."""
-  p, tables = codec.program, codec.exported.tables
-  y_shape, z_shape = _latent_shapes(codec, header.height, header.width)
-  if z_shape:
-    z_hat = symbols[0].reshape(z_shape) * 2.0**fx.FRAC + fx.to_fixed(tables["z"]["offset"])
-    if mean is None:
-      mean, _ = p.hyper_synthesis(z_hat, y_shape)
-    y_hat = symbols[1].reshape(y_shape) * 2.0**fx.FRAC + mean
-  else:
-    y_hat = symbols[0].reshape(y_shape) * 2.0**fx.FRAC + fx.to_fixed(tables["y"]["offset"])
+def reconstruct(codec: Codec, header: bitstream.Header, y_hat: np.ndarray) -> np.ndarray:
+  """The uint8 image the decoder makes from a file's fixed-point y_hat, exactly."""
+  p = codec.program
   if np.abs(y_hat).max(initial=0) > fx.CLIP * 2.0**fx.FRAC:
     raise bitstream.BitstreamError("the file is corrupted (latents out of range)")
   pixels = p.synthesis(y_hat)
@@ -183,29 +139,9 @@ def encode_and_predict(
   image: np.ndarray, codec: Codec, refine_steps: int = 0
 ) -> tuple[bytes, np.ndarray]:
   """The .ae file and the image the encoder predicts any decoder will produce from it."""
-  header, streams = symbolize(image, codec, refine_steps)
+  header, y_hat, streams = _symbolize(image, codec, refine_steps)
   data = bitstream.pack(header, [coder.encode(*s) for s in streams])
-  return data, reconstruct(codec, header, [s[0] for s in streams])
-
-
-def min_bits(tables: dict) -> np.ndarray:
-  """[T]: the fewest bits a symbol can cost under each table, -log2 of its largest
-  probability (integer CDFs of ae.compression.tables)."""
-  cdf, length = tables["cdf"].astype(np.int64), tables["cdf_length"].astype(np.int64)
-  steps = np.diff(cdf, axis=1)
-  steps = np.where(np.arange(steps.shape[1])[None] < (length[:, None] - 1), steps, 0)
-  total = cdf[np.arange(len(cdf)), length - 1]
-  return -np.log2(steps.max(axis=1) / total)
-
-
-def _check_capacity(name: str, stream: bytes, need_bits: float) -> None:
-  """Refuses a stream too short for the symbols it must hold: ANS spends at least each
-  symbol's information content, plus at most a 64-bit state."""
-  if need_bits > 8 * len(stream) + 64:
-    raise bitstream.BitstreamError(
-      f"refused: the {name} symbols need at least {need_bits / 8:,.0f} bytes and the file "
-      f"has {len(stream):,} (a corrupt or hostile header)"
-    )
+  return data, reconstruct(codec, header, y_hat)
 
 
 def implausible(
@@ -227,22 +163,7 @@ def implausible(
     )
   if codec.lossless:
     return None
-  y_shape, z_shape = _latent_shapes(codec, header.height, header.width)
-  shapes = [z_shape, y_shape] if z_shape else [y_shape]
-  names = ["z", "y"] if z_shape else ["y"]
-  if len(streams) != len(shapes):
-    return "wrong number of streams for its codec"
-  for name, shape, stream in zip(names, shapes, streams):
-    bits = min_bits(codec.exported.tables[name])
-    # Factorized latents use one table per channel; conditional ones at least the cheapest.
-    per_pixel = bits.sum() if name == "z" or not z_shape else bits.min() * shape[-1]
-    need = int(np.prod(shape[:-1])) * float(per_pixel)
-    if need > 8 * len(stream) + 64:
-      return (
-        f"its {int(np.prod(shape)):,} {name} symbols need at least {need / 8:,.0f} bytes, "
-        f"the stream has {len(stream):,}"
-      )
-  return None
+  return symbols.implausible_streams(codec, header.height, header.width, streams)
 
 
 def _refuse_implausible(header, streams: list[bytes], codec: Codec, max_pixels: int) -> None:
@@ -268,22 +189,11 @@ def decode(data: bytes, codec: Codec | None = None, max_pixels: int = MAX_PIXELS
     if count != 1:
       raise UserError(f"the file holds {count} images: decode it with decode_batch")
     return lossless.decode_images(header, streams, codec, max_pixels)[0]
-  tables = codec.exported.tables
-  y_shape, z_shape = _latent_shapes(codec, header.height, header.width)
   try:
-    if z_shape:
-      z_sym = coder.decode(streams[0], _channel_index(z_shape), tables["z"])
-      z_hat = z_sym.reshape(z_shape) * 2.0**fx.FRAC + fx.to_fixed(tables["z"]["offset"])
-      mean, scale = codec.program.hyper_synthesis(z_hat, y_shape)
-      index = fixed_scale_index(scale, tables["y"]["scale_table"])
-      _check_capacity("y", streams[1], float(min_bits(tables["y"])[index].sum()))
-      y_sym = coder.decode(streams[1], index, tables["y"])
-      symbols = [z_sym, y_sym]
-    else:
-      mean, symbols = None, [coder.decode(streams[0], _channel_index(y_shape), tables["y"])]
+    y_hat = symbols.from_streams(codec, header.height, header.width, streams)
   except coder.CodingError as e:
     raise bitstream.BitstreamError(f"the file is corrupted ({e})") from e
-  return reconstruct(codec, header, symbols, mean)
+  return reconstruct(codec, header, y_hat)
 
 
 def decode_batch(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:

@@ -148,6 +148,13 @@ def leaky_relu(a: np.ndarray, slope: float = 0.01) -> np.ndarray:
   return np.where(a >= 0, a, np.floor(a * slope + 0.5))
 
 
+def half_softsign(a: np.ndarray) -> np.ndarray:
+  """x / (2 (1 + |x|)) of fixed-point a: round(2^FRAC a / (2 (2^FRAC + |a|))), one
+  correctly rounded division of exact integers (|a| <= CLIP 2^FRAC), then floor(. + 1/2)."""
+  one = 2.0**FRAC
+  return np.floor(a * one / (2.0 * (one + np.abs(a))) + 0.5)
+
+
 def igdn_fixed(a: np.ndarray, beta: np.ndarray, gamma: np.ndarray) -> np.ndarray:
   """Inverse GDN (Balle et al. 2016) x * sqrt(beta + gamma x^2) on fixed-point a [..., C].
 

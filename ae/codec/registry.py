@@ -45,13 +45,15 @@ class Codec:
   def channels(self) -> int:
     return int(self.exported.meta["image_shape"][2])
 
-  def describe(self) -> str:
-    """One line: name first, then model, rate setting and training data."""
+  def describe(self, quality: int | None = None) -> str:
+    """One line: name first, then its `--quality` level (when given), model, rate setting
+    and training data (the step count is every training step behind the file)."""
     m = self.exported.meta
     size = "x".join(str(d) for d in m["image_shape"])
     rate = "lossless (bits-back)" if self.lossless else f"lambda={m['lmbda']:g}"
+    level = f"\tquality={quality}" if quality is not None else ""
     return (
-      f"{self.name}\tmodel={self.exported.model_name}\t{rate}"
+      f"{self.name}{level}\tmodel={self.exported.model_name}\t{rate}"
       f"\ttrained_on={m['trained_on']} ({size}, step {m['step']})"
       f"\tsha256={self.sha256[:16]}"
     )
@@ -93,11 +95,15 @@ def get(name: str) -> Codec:
 
 
 def by_id(codec_id: bytes) -> Codec:
-  """The codec whose SHA-256 starts with the 8-byte `codec_id`."""
+  """The codec whose SHA-256 starts with the 8-byte `codec_id`, or that replaces the codec
+  file that had it (`replaces`: the same parameters and tables, newer metadata)."""
   for path in _files().values():
     with open(path, "rb") as f:
       if hashlib.sha256(f.read()).digest()[: len(codec_id)] == codec_id:
         return load(path)
+  for codec in available():  # a file made with an earlier edition of a codec
+    if any(bytes.fromhex(h)[: len(codec_id)] == codec_id for h in codec.exported.meta["replaces"]):
+      return codec
   raise CodecNotFoundError(
     f"the file was made with codec {codec_id.hex()}, which is not installed "
     "here (`ae codecs` lists the installed ones)"
@@ -127,6 +133,23 @@ def default_for(channels: int, height: int = 0, width: int = 0) -> Codec:
   """The middle rate of `for_image` (the median lambda)."""
   pool = for_image(channels, height, width)
   return pool[len(pool) // 2]
+
+
+def quality_levels() -> dict[str, int]:
+  """{codec name: its `--quality` level}: a lossy codec's 1-based rank by lambda among the
+  codecs of its size class (at most 32x32, or photos) and colour mode, the pool
+  `for_image` offers an image of that class and mode."""
+  levels = {}
+  for small in (True, False):
+    for channels in (1, 3):
+      size = 28 if small else 256
+      try:
+        pool = for_image(channels, size, size)
+      except CodecNotFoundError:
+        continue
+      if all(c.channels == channels for c in pool):
+        levels.update({c.name: i + 1 for i, c in enumerate(pool)})
+  return levels
 
 
 def by_quality(quality: int, channels: int, height: int = 0, width: int = 0) -> Codec:

@@ -31,7 +31,7 @@ _FLOAT_ACT = {
   "leaky_relu": lambda t: np.where(t >= 0, t, 0.01 * t),
   "abs": np.abs,
 }
-_FIXED_ACT = {"relu": fx.relu, "leaky_relu": fx.leaky_relu}
+_FIXED_ACT = {"relu": fx.relu, "leaky_relu": fx.leaky_relu, "half_softsign": fx.half_softsign}
 
 
 def _nonneg(v: np.ndarray, minimum: float = 0.0) -> np.ndarray:
@@ -127,6 +127,9 @@ class Program:
   def __post_init__(self):
     self._gs = fixed_steps(self.arch.g_s, self.params)
     self._hs = fixed_steps(self.arch.h_s, self.params) if self.arch.h_s else ()
+    self._slices = tuple(
+      tuple(fixed_steps(t, self.params) for t in (s.mean, s.scale, s.lrp)) for s in self.arch.slices
+    )
 
   @property
   def kind(self) -> str:
@@ -155,10 +158,29 @@ class Program:
     """Fixed-point z_hat [h', w', N] -> fixed-point (mean, scale) of y, cropped to
     y_shape [h, w, M]."""
     a = run_fixed(self._hs, z_hat)[: y_shape[0], : y_shape[1]]
-    if self.arch.mean_scale:
+    if self.arch.mean_scale or self.arch.slices:
       m = a.shape[-1] // 2
       return a[..., :m], a[..., m:]
     return np.zeros_like(a), a
+
+  def y_slices(self, features: tuple[np.ndarray, np.ndarray], symbols_for) -> np.ndarray:
+    """Fixed-point y_hat [h, w, M] decoded stream by stream, exactly: `features` is
+    `hyper_synthesis`'s (mean, scale) of y; `symbols_for(i, mean, scale)` gives stream i's
+    integer symbols [h, w, M / S] for its fixed-point means and scales (the encoder rounds y,
+    the decoder reads the file). A hyperprior has one stream; a channel codec's slice i
+    has mean and scale from its slice networks over the features and slices 0..i-1, and
+    its latent residual prediction added after rounding (Minnen and Singh 2020)."""
+    if not self._slices:
+      mean, scale = features
+      return symbols_for(0, mean, scale) * 2.0**fx.FRAC + mean
+    hats = []
+    for i, (mean_net, scale_net, lrp_net) in enumerate(self._slices):
+      mean = run_fixed(mean_net, np.concatenate([features[0], *hats], -1))
+      scale = run_fixed(scale_net, np.concatenate([features[1], *hats], -1))
+      y_q = symbols_for(i, mean, scale) * 2.0**fx.FRAC + mean
+      lrp = run_fixed(lrp_net, np.concatenate([features[0], *hats, y_q], -1))
+      hats.append(fx.clip(y_q + lrp))  # within the range check_range proved exact
+    return np.concatenate(hats, -1)
 
   def synthesis(self, y_hat: np.ndarray) -> np.ndarray:
     """Fixed-point latents -> uint8 pixels: [N, M] -> [N, *block, C]; [h, w, M] -> [16h, 16w, C]."""

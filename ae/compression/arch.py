@@ -10,7 +10,9 @@ architecture instead of branching on model names. Adding an architecture is one 
 `ARCHITECTURES` (and its tests).
 
 Layers ("op"): conv (SAME, `stride`), deconv (the transpose of a SAME stride-s conv),
-gdn / igdn (Balle, Laparra, Simoncelli 2016), relu, leaky_relu (slope 0.01), abs, dense.
+gdn / igdn (Balle, Laparra, Simoncelli 2016), relu, leaky_relu (slope 0.01), abs, dense,
+half_softsign (x / (2 (1 + |x|)), in (-1/2, 1/2): the bounded latent residual prediction
+of the channel-conditional codec, exact in fixed point where tanh is not).
 Shapes are channels last; pure python, no jax, no flax.
 """
 
@@ -58,6 +60,7 @@ def igdn(name: str) -> Layer:
 
 
 RELU, LEAKY_RELU, ABS = Layer("relu"), Layer("leaky_relu"), Layer("abs")
+HALF_SOFTSIGN = Layer("half_softsign")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,10 +95,25 @@ class Latent:
 
 
 @dataclasses.dataclass(frozen=True)
+class SliceNets:
+  """The networks of one slice of a channel-conditional y (Minnen and Singh 2020): its
+  mean from h_s's mean features and the slices before it, its scale likewise from the
+  scale features, and its latent residual prediction from the mean features, the slices
+  before it and its own rounded value."""
+
+  mean: Transform
+  scale: Transform
+  lrp: Transform
+
+
+@dataclasses.dataclass(frozen=True)
 class Architecture:
   """A codec: `kind` is "dense" (blocks of `block` pixels, a vector latent),
-  "factorized" (g_a, g_s) or "hyperprior" (also h_a, h_s; `mean_scale` when h_s predicts
-  means as well as scales, Minnen et al. 2018). `latents` are in stream order."""
+  "factorized" (g_a, g_s), "hyperprior" (also h_a, h_s; `mean_scale` when h_s predicts
+  means as well as scales, Minnen et al. 2018) or "channel" (a mean-scale hyperprior
+  whose y is coded in `len(slices)` equal channel slices, each conditioned on the ones
+  before it: Minnen and Singh 2020). `latents` are in stream order; a channel codec's y
+  is one stream per slice."""
 
   name: str
   kind: str
@@ -108,6 +126,17 @@ class Architecture:
   mean_scale: bool = False
   block: tuple[int, int] = (0, 0)
   output: str = "linear"  # g_s's last step: "linear" (pixels in [0, 1] scale) or "sigmoid"
+  slices: tuple[SliceNets, ...] = ()
+
+  @property
+  def hyper(self) -> bool:
+    """Whether y is coded conditionally on a hyper-latent z (hyperprior or channel)."""
+    return self.h_a is not None
+
+  @property
+  def y_streams(self) -> int:
+    """How many streams y is coded in: one per slice, or one."""
+    return max(1, len(self.slices))
 
   @property
   def factorized(self) -> Latent:
@@ -129,6 +158,15 @@ class Architecture:
     if self.h_a is not None:
       shapes["z"] = (self.h_a.out_size(yh), self.h_a.out_size(yw), self.latent("z").channels)
     return {lat.name: shapes[lat.name] for lat in self.latents}
+
+
+def stream_shapes(arch: Architecture, h: int, w: int) -> list[tuple[str, tuple[int, ...]]]:
+  """(latent name, symbol shape) of each stream of an H x W image's file, in file order:
+  z then y for hyperpriors, z then y's slices [h', w', M / S] for channel codecs."""
+  shapes = arch.latent_shapes(h, w)
+  out = [(name, shape) for name, shape in shapes.items() if name != "y"]
+  y = shapes["y"]
+  return out + [("y", (*y[:-1], y[-1] // arch.y_streams))] * arch.y_streams
 
 
 def _gdn_transforms(n: int, m: int, channels: int) -> tuple[Transform, Transform]:
@@ -193,11 +231,41 @@ def _hyperprior(mean_scale: bool) -> Callable:
   return build
 
 
+def _slice_net(scope: str, widths: tuple[int, int], out: int, last: tuple[Layer, ...] = ()):
+  """conv3x3 -> ReLU -> conv3x3 -> ReLU -> conv3x3 (`out` channels), then `last`."""
+  layers = (conv("conv_0", widths[0], 3), RELU, conv("conv_1", widths[1], 3), RELU)
+  return Transform(scope, (*layers, conv("conv_2", out, 3), *last))
+
+
+def _channel(mc, image_shape: Sequence[int]) -> Architecture:
+  """Channel-conditional codec (Minnen and Singh 2020, "Channel-wise autoregressive entropy
+  models for learned image compression"): mbt2018-mean's transforms and hyperprior, y in
+  `slices` slices of M / slices channels; slice i's mean and scale from h_s's features
+  and slices 0..i-1 (all of them: every slice is support, `max_support_slices` = S), and
+  a latent residual prediction added to its rounded value (LRP, bounded by
+  half_softsign instead of the paper's 0.5 tanh so that the decoder stays exact)."""
+  base = _hyperprior(True)(mc, image_shape)
+  m, count = int(mc.m), int(mc.get("slices", 4))
+  if count < 1 or m % count:
+    raise ConfigError(f"model.slices={count} must divide model.m={m}")
+  widths = (m, max(m * 2 // 3, m // count))
+  slices = tuple(
+    SliceNets(
+      _slice_net(f"cc_mean_{i}", widths, m // count),
+      _slice_net(f"cc_scale_{i}", widths, m // count),
+      _slice_net(f"lrp_{i}", widths, m // count, (HALF_SOFTSIGN,)),
+    )
+    for i in range(count)
+  )
+  return dataclasses.replace(base, name="ms2020", kind="channel", slices=slices)
+
+
 ARCHITECTURES: dict[str, Callable] = {
   "dense_codec": _dense,
   "bls2017": _bls2017,
   "bmshj2018": _hyperprior(False),
   "mbt2018_mean": _hyperprior(True),
+  "ms2020": _channel,
 }
 
 

@@ -5,6 +5,8 @@
 - `BMSHJ2018`: scale hyperprior (Balle, Minnen, Singh, Hwang, Johnston 2018).
 - `MBT2018Mean`: mean-scale hyperprior without the autoregressive context, so
   decoding stays parallel (Minnen, Balle, Toderici 2018).
+- `ChannelCodec`: its transforms with a channel-conditional y (Minnen and Singh 2020):
+  slices coded in turn, each conditioned on the ones before it; parallel within a slice.
 
 The layers are not written here: each codec is built from its `ae.compression.arch`
 Architecture (`TransformModule` runs one of its layer lists), the same definition the
@@ -12,7 +14,11 @@ numpy decoder runs. Every codec has `forward(x, rng, train)` -> (x_hat, bits, au
 latents get additive uniform noise; with train=False they are rounded around
 the entropy model's offsets (channel medians, or predicted means). `bits` maps
 each latent ("y", "z") to its rate in bits per image [B]; `aux` is the tail
-quantile loss of the factorized models. `__call__(x)` is the inference
+quantile loss of the factorized models. Convolutional codecs also have
+`rd_terms(latents, round_fn)` -> (x_hat before cropping, bits): the decoder's side of
+`forward` from pre-quantization latents {"y", ("z")} with any rounding
+`round_fn(values, offset, stream)` (noise, hard, or refinement's relaxed rounding; stream
+0 is z, 1 + i y's i-th slice). `__call__(x)` is the inference
 reconstruction clipped to [0, 1]. Images [B, H, W, C] in [0, 1], any H and W:
 convolutional codecs pad to a multiple of 16 (edge replication) and crop.
 """
@@ -36,6 +42,7 @@ _ACTIVATIONS = {
   "relu": nn.relu,
   "leaky_relu": nn.leaky_relu,
   "abs": jnp.abs,
+  "half_softsign": lambda x: x / (2.0 * (1.0 + jnp.abs(x))),
   "sigmoid": nn.sigmoid,
   "linear": lambda x: x,
 }
@@ -43,6 +50,23 @@ _ACTIVATIONS = {
 
 def _noise_or_round(y, rng, train: bool, offset):
   return q.add_uniform_noise(rng, y) if train else q.quantize(y, offset)
+
+
+def _rounding(rng, train: bool, split: bool = True):
+  """round_fn(values, offset, stream) of `forward`: additive uniform noise when training
+  (z with the first half of split(rng), y's first stream with the second, stream k > 1
+  with fold_in(second, k); without `split` the one y stream uses rng itself), else
+  rounding around the offset."""
+  if not train:
+    return lambda v, offset, stream: q.quantize(v, offset)
+  rz, ry = jax.random.split(rng) if split else (None, rng)
+
+  def noisy(v, offset, stream):
+    del offset
+    key = rz if stream == 0 else ry if stream == 1 else jax.random.fold_in(ry, stream)
+    return q.add_uniform_noise(key, v)
+
+  return noisy
 
 
 def pad_to_multiple(x: jax.Array, multiple: int = PAD_MULTIPLE) -> jax.Array:
@@ -135,12 +159,15 @@ class BLS2017(nn.Module):
   def latents(self, x):
     return {"y": (self.g_a(pad_to_multiple(x)), None, None)}
 
+  def rd_terms(self, latents, round_fn):
+    y_hat = round_fn(latents["y"], self.entropy_y.medians(), 1)
+    return self.g_s(y_hat), {"y": self.entropy_y.bits(y_hat)}
+
   def forward(self, x, rng=None, train: bool = True):
     h, w = x.shape[1:3]
     y = self.g_a(pad_to_multiple(x))
-    y_hat = _noise_or_round(y, rng, train, self.entropy_y.medians())
-    x_hat = self.g_s(y_hat)[:, :h, :w]
-    return x_hat, {"y": self.entropy_y.bits(y_hat)}, self.entropy_y.aux_loss()
+    x_hat, bits = self.rd_terms({"y": y}, _rounding(rng, train, split=False))
+    return x_hat[:, :h, :w], bits, self.entropy_y.aux_loss()
 
   def __call__(self, x):
     return jnp.clip(self.forward(x, train=False)[0], 0.0, 1.0)
@@ -176,16 +203,81 @@ class BMSHJ2018(nn.Module):
     mean, scale = self.hyper_params(q.quantize(z, self.entropy_z.medians()), y.shape)
     return {"y": (y, mean, scale), "z": (z, None, None)}
 
+  def rd_terms(self, latents, round_fn):
+    z_hat = round_fn(latents["z"], self.entropy_z.medians(), 0)
+    mean, scale = self.hyper_params(z_hat, latents["y"].shape)
+    y_hat = round_fn(latents["y"], mean, 1)
+    bits = {"y": conditional_bits(y_hat, mean, scale, self.family), "z": self.entropy_z.bits(z_hat)}
+    return self.g_s(y_hat), bits
+
   def forward(self, x, rng=None, train: bool = True):
-    h, w = x.shape[1:3]
+    return _hyper_forward(self, x, rng, train)
+
+  def __call__(self, x):
+    return jnp.clip(self.forward(x, train=False)[0], 0.0, 1.0)
+
+
+def _hyper_forward(model, x, rng, train: bool):
+  h, w = x.shape[1:3]
+  y = model.g_a(pad_to_multiple(x))
+  x_hat, bits = model.rd_terms({"y": y, "z": model.h_a(y)}, _rounding(rng, train))
+  return x_hat[:, :h, :w], bits, model.entropy_z.aux_loss()
+
+
+class ChannelCodec(nn.Module):
+  """Channel-conditional codec (Minnen and Singh 2020): mbt2018-mean's transforms and
+  hyperprior; y in `slices` slices, slice i ~ N(mu_i, sigma_i^2) with (mu_i, sigma_i) from
+  h_s's mean / scale features and the decoded slices 0..i-1, plus a latent residual
+  prediction lrp_i(mean features, slices 0..i-1, rounded slice i) in (-1/2, 1/2)."""
+
+  n: int = 128
+  m: int = 192
+  channels: int = 3
+  slices: int = 4
+  family: str = "gaussian"
+
+  def setup(self):
+    spec = {"name": "ms2020", "n": self.n, "m": self.m, "slices": self.slices}
+    arch = arch_lib.architecture(spec, (0, 0, self.channels))
+    self.g_a, self.g_s = TransformModule(arch.g_a), TransformModule(arch.g_s)
+    self.h_a, self.h_s = TransformModule(arch.h_a), TransformModule(arch.h_s)
+    self.entropy_z = EntropyBottleneck(self.n)
+    # List attributes are named cc_mean_0, cc_mean_1, ... by flax: the declared scopes.
+    self.cc_mean = [TransformModule(s.mean) for s in arch.slices]
+    self.cc_scale = [TransformModule(s.scale) for s in arch.slices]
+    self.lrp = [TransformModule(s.lrp) for s in arch.slices]
+
+  def decode_slices(self, y, z_hat, round_fn):
+    """(y_hat with LRP, bits of y [B], means, scales) slice by slice, [B, h, w, M] each."""
+    p = self.h_s(z_hat)[:, : y.shape[1], : y.shape[2]]
+    mean_f, scale_f = jnp.split(p, 2, axis=-1)
+    hats, means, scales, bits = [], [], [], 0.0
+    for i, y_i in enumerate(jnp.split(y, self.slices, axis=-1)):
+      mu = self.cc_mean[i](jnp.concatenate([mean_f, *hats], -1))
+      sigma = self.cc_scale[i](jnp.concatenate([scale_f, *hats], -1))
+      y_q = round_fn(y_i, mu, 1 + i)
+      bits = bits + conditional_bits(y_q, mu, sigma, self.family)
+      hats.append(y_q + self.lrp[i](jnp.concatenate([mean_f, *hats, y_q], -1)))
+      means.append(mu)
+      scales.append(sigma)
+    cat = lambda v: jnp.concatenate(v, -1)
+    return cat(hats), bits, cat(means), cat(scales)
+
+  def latents(self, x):
+    """{"y": (values, mean, scale) given the rounded z and slices, "z": (values, None, None)}."""
     y = self.g_a(pad_to_multiple(x))
     z = self.h_a(y)
-    rz, ry = jax.random.split(rng) if train else (None, None)
-    z_hat = _noise_or_round(z, rz, train, self.entropy_z.medians())
-    mean, scale = self.hyper_params(z_hat, y.shape)
-    y_hat = _noise_or_round(y, ry, train, mean)
-    bits = {"y": conditional_bits(y_hat, mean, scale, self.family), "z": self.entropy_z.bits(z_hat)}
-    return self.g_s(y_hat)[:, :h, :w], bits, self.entropy_z.aux_loss()
+    hard = lambda v, offset, stream: q.quantize(v, offset)
+    _, _, mean, scale = self.decode_slices(y, hard(z, self.entropy_z.medians(), 0), hard)
+    return {"y": (y, mean, scale), "z": (z, None, None)}
+
+  def rd_terms(self, latents, round_fn):
+    z_hat = round_fn(latents["z"], self.entropy_z.medians(), 0)
+    y_hat, bits_y, _, _ = self.decode_slices(latents["y"], z_hat, round_fn)
+    return self.g_s(y_hat), {"y": bits_y, "z": self.entropy_z.bits(z_hat)}
+
+  def forward(self, x, rng=None, train: bool = True):
+    return _hyper_forward(self, x, rng, train)
 
   def __call__(self, x):
     return jnp.clip(self.forward(x, train=False)[0], 0.0, 1.0)

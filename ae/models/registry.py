@@ -78,6 +78,8 @@ def _codec(mc, image_shape: tuple[int, int, int]) -> nn.Module:
   family = mc.get("family", "gaussian")
   if mc.name == "bmshj2018":
     return codecs.BMSHJ2018(family=family, **kwargs)
+  if mc.name == "ms2020":
+    return codecs.ChannelCodec(family=family, slices=int(mc.get("slices", 4)), **kwargs)
   return codecs.MBT2018Mean(family=family, **kwargs)
 
 

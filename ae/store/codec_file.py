@@ -4,7 +4,9 @@ The file is the msgpack bundle (`ae.store.bundle`) of
   {"format": "ae-codec", "version": 1, "model": <config.model as JSON>,
    "image_shape": [H, W, C], "trained_on": str, "lmbda": float, "step": int,
    "params": <parameters>, "tables": {<latent>: <tables.to_stored of its tables>}}
-written by `ae.codec.export`; its identity is the SHA-256 of its bytes. A lossless
+written by `ae.codec.export`, and optionally "replaces": [SHA-256 hex of earlier files
+with the same parameters and tables, whose .ae files this codec decodes]; its identity
+is the SHA-256 of its bytes. A lossless
 codec (a VAE coded by bits-back, `ae.codec.bitsback`) has "kind": "lossless", empty
 "tables" and its integer tables under "bitsback" (`ae.codec.bitsback_tables`); a file
 without "kind" is a lossy codec.
@@ -85,6 +87,9 @@ def load_codec(path: str) -> ExportedCodec:
       raise ValueError("no model name")
     meta = {k: bundle[k] for k in ("image_shape", "trained_on", "lmbda", "step")}
     meta["kind"] = str(bundle.get("kind", "lossy"))
+    # SHA-256s of earlier files with the same parameters and tables (only metadata
+    # changed): files made with those decode with this one.
+    meta["replaces"] = [str(h) for h in bundle.get("replaces", [])]
     if meta["kind"] not in KINDS:
       raise ValueError(f"unknown codec kind '{meta['kind']}'")
     tables = {k: tbl.from_stored(t) for k, t in bundle["tables"].items()}

@@ -14,6 +14,7 @@ import os
 import sys
 import time
 
+import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -103,12 +104,31 @@ def _fit(old, new) -> jax.Array:
   return jnp.asarray(old, new.dtype)
 
 
-def warm_start(state, init_from: str, mesh):
+def _partial(old: dict, new: dict) -> dict:
+  """`new` with every leaf that `old` has at the same path and shape replaced by old's."""
+  out = {}
+  for key, value in new.items():
+    if isinstance(value, dict):
+      out[key] = _partial(old.get(key, {}) if isinstance(old.get(key), dict) else {}, value)
+    elif key in old and np.shape(old[key]) == np.shape(value):
+      out[key] = jnp.asarray(old[key], value.dtype)
+    else:
+      out[key] = value
+  return out
+
+
+def warm_start(state, init_from: str, mesh, partial: bool = False):
   """`state` with the parameters of `train.init_from` (fresh optimizer state and step 0):
-  fine-tuning, e.g. a codec to another lambda, or a shipped codec trained further."""
+  fine-tuning, e.g. a codec to another lambda, or a shipped codec trained further. With
+  `partial` (`train.init_partial`), only the parameters found at the same path with the
+  same shape are taken, the rest keep their fresh values (e.g. a channel-conditional codec
+  started from a mean-scale codec's transforms and hyperprior)."""
   params = _init_params(init_from, mesh)
   try:
-    params = jax.tree_util.tree_map(_fit, params, state.params)
+    if partial:
+      params = _partial(flax.core.unfreeze(params), flax.core.unfreeze(state.params))
+    else:
+      params = jax.tree_util.tree_map(_fit, params, state.params)
   except ValueError as e:  # another tree structure, or shapes that do not fit
     raise UserError(f"train.init_from={init_from}: its parameters do not fit this model") from e
   logging.info("Initialized the parameters from %s.", init_from)
@@ -148,7 +168,7 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
   train_fn = step_lib.make_train_fn(loss_fn, mesh, bool(tc.get("unroll_steps", False)))
   reconstruct_fn = evaluation.make_reconstruct_fn(model.apply, mesh)
   if tc.get("init_from") and not _has_checkpoint(workdir):
-    state = warm_start(state, str(tc.init_from), mesh)
+    state = warm_start(state, str(tc.init_from), mesh, bool(tc.get("init_partial", False)))
   # Written only once the config has built its data, model and objective (and the
   # warm start its parameters), so that a config error leaves no workdir behind to
   # refuse the corrected config.

@@ -40,6 +40,7 @@ def get_config() -> ml_collections.ConfigDict:
   config.train.learning_rate = 1e-3
   config.train.aux_learning_rate = 0.0  # > 0: own Adam for entropy-model quantiles
   config.train.init_from = ""  # a workdir or .aec codec whose parameters start this run
+  config.train.init_partial = False  # only init_from's parameters of equal path and shape
   config.train.grad_clip_norm = 0.0  # 0 = no clipping
   config.train.steps_per_call = 75  # steps fused into one jitted call by lax.scan
   config.train.unroll_steps = False  # unroll that scan (faster for convolutions on CPU)

@@ -1,0 +1,32 @@
+r"""The channel-conditional photo codec (Minnen and Singh 2020; `ae.compression.arch`'s
+ms2020): photo_codec.py's mbt2018-mean transforms and hyperprior (N=64, M=96) with y in
+4 slices of 24 channels, each slice's mean and scale predicted from the hyper-synthesis
+features and the slices before it, plus latent residual prediction.
+
+It starts from a shipped mean-scale codec (`train.init_partial`: g_a, g_s, h_a, h_s and
+the z entropy model are taken, the slice networks start fresh) and trains on the same
+crops as photo_codec.py. The comparison at equal steps (docs/compression.md) trains
+both from photo-mbt-q4 on the same draw of crops:
+
+  python -m experiments.train --config=experiments/configs/photo_channel.py \
+      --workdir=workdirs/cc_ms2020
+  python -m experiments.train --config=experiments/configs/photo_channel.py:mbt \
+      --workdir=workdirs/cc_mbt
+  python -m experiments.export_codec --workdir=workdirs/cc_ms2020 \
+      --out=workdirs/cc_ms2020/codec.aec
+"""
+
+from experiments.configs import photo_codec
+
+
+def get_config(arg: str = "ms2020"):
+  config = photo_codec.get_config()
+  config.model.name = arg if arg != "mbt" else "mbt2018_mean"
+  config.model.slices = 4
+  config.rd.lmbda = 0.013
+  config.train.init_from = "ae/store/codecs/photo-mbt-q4.aec"
+  config.train.init_partial = config.model.name == "ms2020"
+  config.data.crop_seed = 2
+  config.train.num_steps = 6000
+  config.train.lr_drop_step = 5000
+  return config
