@@ -1,6 +1,6 @@
 r"""Peak memory and time of decoding large photos: latent tiles against one piece.
 
-  python scripts/bench_decode_memory.py [--sides=1536,2048,3072] [--codec=photo-mbt-q2]
+  python scripts/bench_decode_memory.py [--sides=1536,2048,3072] [--codec=photo-mbt-q4]
 
 For each side S, an S x S RGB photo (skimage's astronaut, tiled and mirrored to size) is
 compressed once, in a process of its own; then each decoder runs in a fresh process
@@ -22,7 +22,7 @@ import tempfile
 from absl import app, flags
 
 _SIDES = flags.DEFINE_list("sides", ["1536", "2048", "3072"], "Image sides (pixels).")
-_CODEC = flags.DEFINE_string("codec", "photo-mbt-q2", "Codec to compress with.")
+_CODEC = flags.DEFINE_string("codec", "photo-mbt-q4", "Codec to compress with.")
 
 _CHILD = r"""
 import hashlib, json, resource, sys, time

@@ -15,7 +15,7 @@ import os
 import numpy as np
 from absl import app
 
-PHOTO = "photo-mbt-q3"
+PHOTO = "photo-mbt-q5"
 LOSSLESS = "fmnist-vae-lossless"
 GOLDEN = os.path.join(
   os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "golden"

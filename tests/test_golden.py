@@ -37,6 +37,18 @@ def _pixel_hash(image):
   return hashlib.sha256(np.ascontiguousarray(image, np.uint8).tobytes()).hexdigest()
 
 
+def test_a_file_of_an_earlier_edition_of_a_codec_decodes_to_the_same_pixels():
+  """photo-mbt-q5 was re-issued with corrected metadata (its training steps) and lists
+  the earlier file's SHA-256 under `replaces`: a file that names the earlier codec
+  decodes with it, to the pixels of the same image's current golden file."""
+  with open(os.path.join(GOLDEN, "earlier_edition_photo_rgb_40x56.ae"), "rb") as f:
+    data = f.read()
+  codec = registry.get(MANIFEST["photo_rgb_40x56.ae"]["codec"])
+  assert data[4:12].hex() != codec.sha256[:16]  # it names the earlier edition
+  assert codec.exported.meta["replaces"][0].startswith(data[4:12].hex())
+  assert _pixel_hash(api.decode(data)) == MANIFEST["photo_rgb_40x56.ae"]["pixels_sha256"]
+
+
 @pytest.mark.parametrize("name", sorted(MANIFEST))
 def test_golden_file_decodes_to_committed_pixels(name):
   entry = MANIFEST[name]

@@ -13,8 +13,9 @@ steps (PSNR 23.9 dB, then -1 dB with gradient norm 2e12), hence 2e-4 and clippin
 The shipped rates are one run of 30,000 steps at lambda 0.013 (about 26 minutes
 here), continued (`--config.train.init_from`: parameters only, fresh Adam) for
 25,000 steps on a fresh draw of crops, then fine-tuned from that for 10,000 steps
-at each of 0.0018, 0.0035, 0.0067 and 0.013 (photo-mbt-q1..q4);
-scripts/retrain_codecs.sh runs them all:
+at each of 0.0018, 0.0035, 0.0067 and 0.013 (photo-mbt-q3..q6); the lower and higher
+rates (q1, q2: 0.0004, 0.0009; q7, q8: 0.035, 0.09) are chains of shorter fine-tunes
+from those; scripts/retrain_codecs.sh runs them all:
 
   python -m experiments.train --config=experiments/configs/photo_codec.py \
       --workdir=workdirs/photo_base
@@ -23,11 +24,11 @@ scripts/retrain_codecs.sh runs them all:
       --config.data.crop_seed=1 --config.train.num_steps=25000 \
       --config.train.lr_drop_step=20000
   python -m experiments.train --config=experiments/configs/photo_codec.py \
-      --workdir=workdirs/photo_q1 --config.rd.lmbda=0.0018 \
+      --workdir=workdirs/photo_q3 --config.rd.lmbda=0.0018 \
       --config.train.init_from=workdirs/photo_base2 --config.train.num_steps=10000 \
       --config.train.lr_drop_step=8000
-  python -m experiments.export_codec --workdir=workdirs/photo_q1 \
-      --out=workdirs/photo_q1/codec.aec
+  python -m experiments.export_codec --workdir=workdirs/photo_q3 \
+      --out=workdirs/photo_q3/codec.aec
 """
 
 from experiments.configs import hyperprior
