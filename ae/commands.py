@@ -88,7 +88,7 @@ def _compress_lossless(args, codec) -> None:
   from ae.codec import image_io, lossless
 
   if args.refine_steps:
-    raise UserError(f"codec {codec.name} is lossless: --refine_steps does not apply")
+    raise UserError(f"codec {codec.name} is lossless: --refine_steps and --slow do not apply")
   images, notes = image_io.read_batch(args.image, args.max_pixels)
   for n in notes:
     console.note(n)

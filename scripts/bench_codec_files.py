@@ -44,13 +44,16 @@ def compressai_row(python: str, image: np.ndarray) -> dict:
   """CompressAI's bmshj2018 times on `image`, run by `python` (compressai_probe.py)."""
   import subprocess  # pylint: disable=g-import-not-at-top
 
-  path = os.path.join(tempfile.mkdtemp(), "image.npy")
-  np.save(path, image)
   probe = os.path.join(_ROOT, "scripts", "compressai_probe.py")
-  argv = [python, probe, "codec", path, f"--n={_N.value}", f"--m={_M.value}"]
-  out = subprocess.run(
-    [*argv, f"--repeats={_REPEATS.value}"], capture_output=True, text=True, check=True
-  )
+  with tempfile.TemporaryDirectory() as folder:
+    path = os.path.join(folder, "image.npy")
+    np.save(path, image)
+    argv = [python, probe, "codec", path, f"--n={_N.value}", f"--m={_M.value}"]
+    # torch gets as many threads as the cores this process may run on, as XLA does
+    argv += [f"--repeats={_REPEATS.value}", f"--threads={len(os.sched_getaffinity(0))}"]
+    out = subprocess.run(argv, capture_output=True, text=True, check=False)
+  if out.returncode:
+    raise SystemExit(f"the CompressAI probe failed:\n{out.stderr[-2000:]}")
   return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -288,9 +288,11 @@ def compressai_step(python: str, n: int, m: int, batch: int, size: int) -> float
 
   probe = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compressai_probe.py")
   argv = [python, probe, "step", f"--n={n}", f"--m={m}", f"--batch={batch}", f"--size={size}"]
-  out = subprocess.run(
-    [*argv, f"--repeats={_REPEATS.value}"], capture_output=True, text=True, check=True
-  )
+  # torch gets as many threads as the cores this process may run on, as XLA does
+  argv += [f"--repeats={_REPEATS.value}", f"--threads={len(os.sched_getaffinity(0))}"]
+  out = subprocess.run(argv, capture_output=True, text=True, check=False)
+  if out.returncode:
+    raise SystemExit(f"the CompressAI probe failed:\n{out.stderr[-2000:]}")
   return float(json.loads(out.stdout.strip().splitlines()[-1])["s_per_step"])
 
 

@@ -83,7 +83,8 @@ def main(argv):
   rows, reference = [], None
   for mode in _MODES.value:
     kind, size = mode.split(":")
-    refine._COMPILED.clear()  # pylint: disable=protected-access
+    refine._COMPILED.clear()  # pylint: disable=protected-access  # each mode compiles afresh
+    refine._JITTED.clear()  # pylint: disable=protected-access
     times = []
     for _ in range(2):
       t = time.perf_counter()

@@ -4,6 +4,7 @@ Run by a Python that has torch and compressai (not ae's dependencies; a venv of 
 
   VENV/bin/python scripts/compressai_probe.py codec IMAGE.npy [--n=128 --m=192 --repeats=5]
   VENV/bin/python scripts/compressai_probe.py step [--n=128 --m=192 --batch=8 --size=128]
+  (either with --threads=K to fix torch's thread count; the benchmarks pass their own)
 
 `codec`: `compressai.models.ScaleHyperprior(N, M)` with fresh parameters and its entropy
 tables built (`update()`), compresses and decompresses the uint8 RGB image [H, W, 3] of
@@ -95,7 +96,12 @@ def main():
   parser.add_argument("--batch", type=int, default=8)
   parser.add_argument("--size", type=int, default=128)
   parser.add_argument("--repeats", type=int, default=5)
+  parser.add_argument("--threads", type=int, default=0, help="torch threads (0: its default)")
   args = parser.parse_args()
+  if args.threads:
+    import torch  # pylint: disable=g-import-not-at-top
+
+    torch.set_num_threads(args.threads)
   print(json.dumps(codec(args) if args.what == "codec" else step(args)))
 
 

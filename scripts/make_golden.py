@@ -3,7 +3,9 @@ r"""Writes the golden bitstreams under tests/golden/ and the SHA-256 of their de
   python scripts/make_golden.py
 
 Run only when a shipped codec is added; the committed files must keep decoding to
-the committed hashes on every machine (tests/test_golden.py). Inputs are
+the committed hashes on every machine (tests/test_golden.py). Architectures without a
+shipped codec get golden files of a tiny untrained codec committed beside them
+(tests/golden/codecs/, written once; tests/test_channel_codec.py checks them). Inputs are
 deterministic: synthetic gray images, crops of scikit-image's photos and, for the
 lossless codec, a batch of the first 8 Fashion-MNIST test images in one file.
 """
@@ -11,15 +13,17 @@ lossless codec, a batch of the first 8 Fashion-MNIST test images in one file.
 import hashlib
 import json
 import os
+import sys
 
 import numpy as np
 from absl import app
 
 PHOTO = "photo-mbt-q5"
 LOSSLESS = "fmnist-vae-lossless"
-GOLDEN = os.path.join(
-  os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "golden"
-)
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GOLDEN = os.path.join(_ROOT, "tests", "golden")
+if _ROOT not in sys.path:  # experiments/ is not installed: scripts import it from the checkout
+  sys.path.insert(0, _ROOT)
 
 
 def _synthetic(h: int, w: int) -> np.ndarray:
@@ -56,6 +60,36 @@ def cases():
   return out
 
 
+ARCH_GOLDEN = {"ms2020": ("tiny-ms2020.aec", "tiny_ms2020_40x56.ae")}
+
+
+def _arch_golden() -> dict:
+  """Golden files of tiny untrained codecs of the architectures in ARCH_GOLDEN: the codec
+  file is made once (then kept: its bytes are the reference), the .ae file and the
+  decoded pixels' hash every run."""
+  import skimage.data  # pylint: disable=g-import-not-at-top
+
+  from ae.codec import api, export, registry  # pylint: disable=g-import-not-at-top
+  from experiments.configs import hyperprior  # pylint: disable=g-import-not-at-top
+
+  os.makedirs(os.path.join(GOLDEN, "codecs"), exist_ok=True)
+  out = {}
+  for name, (codec_file, fname) in ARCH_GOLDEN.items():
+    path = os.path.join(GOLDEN, "codecs", codec_file)
+    if not os.path.exists(path):
+      config = hyperprior.get_config()
+      config.model.name, config.model.n, config.model.m = name, 8, 12
+      config.model.slices = 3
+      export.write_once(path, export.export_untrained(config, (32, 32, 3)))
+    codec = registry.load(path)
+    data = api.encode(skimage.data.astronaut()[100:140, 200:256], codec)
+    with open(os.path.join(GOLDEN, fname), "wb") as f:
+      f.write(data)
+    out[fname] = {"codec_file": codec_file, "pixels_sha256": pixel_hash(api.decode(data, codec))}
+    print(fname, out[fname])
+  return out
+
+
 def pixel_hash(image: np.ndarray) -> str:
   return hashlib.sha256(np.ascontiguousarray(image, np.uint8).tobytes()).hexdigest()
 
@@ -85,6 +119,10 @@ def main(argv):
     print(fname, manifest[fname])
   with open(os.path.join(GOLDEN, "golden.json"), "w") as f:
     json.dump(manifest, f, indent=1, sort_keys=True)
+    f.write("\n")
+  arch_manifest = _arch_golden()
+  with open(os.path.join(GOLDEN, "codecs", "golden.json"), "w") as f:
+    json.dump(arch_manifest, f, indent=1, sort_keys=True)
     f.write("\n")
 
 

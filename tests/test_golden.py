@@ -46,7 +46,10 @@ def test_a_file_of_an_earlier_edition_of_a_codec_decodes_to_the_same_pixels():
   codec = registry.get(MANIFEST["photo_rgb_40x56.ae"]["codec"])
   assert data[4:12].hex() != codec.sha256[:16]  # it names the earlier edition
   assert codec.exported.meta["replaces"][0].startswith(data[4:12].hex())
-  assert _pixel_hash(api.decode(data)) == MANIFEST["photo_rgb_40x56.ae"]["pixels_sha256"]
+  want = MANIFEST["photo_rgb_40x56.ae"]["pixels_sha256"]
+  assert _pixel_hash(api.decode(data)) == want
+  assert _pixel_hash(api.decode_batch(data)[0]) == want  # the path of `ae decompress`
+  assert _pixel_hash(api.decode(data, codec)) == want
 
 
 @pytest.mark.parametrize("name", sorted(MANIFEST))

@@ -116,6 +116,8 @@ def test_unrolled_and_scanned_chunks_run_the_same_steps(codecs):
     refine.refine_latents(codec, image, 8, learning_rate=0.1, chunk=c, unroll=u)
     for c, u in ((4, False), (4, True), (1, True))
   ]
+  start = refine.refine_latents(codec, image, 0)
+  assert np.abs(runs[0]["y"] - start["y"]).max() > 1e-2  # the steps moved the latents
   for other in runs[1:]:
     for k in runs[0]:
       np.testing.assert_allclose(other[k], runs[0][k], atol=1e-3)

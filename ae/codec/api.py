@@ -179,7 +179,7 @@ def decode(data: bytes, codec: Codec | None = None, max_pixels: int = MAX_PIXELS
   header, streams = bitstream.unpack(data)
   if codec is None:
     codec = registry.by_id(header.codec_id)
-  elif bytes.fromhex(codec.sha256[: 2 * bitstream.ID_BYTES]) != header.codec_id:
+  elif not codec.identifies(header.codec_id):
     raise registry.CodecNotFoundError(
       f"the file was made with codec {header.codec_id.hex()}, not with '{codec.name}'"
     )

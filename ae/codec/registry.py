@@ -41,6 +41,12 @@ class Codec:
   def sha256(self) -> str:
     return self.exported.sha256
 
+  def identifies(self, codec_id: bytes) -> bool:
+    """Whether a file's codec id (a SHA-256 prefix) names this codec or an earlier file of
+    it (`replaces`: the same parameters and tables, older metadata)."""
+    hashes = [self.sha256, *self.exported.meta["replaces"]]
+    return any(bytes.fromhex(h)[: len(codec_id)] == codec_id for h in hashes)
+
   @property
   def channels(self) -> int:
     return int(self.exported.meta["image_shape"][2])
@@ -101,8 +107,12 @@ def by_id(codec_id: bytes) -> Codec:
     with open(path, "rb") as f:
       if hashlib.sha256(f.read()).digest()[: len(codec_id)] == codec_id:
         return load(path)
-  for codec in available():  # a file made with an earlier edition of a codec
-    if any(bytes.fromhex(h)[: len(codec_id)] == codec_id for h in codec.exported.meta["replaces"]):
+  for path in _files().values():  # a file made with an earlier edition of a codec
+    try:
+      codec = load(path)
+    except UserError:  # a damaged file on the path is not this one
+      continue
+    if codec.identifies(codec_id):
       return codec
   raise CodecNotFoundError(
     f"the file was made with codec {codec_id.hex()}, which is not installed "

@@ -116,7 +116,12 @@ def from_streams(codec, h: int, w: int, streams: list[bytes]) -> np.ndarray:
 
   def read_y(i, mean, index):
     _check_capacity("y", streams[1 + i], float(min_bits(tables["y"])[index].sum()))
-    return coder.decode(streams[1 + i], index, tables["y"]).reshape(index.shape)
+    sym = coder.decode(streams[1 + i], index, tables["y"]).reshape(index.shape)
+    # The encoder's symbols keep sym * 2^FRAC + mean within the clip range (`bounded`);
+    # beyond it the slice networks' exact-sum bound would not hold.
+    if np.abs(sym * 2.0**fx.FRAC + mean).max(initial=0) > fx.CLIP * 2.0**fx.FRAC:
+      raise bitstream.BitstreamError("the file is corrupted (latents out of range)")
+    return sym
 
   return _conditional(codec, z_hat, shapes["y"], read_y)
 

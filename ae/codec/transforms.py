@@ -30,6 +30,7 @@ _FLOAT_ACT = {
   "relu": lambda t: np.maximum(t, 0),
   "leaky_relu": lambda t: np.where(t >= 0, t, 0.01 * t),
   "abs": np.abs,
+  "half_softsign": lambda t: t / (2 * (1 + np.abs(t))),
 }
 _FIXED_ACT = {"relu": fx.relu, "leaky_relu": fx.leaky_relu, "half_softsign": fx.half_softsign}
 

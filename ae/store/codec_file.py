@@ -5,7 +5,8 @@ The file is the msgpack bundle (`ae.store.bundle`) of
    "image_shape": [H, W, C], "trained_on": str, "lmbda": float, "step": int,
    "params": <parameters>, "tables": {<latent>: <tables.to_stored of its tables>}}
 written by `ae.codec.export`, and optionally "replaces": [SHA-256 hex of earlier files
-with the same parameters and tables, whose .ae files this codec decodes]; its identity
+with the same parameters and tables, whose .ae files this codec decodes], written by
+scripts/reissue_codec.py; its identity
 is the SHA-256 of its bytes. A lossless
 codec (a VAE coded by bits-back, `ae.codec.bitsback`) has "kind": "lossless", empty
 "tables" and its integer tables under "bitsback" (`ae.codec.bitsback_tables`); a file
@@ -90,6 +91,8 @@ def load_codec(path: str) -> ExportedCodec:
     # SHA-256s of earlier files with the same parameters and tables (only metadata
     # changed): files made with those decode with this one.
     meta["replaces"] = [str(h) for h in bundle.get("replaces", [])]
+    if not all(len(h) == 64 and set(h) <= set("0123456789abcdef") for h in meta["replaces"]):
+      raise ValueError("'replaces' must list SHA-256 hex digests")
     if meta["kind"] not in KINDS:
       raise ValueError(f"unknown codec kind '{meta['kind']}'")
     tables = {k: tbl.from_stored(t) for k, t in bundle["tables"].items()}

@@ -104,16 +104,21 @@ def _fit(old, new) -> jax.Array:
   return jnp.asarray(old, new.dtype)
 
 
-def _partial(old: dict, new: dict) -> dict:
-  """`new` with every leaf that `old` has at the same path and shape replaced by old's."""
+def _partial(old: dict, new: dict, counts: list[int] | None = None) -> dict:
+  """`new` with every leaf that `old` has at the same path and shape replaced by old's;
+  `counts` ([taken, fresh], updated in place) counts the leaves of each kind."""
+  counts = [0, 0] if counts is None else counts
   out = {}
   for key, value in new.items():
     if isinstance(value, dict):
-      out[key] = _partial(old.get(key, {}) if isinstance(old.get(key), dict) else {}, value)
+      sub = old.get(key) if isinstance(old.get(key), dict) else {}
+      out[key] = _partial(sub, value, counts)
     elif key in old and np.shape(old[key]) == np.shape(value):
       out[key] = jnp.asarray(old[key], value.dtype)
+      counts[0] += 1
     else:
       out[key] = value
+      counts[1] += 1
   return out
 
 
@@ -126,7 +131,11 @@ def warm_start(state, init_from: str, mesh, partial: bool = False):
   params = _init_params(init_from, mesh)
   try:
     if partial:
-      params = _partial(flax.core.unfreeze(params), flax.core.unfreeze(state.params))
+      counts = [0, 0]
+      params = _partial(flax.core.unfreeze(params), flax.core.unfreeze(state.params), counts)
+      if not counts[0]:
+        raise ValueError("no parameter has the same path and shape")
+      logging.info("init_partial: %d parameters taken, %d left fresh.", *counts)
     else:
       params = jax.tree_util.tree_map(_fit, params, state.params)
   except ValueError as e:  # another tree structure, or shapes that do not fit
@@ -285,6 +294,8 @@ def _train_locked(
     profile.maybe_stop(step, force=True)
     bar.close()
     ckpt.close()
+    if hasattr(batches, "close"):  # Grain's worker processes stop now, also on an error
+      batches.close()
 
   if stop_at_step is not None and step < total_steps(tc, steps_per_epoch):
     writer.close()

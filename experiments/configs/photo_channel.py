@@ -5,8 +5,8 @@ features and the slices before it, plus latent residual prediction.
 
 It starts from a shipped mean-scale codec (`train.init_partial`: g_a, g_s, h_a, h_s and
 the z entropy model are taken, the slice networks start fresh) and trains on the same
-crops as photo_codec.py. The comparison at equal steps (docs/compression.md) trains
-both from photo-mbt-q4 on the same draw of crops:
+crops as photo_codec.py. The comparison at equal steps (docs/compression.md, "The
+channel-conditional entropy model") trains both from photo-mbt-q6 on the same crops:
 
   python -m experiments.train --config=experiments/configs/photo_channel.py \
       --workdir=workdirs/cc_ms2020
@@ -24,7 +24,7 @@ def get_config(arg: str = "ms2020"):
   config.model.name = arg if arg != "mbt" else "mbt2018_mean"
   config.model.slices = 4
   config.rd.lmbda = 0.013
-  config.train.init_from = "ae/store/codecs/photo-mbt-q4.aec"
+  config.train.init_from = "ae/store/codecs/photo-mbt-q6.aec"
   config.train.init_partial = config.model.name == "ms2020"
   config.data.crop_seed = 2
   config.train.num_steps = 6000

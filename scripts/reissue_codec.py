@@ -1,0 +1,50 @@
+r"""Re-issues a codec file with corrected metadata: the same parameters and tables.
+
+  python scripts/reissue_codec.py --codec=OLD.aec --step=65000 --out=NEW.aec
+
+The new file records `--step` (the training steps behind it) and lists OLD's SHA-256
+under "replaces" (ae/store/codec_file.py), so that .ae files made with OLD name a codec
+that decodes them: `ae.codec.registry.by_id` finds NEW for them. Nothing that decides a
+symbol or a pixel changes; the decoded images are the same (tests/test_golden.py keeps
+a file of an earlier edition). This is how photo-mbt-q3..q6 got their full step counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from absl import app, flags
+
+_CODEC = flags.DEFINE_string("codec", None, "The codec file to re-issue.", required=True)
+_STEP = flags.DEFINE_integer("step", None, "Training steps behind it.", required=True)
+_OUT = flags.DEFINE_string("out", None, "The new codec file.", required=True)
+
+
+def reissue(data: bytes, step: int) -> bytes:
+  """The re-issued file's bytes: `data`'s bundle with "step" and "replaces" updated."""
+  from ae.store import bundle  # pylint: disable=g-import-not-at-top
+
+  tree = bundle.unpack(data)
+  old = hashlib.sha256(data).hexdigest()
+  tree["step"] = int(step)
+  tree["replaces"] = [*tree.get("replaces", []), old]
+  return bundle.pack(tree)
+
+
+def main(argv):
+  del argv
+  from ae.codec import export, registry  # pylint: disable=g-import-not-at-top
+
+  with open(_CODEC.value, "rb") as f:
+    data = f.read()
+  registry.load(_CODEC.value)  # refuse anything that is not a readable codec
+  digest = export.write_once(_OUT.value, reissue(data, _STEP.value))
+  new = registry.load(_OUT.value)
+  print(
+    f"{_OUT.value}: sha256 {digest[:16]}, step {new.exported.meta['step']}, replaces "
+    f"{', '.join(h[:16] for h in new.exported.meta['replaces'])}"
+  )
+
+
+if __name__ == "__main__":
+  app.run(main)
