@@ -6,10 +6,10 @@
 # Photos: mbt2018-mean (N=64, M=96) trained 30,000 steps at lambda 0.013, continued
 # 25,000 steps on fresh crops (crop_seed 1), then fine-tuned from that for 10,000
 # steps at each of four lambdas (photo-mbt-q3..q6); the lower rates q2, q1 fine-tuned
-# 3,000 steps each in a chain from q3, the higher q7, q8 in a chain from q6 (the last
-# run on the halved wallpapers, crop_seed 3). The shipped files were trained before the
-# wallpapers were halved (ae/data/photos.py), except q8's last 4,000 steps: a rerun
-# trains every step on the halved wallpapers.
+# 3,000 steps each in a chain from q3, the higher q7, q8, q9 in a chain from q6 (the
+# last two runs on the halved wallpapers). The shipped files were trained before the
+# wallpapers were halved (ae/data/photos.py), except the last 4,000 steps of q8 and
+# q9: a rerun trains every step on the halved wallpapers.
 # Rerunning resumes unfinished runs and re-exports finished ones.
 source "$(dirname "$0")/retrain_common.sh"
 mkdir -p "$root/codecs"
@@ -52,4 +52,6 @@ if [[ "$which" == all || "$which" == photos ]]; then
   chain photo_h2 0.09 "$root/photo_h1/codec.aec" 4000 3200
   chain photo_x2 0.09 "$root/photo_h2/codec.aec" 4000 3200 --config.data.crop_seed=3 \
     && cp "$root/photo_x2/codec.aec" "$root/codecs/photo-mbt-q8.aec"
+  chain photo_x3 0.25 "$root/photo_x2/codec.aec" 4000 3200 --config.data.crop_seed=4 \
+    && cp "$root/photo_x3/codec.aec" "$root/codecs/photo-mbt-q9.aec"
 fi

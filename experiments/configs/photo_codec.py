@@ -14,7 +14,7 @@ The shipped rates are one run of 30,000 steps at lambda 0.013 (about 26 minutes
 here), continued (`--config.train.init_from`: parameters only, fresh Adam) for
 25,000 steps on a fresh draw of crops, then fine-tuned from that for 10,000 steps
 at each of 0.0018, 0.0035, 0.0067 and 0.013 (photo-mbt-q3..q6); the lower and higher
-rates (q1, q2: 0.0004, 0.0009; q7, q8: 0.035, 0.09) are chains of shorter fine-tunes
+rates (q1, q2: 0.0004, 0.0009; q7, q8, q9: 0.035, 0.09, 0.25) are chains of fine-tunes
 from those; scripts/retrain_codecs.sh runs them all:
 
   python -m experiments.train --config=experiments/configs/photo_codec.py \
