@@ -48,10 +48,6 @@ _ACTIVATIONS = {
 }
 
 
-def _noise_or_round(y, rng, train: bool, offset):
-  return q.add_uniform_noise(rng, y) if train else q.quantize(y, offset)
-
-
 def _rounding(rng, train: bool, split: bool = True):
   """round_fn(values, offset, stream) of `forward`: additive uniform noise when training
   (z with the first half of split(rng), y's first stream with the second, stream k > 1
@@ -109,7 +105,7 @@ class DenseCodec(nn.Module):
 
   def forward(self, x, rng=None, train: bool = True):
     y = self.analysis(x)
-    y_hat = _noise_or_round(y, rng, train, self.entropy_y.medians())
+    y_hat = _rounding(rng, train, split=False)(y, self.entropy_y.medians(), 1)
     return self.synthesis(y_hat), {"y": self.entropy_y.bits(y_hat)}, self.entropy_y.aux_loss()
 
   def __call__(self, x):
