@@ -5,7 +5,7 @@ denoisers trained on them.
 
   python -m experiments.denoise_eval --workdir=workdirs/denoise \
       [--sets=fashion_mnist,photos:gray,photos] [--fashion_images=100] [--denoisers=a.aed,b.aed] \
-      [--sigmas=15,25,50] [--impulse=salt_pepper:0.1,masking:0.25]
+      [--sigmas=15,25,50] [--impulse=salt_pepper:0.1,masking:0.25] [--noensemble]
 
 Sets are data specs (`ae.data.specs`: fashion_mnist, photos, photos:gray, folder:PATH,
 kodak:PATH, tfds:NAME). Writes denoise.json, denoise.md, denoise_records.json and
@@ -25,6 +25,9 @@ _IMPULSE = flags.DEFINE_list(
   "impulse",
   ["salt_pepper:0.1", "masking:0.25"],
   "Impulse noises KIND:AMOUNT (fraction of pixels); empty for none.",
+)
+_ENSEMBLE = flags.DEFINE_bool(
+  "ensemble", True, "Also score noise-conditioned denoisers' 8-fold self-ensemble ('NAME x8')."
 )
 flags.mark_flags_as_required(["workdir"])
 
@@ -61,6 +64,7 @@ def main(argv):
     _EXTRA.value,
     tuple(float(s) for s in _SIGMAS.value),
     impulse,
+    _ENSEMBLE.value,
   )
   print(f"wrote {_WORKDIR.value}/denoise.md, denoise.json, denoise_*.png")
 

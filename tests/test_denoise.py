@@ -186,3 +186,22 @@ def test_shipped_denoisers_reduce_noise():
       out = denoise.denoise(noisy, d, sigma)
       assert out.shape == noisy.shape and err(out) < 0.5 * err(noisy), (d.name, sigma)
   assert registry.choose(1, None, 28, 28).trained_on.startswith("fashion_mnist")
+
+
+def test_evaluation_scores_the_self_ensemble_of_noise_conditioned_models():
+  """With `ensemble`, a noise-conditioned denoiser gets a second column "NAME x8" that is
+  `ae denoise --ensemble` told the true sigma; blind models get none."""
+  from ae.denoise import denoise_float, registry  # pylint: disable=g-import-not-at-top
+
+  model, blind = registry.get("photo-unet-gray"), registry.get("photo-unet-gray-blind")
+  clean = np.random.default_rng(3).integers(0, 256, (24, 20)).astype(np.uint8)
+  noisy = ev.add_noise(clean, 25.0, seed=1)
+  fns, _ = ev.methods_for(25.0, [clean], [model, blind], include_bm3d=False, ensemble=True)
+  assert {"photo-unet-gray", "photo-unet-gray x8", "photo-unet-gray-blind"} <= set(fns)
+  assert "photo-unet-gray-blind x8" not in fns
+  np.testing.assert_array_equal(
+    fns["photo-unet-gray x8"](noisy), denoise_float(noisy, model, 25.0, ensemble=True)
+  )
+  assert not np.array_equal(fns["photo-unet-gray x8"](noisy), fns["photo-unet-gray"](noisy))
+  plain, _ = ev.methods_for(25.0, [clean], [model], include_bm3d=False)
+  assert "photo-unet-gray x8" not in plain

@@ -53,8 +53,17 @@ def _to8(x: np.ndarray) -> np.ndarray:
   return np.round(np.clip(x, 0, 1) * 255.0).astype(np.uint8)
 
 
-def methods_for(sigma: float, calib: list[np.ndarray], denoisers, include_bm3d: bool = True):
-  """name -> fn(noisy float) -> float, with calibrated factors; and the factors chosen."""
+def methods_for(
+  sigma: float,
+  calib: list[np.ndarray],
+  denoisers,
+  include_bm3d: bool = True,
+  ensemble: bool = False,
+):
+  """name -> fn(noisy float) -> float, with calibrated factors; and the factors chosen.
+
+  With `ensemble`, every noise-conditioned denoiser also appears as "NAME x8": its mean
+  over the 8 flips and rotations (`ae denoise --ensemble`, 8x the work)."""
   cal = [c.astype(np.float64) / 255.0 for c in calib]
   tv_f = baselines.calibrate(baselines.tv, cal, sigma, TV_FACTORS)
   bi_f = baselines.calibrate(baselines.bilateral, cal, sigma, BILATERAL_FACTORS)
@@ -68,6 +77,9 @@ def methods_for(sigma: float, calib: list[np.ndarray], denoisers, include_bm3d: 
     fns["bm3d"] = functools.partial(baselines.bm3d, sigma=sigma)
   for d in denoisers:  # a noise-conditioned model is told sigma, as BM3D is
     fns[d.name] = lambda x, d=d: denoise_float(x, d, sigma if d.noise_conditioned else None)
+  for d in denoisers if ensemble else ():
+    if d.noise_conditioned:
+      fns[f"{d.name} x8"] = lambda x, d=d: denoise_float(x, d, sigma, ensemble=True)
   return fns, {"tv_factor": tv_f, "bilateral_factor": bi_f}
 
 
@@ -116,13 +128,14 @@ def evaluate_set(
   sigmas=SIGMAS,
   seed: int = 0,
   log=print,
+  ensemble: bool = False,
 ) -> tuple[list[dict], dict]:
   """Per-image records under Gaussian noise and the calibrated parameters of one image set;
-  denoisers trained on impulse noise are left out."""
+  denoisers trained on impulse noise are left out; `ensemble` as in `methods_for`."""
   records, params = [], {}
   gaussian = [d for d in denoisers if d.corruption.kind in ("gaussian", "blind_gaussian", "keras")]
   for sigma in sigmas:
-    fns, params[f"sigma={sigma:g}"] = methods_for(sigma, calib, gaussian)
+    fns, params[f"sigma={sigma:g}"] = methods_for(sigma, calib, gaussian, ensemble=ensemble)
     corrupt = lambda x, i, sigma=sigma: add_noise(
       x, sigma, seed * 1_000_003 + int(sigma) * 1009 + i
     )

@@ -77,15 +77,17 @@ def run(
   extra: list[str] = (),
   sigmas=ev.SIGMAS,
   impulse=ev.IMPULSE,
+  ensemble: bool = False,
 ) -> dict:
   """Gaussian noise at `sigmas` and impulse noise `impulse` ((kind, amount) pairs) on
-  each set; writes denoise.json, denoise.md, denoise_records.json, denoise_<set>.png."""
+  each set, with the self-ensemble of noise-conditioned denoisers if `ensemble`; writes
+  denoise.json, denoise.md, denoise_records.json, denoise_<set>.png."""
   os.makedirs(workdir, exist_ok=True)
   records, params = [], {}
   for s in sets:
     clean, calib = load_set(s, n_fashion if specs.parse(s).kind == "fashion_mnist" else 0)
     denoisers = denoisers_for(s, list(extra))
-    recs, params[s] = ev.evaluate_set(s, clean, calib, denoisers, sigmas)
+    recs, params[s] = ev.evaluate_set(s, clean, calib, denoisers, sigmas, ensemble=ensemble)
     records += recs + ev.evaluate_impulse(s, clean, denoisers, impulse)
     fig_methods, _ = ev.methods_for(25.0, calib, denoisers)
     keep = {
