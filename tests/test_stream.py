@@ -66,6 +66,29 @@ def test_crops_are_a_pure_function_of_seed_step_and_position():
   assert gray.batch(4, np.arange(8)).shape == (8, 16, 16, 1)
 
 
+def test_a_chroma_share_swaps_luma_crops_for_opponent_chroma_at_the_same_positions():
+  from ae.data.photos import to_gray, to_opponent  # pylint: disable=g-import-not-at-top
+
+  rgb = crops.RandomCrops(_photos, 16, 64, seed=3).batch(2, np.arange(64))
+  mixed = crops.RandomCrops(_photos, 16, 64, seed=3, gray=True, chroma=0.5).batch(2, np.arange(64))
+  luma, opp = to_gray(rgb), to_opponent(rgb)
+  kinds = [
+    [
+      k
+      for k, c in ((0, luma[j]), (1, opp[j, ..., 1:2]), (2, opp[j, ..., 2:3]))
+      if np.array_equal(c, mixed[j])
+    ]
+    for j in range(64)
+  ]
+  assert all(kinds)  # each crop is the luma or one chroma channel of the RGB crop there
+  counts = np.bincount([k[0] for k in kinds], minlength=3)
+  assert counts[0] > 16 and counts[1] > 8 and counts[2] > 8, counts
+  no_share = crops.RandomCrops(_photos, 16, 64, seed=3, gray=True).batch(2, np.arange(64))
+  np.testing.assert_array_equal(no_share, luma)
+  with pytest.raises(ValueError, match="chroma share"):
+    crops.RandomCrops(_photos, 16, 64, seed=3, chroma=0.5)
+
+
 @pytest.mark.slow
 def test_worker_processes_give_the_same_batches():
   src = crops.RandomCrops(_photos, 16, 64, seed=3)

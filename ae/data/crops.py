@@ -3,8 +3,11 @@
 The crop at position `j` of global batch `s` uses `np.random.default_rng([seed, s, j])`:
 a photo chosen with probability proportional to its pixel area, a uniform position,
 a horizontal flip with probability 1/2 and, with `rotate`, a uniform number of quarter
-turns (with the flip, the eight dihedral transforms). Nothing depends on which process
-or worker draws it, so runs resume exactly and shard freely.
+turns (with the flip, the eight dihedral transforms); for gray crops with a `chroma`
+share, a crop becomes, with that probability, one of the two opponent chroma channels
+(`photos.to_opponent`, each with probability 1/2) instead of luma, so that a gray
+denoiser run on opponent channels (`ae.denoise.apply`) has seen such images. Nothing
+depends on which process or worker draws it, so runs resume exactly and shard freely.
 
 Shapes: photos uint8 [H, W, 3]; crops uint8 [n, size, size, 3] (or [..., 1] with `gray`).
 """
@@ -15,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ae.data.photos import to_gray
+from ae.data.photos import to_gray, to_opponent
 
 
 def draw_crop(photos: list[np.ndarray], weights: np.ndarray, size: int, rotate: bool, rng):
@@ -40,9 +43,12 @@ class RandomCrops:
     seed: int,
     rotate: bool = False,
     gray: bool = False,
+    chroma: float = 0.0,
   ):
+    if not 0.0 <= chroma <= 1.0 or (chroma and not gray):
+      raise ValueError(f"chroma share {chroma} needs gray crops and lies in [0, 1]")
     self._load, self.size, self.num_examples = load, size, num_examples
-    self.seed, self.rotate, self.gray = seed, rotate, gray
+    self.seed, self.rotate, self.gray, self.chroma = seed, rotate, gray, chroma
     self.image_shape = (size, size, 1 if gray else 3)
     self._photos = None
 
@@ -57,15 +63,20 @@ class RandomCrops:
 
   def batch(self, step: int, positions: np.ndarray) -> np.ndarray:
     photos, weights = self._held()
-    out = np.stack(
+    return np.stack(
       [
-        draw_crop(
-          photos, weights, self.size, self.rotate, np.random.default_rng([self.seed, step, j])
-        )
+        self._one(photos, weights, np.random.default_rng([self.seed, step, j]))
         for j in np.asarray(positions).tolist()
       ]
     )
-    return to_gray(out) if self.gray else out
+
+  def _one(self, photos, weights, rng) -> np.ndarray:
+    crop = draw_crop(photos, weights, self.size, self.rotate, rng)
+    if not self.gray:
+      return crop
+    if self.chroma and rng.random() < self.chroma:  # drawn after the crop: same positions
+      return to_opponent(crop)[..., 1 + int(rng.integers(0, 2)), None]
+    return to_gray(crop)
 
   def sample(self, n: int) -> np.ndarray:
     """The crops of the first steps, batch by batch (32 a step): uint8 [n, size, size, C]."""

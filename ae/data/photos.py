@@ -172,6 +172,21 @@ def center_crops(photos: list[np.ndarray], size: int) -> np.ndarray:
   return np.stack(out)
 
 
+# Opponent colour transform with orthogonal rows (CBM3D's idea, Dabov et al. 2007: denoise
+# luma and two chroma channels apart): Y = (R+G+B)/3, C1 = (R-B)/2 + 1/2,
+# C2 = (R-2G+B)/4 + 1/2, all in [0, 1] for RGB in [0, 1]. Orthogonal rows keep i.i.d.
+# Gaussian noise independent across channels, with sigma scaled by each row's norm.
+OPPONENT = np.array([[1 / 3, 1 / 3, 1 / 3], [1 / 2, 0, -1 / 2], [1 / 4, -1 / 2, 1 / 4]])
+OPPONENT_OFFSET = np.array([0.0, 0.5, 0.5])
+OPPONENT_NOISE = np.linalg.norm(OPPONENT, axis=1)  # sigma of each channel / sigma
+
+
+def to_opponent(images: np.ndarray) -> np.ndarray:
+  """uint8 RGB [..., 3] -> uint8 [..., 3]: Y, C1, C2 of OPPONENT on the 0-255 scale, rounded."""
+  y = images.astype(np.float64) @ OPPONENT.T + 255.0 * OPPONENT_OFFSET
+  return np.clip(np.round(y), 0, 255).astype(np.uint8)
+
+
 def to_gray(images: np.ndarray) -> np.ndarray:
   """uint8 RGB [..., 3] -> uint8 gray [..., 1] with ITU-R 601 luma weights (as Pillow's "L")."""
   y = images.astype(np.float64) @ np.array([0.299, 0.587, 0.114])

@@ -179,6 +179,7 @@ def train_source(data_config, batch_size: int, data_key) -> stream.BatchSource:
       int(data_config.get("crop_seed", 0)),
       bool(data_config.get("rotate", False)),
       bool(spec.gray or data_config.get("gray", False)),
+      float(data_config.get("chroma", 0.0)),
     )
   if spec.kind in ("folder", "kodak"):
     images = load_split(data_config, split).images

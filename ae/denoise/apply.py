@@ -16,18 +16,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ae.data.photos import OPPONENT, OPPONENT_NOISE, OPPONENT_OFFSET
 from ae.denoise import registry
 from ae.denoise.registry import Denoiser
 from ae.utils import console, tiles
 
 TILE, MARGIN = 512, 32
-# Opponent colour transform with orthogonal rows (CBM3D's idea: denoise luma and two
-# chroma channels apart): Y = (R+G+B)/3, C1 = (R-B)/2 + 1/2, C2 = (R-2G+B)/4 + 1/2, all
-# in [0, 1]. Orthogonal rows keep i.i.d. Gaussian noise independent across channels,
-# with sigma scaled by each row's norm, which a noise-conditioned gray model is told.
-OPPONENT = np.array([[1 / 3, 1 / 3, 1 / 3], [1 / 2, 0, -1 / 2], [1 / 4, -1 / 2, 1 / 4]])
-OPPONENT_OFFSET = np.array([0.0, 0.5, 0.5])
-OPPONENT_NOISE = np.linalg.norm(OPPONENT, axis=1)  # sigma of each channel / sigma
 
 
 def estimate_sigma(x: np.ndarray) -> float:

@@ -41,6 +41,7 @@ def get_config(arg: str = "gray"):
     config, num_steps=5000, eval_every=500, crop_size=64, batch_size=16, num_crops=40000
   )
   config.data.gray = arg == "gray"
+  config.data.chroma = 0.0  # share of gray crops given as opponent chroma (ae.data.crops)
   config.data.rotate = True
   config.train.learning_rate = 1e-3
   config.train.lr_drop_step = 4000
