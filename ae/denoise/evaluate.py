@@ -83,7 +83,7 @@ def methods_for(
   return fns, {"tv_factor": tv_f, "bilateral_factor": bi_f}
 
 
-def _score(name: str, noise: str, clean: list[np.ndarray], corrupt, fns, log) -> list[dict]:
+def score(name: str, noise: str, clean: list[np.ndarray], corrupt, fns, log) -> list[dict]:
   """Records of the noisy input and of each method on every image of a set."""
   records = []
   for i, x in enumerate(clean):
@@ -139,7 +139,7 @@ def evaluate_set(
     corrupt = lambda x, i, sigma=sigma: add_noise(
       x, sigma, seed * 1_000_003 + int(sigma) * 1009 + i
     )
-    records += _score(name, f"gaussian {sigma:g}", clean, corrupt, fns, log)
+    records += score(name, f"gaussian {sigma:g}", clean, corrupt, fns, log)
   return records, params
 
 
@@ -158,7 +158,7 @@ def evaluate_impulse(
       if d.corruption.kind == kind:
         fns[d.name] = lambda x, d=d: denoise_float(x, d)
     corrupt = lambda x, i, k=kind, a=amount: add_impulse(x, k, a, seed * 1_000_003 + 7919 + i)
-    records += _score(name, f"{kind} {amount:g}", clean, corrupt, fns, log)
+    records += score(name, f"{kind} {amount:g}", clean, corrupt, fns, log)
   return records
 
 
