@@ -21,9 +21,11 @@ import sys as _sys
 _ROOT = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
 _sys.path.insert(0, _ROOT) if _ROOT not in _sys.path else None
 
+import atexit
 import dataclasses
 import json
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -99,10 +101,12 @@ def main(argv):
     export,  # pylint: disable=g-import-not-at-top
     registry,  # pylint: disable=g-import-not-at-top
   )
+  from ae.utils import files  # pylint: disable=g-import-not-at-top
   from experiments.configs import hyperprior  # pylint: disable=g-import-not-at-top
 
   image = _photo()
-  tmp = tempfile.mkdtemp()
+  tmp = tempfile.mkdtemp()  # the untrained codec files, removed at exit
+  atexit.register(shutil.rmtree, tmp, True)
   codecs = []
   for name in ("bls2017", "bmshj2018", "mbt2018_mean"):
     path = os.path.join(tmp, f"{name}_N{_N.value}_M{_M.value}.aec")
@@ -132,8 +136,8 @@ def main(argv):
       f"{ours['decode_total'] / theirs['decode_total']:.2f} (target <= 0.5)"
     )
   if _JSON.value:
-    with open(_JSON.value, "w") as f:
-      json.dump({"image": "768x512 RGB", "repeats": _REPEATS.value, "codecs": rows}, f, indent=2)
+    table = {"image": "768x512 RGB", "repeats": _REPEATS.value, "codecs": rows}
+    files.write_json(_JSON.value, table, indent=2)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from.
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 
@@ -35,11 +34,13 @@ def measure(codec, images: list[np.ndarray]) -> dict:
     data = api.encode(image, codec)
     t_enc = time.perf_counter() - t
     data_again, predicted = api.encode_and_predict(image, codec)
-    assert data_again == data, "encoding is not deterministic"
+    if data_again != data:
+      raise RuntimeError(f"{codec.name}: encoding is not deterministic")
     t = time.perf_counter()
     out = api.decode(data, codec)
     t_dec = time.perf_counter() - t
-    assert np.array_equal(out, predicted), "a file did not decode to the prediction"
+    if not np.array_equal(out, predicted):
+      raise RuntimeError(f"{codec.name}: a file did not decode to the prediction")
     bpp = 8 * len(data) / (image.shape[0] * image.shape[1])
     mse = float(np.mean(np.square(out.astype(np.float64) / 255 - image.astype(np.float64) / 255)))
     rows.append((bpp, psnr(image, out), bpp + lmbda * 255**2 * mse, t_enc, t_dec))
@@ -59,11 +60,15 @@ def main(argv):
   del argv
   from ae.codec import registry  # pylint: disable=g-import-not-at-top
   from ae.data import photos  # pylint: disable=g-import-not-at-top
+  from ae.utils import files  # pylint: disable=g-import-not-at-top
 
   images = [photos.read_photo(e) for e in photos.manifest() if e.split == "test"]
+  codecs = [registry.load(n) if n.endswith(".aec") else registry.get(n) for n in _CODECS.value]
+  lambdas = {float(c.exported.meta["lmbda"]) for c in codecs}
+  if len(lambdas) > 1:  # the loss compares codecs at one lambda only
+    raise app.UsageError(f"the codecs were trained at several lambdas: {sorted(lambdas)}")
   table = {}
-  for name in _CODECS.value:
-    codec = registry.load(name) if name.endswith(".aec") else registry.get(name)
+  for name, codec in zip(_CODECS.value, codecs):
     table[name] = row = measure(codec, images)
     print(
       f"{name}: model={codec.exported.model_name} lambda={row['lambda']:g} "
@@ -72,8 +77,7 @@ def main(argv):
       flush=True,
     )
   if _JSON.value:
-    with open(_JSON.value, "w") as f:
-      json.dump(table, f, indent=1)
+    files.write_json(_JSON.value, table, indent=1)
 
 
 if __name__ == "__main__":

@@ -12,14 +12,14 @@ the baselines (BM3D's minutes) are left out. Use it to choose between training r
 
 from __future__ import annotations
 
-import json
-
 from absl import app, flags
 
 _DENOISERS = flags.DEFINE_list("denoisers", None, "Denoiser names or .aed paths.", required=True)
 _SETS = flags.DEFINE_list("sets", ["photos:gray", "photos"], "Data specs (ae.data.specs).")
 _SIGMAS = flags.DEFINE_list("sigmas", ["15", "25", "50"], "Noise sigmas, 0-255 scale.")
-_ENSEMBLE = flags.DEFINE_bool("ensemble", False, "Also score each model's 8-fold self-ensemble.")
+_ENSEMBLE = flags.DEFINE_bool(
+  "ensemble", False, "Also score noise-conditioned models' 8-fold self-ensemble ('NAME x8')."
+)
 _JSON = flags.DEFINE_string("json", None, "Write the summary rows as JSON here.")
 
 
@@ -28,8 +28,12 @@ def main(argv):
   from ae.denoise import denoise_float, registry  # pylint: disable=g-import-not-at-top
   from ae.denoise import evaluate as ev  # pylint: disable=g-import-not-at-top
   from ae.denoise.run import load_set  # pylint: disable=g-import-not-at-top
+  from ae.utils import files  # pylint: disable=g-import-not-at-top
 
   models = [registry.get(d) for d in _DENOISERS.value]
+  gaussian = ("gaussian", "blind_gaussian", "keras")  # as the evaluation: Gaussian models only
+  if any(d.corruption.kind not in gaussian for d in models):
+    raise app.UsageError("only denoisers of Gaussian noise are compared here")
   rows = []
   for name in _SETS.value:
     clean, _ = load_set(name, 0)
@@ -38,14 +42,13 @@ def main(argv):
       for d in models:
         level = sigma if d.noise_conditioned else None
         fns[d.name] = lambda x, d=d, level=level: denoise_float(x, d, level)
-        if _ENSEMBLE.value:
+        if _ENSEMBLE.value and d.noise_conditioned:
           fns[f"{d.name} x8"] = lambda x, d=d, level=level: denoise_float(x, d, level, True)
       corrupt = lambda x, i, sigma=sigma: ev.add_noise(x, sigma, int(sigma) * 1009 + i)
       records = ev.score(name, f"gaussian {sigma:g}", clean, corrupt, fns, print)
       rows += ev.summarize(records)
   if _JSON.value:
-    with open(_JSON.value, "w", encoding="utf-8") as f:
-      json.dump(rows, f, indent=1)
+    files.write_json(_JSON.value, rows, indent=1)
 
 
 if __name__ == "__main__":

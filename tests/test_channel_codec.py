@@ -37,6 +37,13 @@ def test_the_architecture_declares_one_stream_per_slice():
   assert arch.stream_shapes(b, 100, 130) == [("z", (2, 3, 64)), ("y", (7, 9, 96))]
   with pytest.raises(ConfigError, match="must divide"):
     arch.architecture({"name": "ms2020", "n": 64, "m": 96, "slices": 5}, (256, 256, 3))
+  # z and one stream per slice must fit in one file: 8 slices would write unreadable files
+  assert arch.MAX_SLICES + 1 == bitstream.MAX_STREAMS
+  with pytest.raises(ConfigError, match="at most 7 slices"):
+    arch.architecture({"name": "ms2020", "n": 64, "m": 96, "slices": 8}, (256, 256, 3))
+  header = bitstream.Header(b"\0" * bitstream.ID_BYTES, 16, 16, 3)
+  with pytest.raises(ValueError, match="at most 8"):
+    bitstream.pack(header, [b""] * 9)
 
 
 def test_fixed_point_half_softsign_is_the_float_one_rounded():
@@ -60,25 +67,37 @@ def test_files_hold_z_and_one_stream_per_slice_and_decode_exactly(codec):
 def test_a_slice_stream_with_latents_out_of_range_is_refused(codec):
   """A crafted slice stream whose (escaped) symbols put y beyond the decoder's clip range
   is refused with one line before its slice networks run; a file cut short fails its CRC."""
-  from ae.codec import coder, symbols
+  from ae.codec import coder
 
   image = _photo(48, 48, seed=1)
   data = api.encode(image, codec)
   with pytest.raises(bitstream.BitstreamError):
     api.decode(data[:-3])
   header, streams = bitstream.unpack(data)
-  encoded, _ = symbols.from_latents(codec, *_latents(codec, image))
+  _, encoded = api.symbolize(image, codec)
   sym, index, tables = encoded[2]  # slice 1
   hostile = coder.encode(np.full_like(sym, 1 << 20), index, tables)
   with pytest.raises(bitstream.BitstreamError, match="out of range"):
     api.decode(bitstream.pack(header, [*streams[:2], hostile, *streams[3:]]))
 
 
-def _latents(codec, image):
-  from ae.utils import tiles
+def test_a_z_stream_with_latents_out_of_range_is_refused_before_the_hyper_synthesis(
+  codec, monkeypatch
+):
+  from ae.codec import coder, transforms
 
-  y = codec.program.analysis(tiles.pad_to_multiple(image, 16, 16).astype(np.float32) / 255)
-  return y, codec.program.hyper_analysis(y)
+  image = _photo(48, 48, seed=1)
+  header, encoded = api.symbolize(image, codec)
+  data = api.encode(image, codec)
+  sym, index, tables = encoded[0]  # z
+  hostile = coder.encode(np.full_like(sym, -(1 << 20)), index, tables)
+  ran = []
+  monkeypatch.setattr(
+    transforms.Program, "hyper_synthesis", lambda *a: ran.append(1) or a[1], raising=True
+  )
+  with pytest.raises(bitstream.BitstreamError, match="out of range"):
+    api.decode(bitstream.pack(header, [hostile, *bitstream.unpack(data)[1][1:]]))
+  assert not ran
 
 
 def test_init_partial_takes_the_parameters_that_fit():
@@ -131,3 +150,22 @@ def test_golden_file_of_the_architecture_decodes_to_its_pixels_with_one_thread(f
     check=True,
   )
   assert single.stdout.strip().splitlines()[-1] == entry["pixels_sha256"]
+
+
+def test_a_codec_file_whose_parameters_do_not_fit_its_model_is_refused_in_one_line(
+  tiny_codecs, tmp_path, monkeypatch
+):
+  """Damaged parameters (a layer missing) give a UserError naming the file, also when
+  the registry scans every codec for a file's id, never a traceback."""
+  from ae.store import bundle as bundle_lib
+  from ae.utils.errors import UserError
+
+  with open(os.path.join(tiny_codecs, "ms2020.aec"), "rb") as f:
+    bundle = bundle_lib.unpack(f.read())
+  del bundle["params"]["g_s"]
+  (tmp_path / "broken.aec").write_bytes(bundle_lib.pack(bundle))
+  with pytest.raises(UserError, match="broken.aec has damaged contents"):
+    registry.load(str(tmp_path / "broken.aec"))
+  monkeypatch.setenv("AE_CODEC_PATH", str(tmp_path))
+  with pytest.raises(registry.CodecNotFoundError):
+    registry.by_id(b"\1" * bitstream.ID_BYTES)

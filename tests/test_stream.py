@@ -14,6 +14,7 @@ import pytest
 from ae.data import crops, pipeline, stream
 from ae.data.records import RecordImages
 from ae.data.sources import _tfds_source, train_source
+from ae.utils.errors import ConfigError
 
 KEY = jax.random.PRNGKey(7)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -85,7 +86,7 @@ def test_a_chroma_share_swaps_luma_crops_for_opponent_chroma_at_the_same_positio
   assert counts[0] > 16 and counts[1] > 8 and counts[2] > 8, counts
   no_share = crops.RandomCrops(_photos, 16, 64, seed=3, gray=True).batch(2, np.arange(64))
   np.testing.assert_array_equal(no_share, luma)
-  with pytest.raises(ValueError, match="chroma share"):
+  with pytest.raises(ConfigError, match="data.chroma=0.5"):
     crops.RandomCrops(_photos, 16, 64, seed=3, chroma=0.5)
 
 

@@ -27,6 +27,7 @@ MAGIC = b"\x89AE"
 VERSION = 1
 ID_BYTES = 8
 MAX_SIDE = 1 << 20
+MAX_STREAMS = 8  # streams one file holds (z and seven slices of y at most)
 
 
 class BitstreamError(UserError):
@@ -56,6 +57,8 @@ def pack(header: Header, streams: list[bytes]) -> bytes:
   """The file's bytes for a header and its streams."""
   if len(header.codec_id) != ID_BYTES or header.channels not in (1, 3):
     raise ValueError("bad header")
+  if len(streams) > MAX_STREAMS:
+    raise ValueError(f"{len(streams)} streams: a file holds at most {MAX_STREAMS}")
   head = (
     MAGIC
     + bytes([VERSION])
@@ -89,7 +92,9 @@ def unpack(data: bytes) -> tuple[Header, list[bytes]]:
     raise BitstreamError("the file is truncated (header ends early)")
   channels, pos = data[pos], pos + 1
   count, pos = read_varint(data, pos)
-  if not (0 < height <= MAX_SIDE and 0 < width <= MAX_SIDE and channels in (1, 3) and count <= 8):
+  if not (
+    0 < height <= MAX_SIDE and 0 < width <= MAX_SIDE and channels in (1, 3) and count <= MAX_STREAMS
+  ):
     raise BitstreamError("corrupted header (impossible image size, channels or stream count)")
   lengths = []
   for _ in range(count):

@@ -74,13 +74,15 @@ def _load(path: str, mtime_ns: int, size: int) -> Codec:
   del mtime_ns, size  # cache keys: a changed file is reloaded
   exported = load_codec(path)
   shape = exported.meta["image_shape"]
-  if not exported.lossless:
-    program = program_for(exported.model_spec, exported.params, shape)
-  else:
-    try:
+  try:
+    if not exported.lossless:
+      program = program_for(exported.model_spec, exported.params, shape)
+    else:
       program = bitsback.Program(exported.params, shape, exported.tables)
-    except (KeyError, ValueError, TypeError, AttributeError) as e:
-      raise UserError(f"{path} has damaged contents ({type(e).__name__}: {e})") from e
+  except UserError:
+    raise
+  except (KeyError, ValueError, TypeError, AttributeError) as e:  # fx.RangeError included
+    raise UserError(f"{path} has damaged contents ({type(e).__name__}: {e})") from e
   return Codec(os.path.basename(path)[: -len(SUFFIX)], path, exported, program)
 
 

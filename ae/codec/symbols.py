@@ -103,24 +103,31 @@ def _check_capacity(name: str, stream: bytes, need_bits: float) -> None:
     )
 
 
+def _in_range(fixed: np.ndarray) -> np.ndarray:
+  """Fixed-point latents as read, refused (BitstreamError) beyond the clip range: the
+  encoder's symbols never leave it (`bounded`), and beyond it the integer networks'
+  exact-sum bound (`fixed_point.check_range`) would not hold."""
+  if np.abs(fixed).max(initial=0) > fx.CLIP * 2.0**fx.FRAC:
+    raise bitstream.BitstreamError("the file is corrupted (latents out of range)")
+  return fixed
+
+
 def from_streams(codec, h: int, w: int, streams: list[bytes]) -> np.ndarray:
   """Decoder: the fixed-point y_hat of an H x W image's file streams (coder.CodingError on
-  a corrupt stream, BitstreamError on one too short for its symbols)."""
+  a corrupt stream, BitstreamError on one too short for its symbols or out of range)."""
   tables, arch = codec.exported.tables, codec.program.arch
   shapes = arch.latent_shapes(h, w)
   if not arch.hyper:
     index = channel_index(shapes["y"])
-    return factorized_hat(coder.decode(streams[0], index, tables["y"]), tables["y"], shapes["y"])
+    sym = coder.decode(streams[0], index, tables["y"])
+    return _in_range(factorized_hat(sym, tables["y"], shapes["y"]))
   z_sym = coder.decode(streams[0], channel_index(shapes["z"]), tables["z"])
-  z_hat = factorized_hat(z_sym, tables["z"], shapes["z"])
+  z_hat = _in_range(factorized_hat(z_sym, tables["z"], shapes["z"]))
 
   def read_y(i, mean, index):
     _check_capacity("y", streams[1 + i], float(min_bits(tables["y"])[index].sum()))
     sym = coder.decode(streams[1 + i], index, tables["y"]).reshape(index.shape)
-    # The encoder's symbols keep sym * 2^FRAC + mean within the clip range (`bounded`);
-    # beyond it the slice networks' exact-sum bound would not hold.
-    if np.abs(sym * 2.0**fx.FRAC + mean).max(initial=0) > fx.CLIP * 2.0**fx.FRAC:
-      raise bitstream.BitstreamError("the file is corrupted (latents out of range)")
+    _in_range(sym * 2.0**fx.FRAC + mean)
     return sym
 
   return _conditional(codec, z_hat, shapes["y"], read_y)

@@ -24,6 +24,9 @@ from collections.abc import Callable, Sequence
 
 from ae.utils.errors import ConfigError
 
+# A file holds z and one stream per slice of y: `ae.codec.bitstream.MAX_STREAMS` - 1.
+MAX_SLICES = 7
+
 PAD_MULTIPLE = 16  # convolutional codecs edge-pad images to a multiple of this
 
 
@@ -248,6 +251,8 @@ def _channel(mc, image_shape: Sequence[int]) -> Architecture:
   m, count = int(mc.m), int(mc.get("slices", 4))
   if count < 1 or m % count:
     raise ConfigError(f"model.slices={count} must divide model.m={m}")
+  if count > MAX_SLICES:
+    raise ConfigError(f"model.slices={count}: a file holds at most {MAX_SLICES} slices")
   widths = (m, max(m * 2 // 3, m // count))
   slices = tuple(
     SliceNets(

@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ae.data.photos import to_gray, to_opponent
+from ae.utils.errors import ConfigError
 
 
 def draw_crop(photos: list[np.ndarray], weights: np.ndarray, size: int, rotate: bool, rng):
@@ -46,7 +47,7 @@ class RandomCrops:
     chroma: float = 0.0,
   ):
     if not 0.0 <= chroma <= 1.0 or (chroma and not gray):
-      raise ValueError(f"chroma share {chroma} needs gray crops and lies in [0, 1]")
+      raise ConfigError(f"data.chroma={chroma}: a share in [0, 1] of gray crops (data.gray)")
     self._load, self.size, self.num_examples = load, size, num_examples
     self.seed, self.rotate, self.gray, self.chroma = seed, rotate, gray, chroma
     self.image_shape = (size, size, 1 if gray else 3)

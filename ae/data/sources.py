@@ -24,7 +24,7 @@ from ae.data.defaults import data_config
 from ae.data.folder import load_folder, read_folder
 from ae.data.imageset import IMAGE_SUFFIXES, ImageSet, folder_split_of
 from ae.data.specs import DataSpec, training_spec
-from ae.utils.errors import DatasetNotFoundError, UserError
+from ae.utils.errors import ConfigError, DatasetNotFoundError, UserError
 
 OFFLINE_BUILDERS = {"fashion_mnist": fashion_mnist.AeFashionMnist}
 
@@ -171,6 +171,8 @@ def train_source(data_config, batch_size: int, data_key) -> stream.BatchSource:
   order of `ae.data.pipeline.BatchSchedule(data_key)`."""
   spec = training_spec(data_config.name)
   split = data_config.train_split
+  if float(data_config.get("chroma", 0.0)) and spec.kind != "photos":
+    raise ConfigError(f"data.chroma is for gray photo crops, not data.name={data_config.name}")
   if spec.kind == "photos":
     return crops.RandomCrops(
       functools.partial(photos_tfds.load_photos, "train", _data_dir(data_config)),

@@ -293,9 +293,9 @@ def _train_locked(
   finally:
     profile.maybe_stop(step, force=True)
     bar.close()
-    ckpt.close()
     if hasattr(batches, "close"):  # Grain's worker processes stop now, also on an error
       batches.close()
+    ckpt.close()
 
   if stop_at_step is not None and step < total_steps(tc, steps_per_epoch):
     writer.close()
