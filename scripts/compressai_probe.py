@@ -102,7 +102,12 @@ def main():
     import torch  # pylint: disable=g-import-not-at-top
 
     torch.set_num_threads(args.threads)
-  print(json.dumps(codec(args) if args.what == "codec" else step(args)))
+  import compressai  # pylint: disable=g-import-not-at-top
+  import torch  # pylint: disable=g-import-not-at-top,redefined-outer-name
+
+  result = codec(args) if args.what == "codec" else step(args)
+  result["versions"] = {"torch": torch.__version__, "compressai": compressai.__version__}
+  print(json.dumps(result))
 
 
 if __name__ == "__main__":
