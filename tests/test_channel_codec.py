@@ -169,3 +169,21 @@ def test_a_codec_file_whose_parameters_do_not_fit_its_model_is_refused_in_one_li
   monkeypatch.setenv("AE_CODEC_PATH", str(tmp_path))
   with pytest.raises(registry.CodecNotFoundError):
     registry.by_id(b"\1" * bitstream.ID_BYTES)
+
+
+def test_a_photo_sized_file_decodes_to_the_same_pixels_with_one_thread(codec, tmp_path):
+  """At 256x320 the decoder's matrix products are large enough for BLAS to split across
+  threads; a one-thread process must still give the same pixels (exact integers)."""
+  data = api.encode(_photo(256, 320, seed=4), codec)
+  (tmp_path / "x.ae").write_bytes(data)
+  want = hashlib.sha256(np.ascontiguousarray(api.decode(data, codec)).tobytes()).hexdigest()
+  env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+  single = subprocess.run(
+    [sys.executable, "-c", _DECODE, codec.path, str(tmp_path / "x.ae")],
+    env=env,
+    capture_output=True,
+    text=True,
+    timeout=300,
+    check=True,
+  )
+  assert single.stdout.strip().splitlines()[-1] == want
