@@ -25,26 +25,20 @@ _JSON = flags.DEFINE_string("json", None, "Write the summary rows as JSON here."
 
 def main(argv):
   del argv
-  from ae.denoise import denoise_float, registry  # pylint: disable=g-import-not-at-top
   from ae.denoise import evaluate as ev  # pylint: disable=g-import-not-at-top
+  from ae.denoise import registry  # pylint: disable=g-import-not-at-top
   from ae.denoise.run import load_set  # pylint: disable=g-import-not-at-top
   from ae.utils import files  # pylint: disable=g-import-not-at-top
 
   models = [registry.get(d) for d in _DENOISERS.value]
-  gaussian = ("gaussian", "blind_gaussian", "keras")  # as the evaluation: Gaussian models only
-  if any(d.corruption.kind not in gaussian for d in models):
+  if any(d.corruption.kind not in ev.GAUSSIAN_KINDS for d in models):
     raise app.UsageError("only denoisers of Gaussian noise are compared here")
   rows = []
   for name in _SETS.value:
     clean, _ = load_set(name, 0)
     for sigma in (float(s) for s in _SIGMAS.value):
-      fns = {}
-      for d in models:
-        level = sigma if d.noise_conditioned else None
-        fns[d.name] = lambda x, d=d, level=level: denoise_float(x, d, level)
-        if _ENSEMBLE.value and d.noise_conditioned:
-          fns[f"{d.name} x8"] = lambda x, d=d, level=level: denoise_float(x, d, level, True)
-      corrupt = lambda x, i, sigma=sigma: ev.add_noise(x, sigma, int(sigma) * 1009 + i)
+      fns = ev.denoiser_methods(sigma, models, _ENSEMBLE.value)
+      corrupt = lambda x, i, sigma=sigma: ev.add_noise(x, sigma, ev.noise_seed(sigma, i))
       records = ev.score(name, f"gaussian {sigma:g}", clean, corrupt, fns, print)
       rows += ev.summarize(records)
   if _JSON.value:

@@ -30,6 +30,12 @@ from ae.ops import metrics
 SIGMAS = (15.0, 25.0, 50.0)
 TV_FACTORS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
 BILATERAL_FACTORS = (0.5, 1.0, 2.0, 3.0, 4.0)
+GAUSSIAN_KINDS = ("gaussian", "blind_gaussian", "keras")  # denoisers scored on Gaussian noise
+
+
+def noise_seed(sigma: float, image: int, seed: int = 0) -> int:
+  """The seed of the Gaussian noise added to test image `image` at `sigma` (0-255)."""
+  return seed * 1_000_003 + int(sigma) * 1009 + image
 
 
 def add_noise(clean: np.ndarray, sigma: float, seed: int) -> np.ndarray:
@@ -75,12 +81,21 @@ def methods_for(
   }
   if include_bm3d:
     fns["bm3d"] = functools.partial(baselines.bm3d, sigma=sigma)
-  for d in denoisers:  # a noise-conditioned model is told sigma, as BM3D is
+  fns.update(denoiser_methods(sigma, denoisers, ensemble))
+  return fns, {"tv_factor": tv_f, "bilateral_factor": bi_f}
+
+
+def denoiser_methods(sigma: float, denoisers, ensemble: bool = False) -> dict:
+  """name -> fn(noisy float) -> float for trained denoisers at `sigma` (0-255): a
+  noise-conditioned model is told sigma, as BM3D is; with `ensemble` it also appears as
+  "NAME x8", its self-ensemble."""
+  fns = {}
+  for d in denoisers:
     fns[d.name] = lambda x, d=d: denoise_float(x, d, sigma if d.noise_conditioned else None)
   for d in denoisers if ensemble else ():
     if d.noise_conditioned:
       fns[f"{d.name} x8"] = lambda x, d=d: denoise_float(x, d, sigma, ensemble=True)
-  return fns, {"tv_factor": tv_f, "bilateral_factor": bi_f}
+  return fns
 
 
 def score(name: str, noise: str, clean: list[np.ndarray], corrupt, fns, log) -> list[dict]:
@@ -133,12 +148,10 @@ def evaluate_set(
   """Per-image records under Gaussian noise and the calibrated parameters of one image set;
   denoisers trained on impulse noise are left out; `ensemble` as in `methods_for`."""
   records, params = [], {}
-  gaussian = [d for d in denoisers if d.corruption.kind in ("gaussian", "blind_gaussian", "keras")]
+  gaussian = [d for d in denoisers if d.corruption.kind in GAUSSIAN_KINDS]
   for sigma in sigmas:
     fns, params[f"sigma={sigma:g}"] = methods_for(sigma, calib, gaussian, ensemble=ensemble)
-    corrupt = lambda x, i, sigma=sigma: add_noise(
-      x, sigma, seed * 1_000_003 + int(sigma) * 1009 + i
-    )
+    corrupt = lambda x, i, sigma=sigma: add_noise(x, sigma, noise_seed(sigma, i, seed))
     records += score(name, f"gaussian {sigma:g}", clean, corrupt, fns, log)
   return records, params
 
@@ -189,7 +202,7 @@ def sigma_estimates(name: str, clean: list[np.ndarray], sigmas=SIGMAS, seed: int
   out = []
   for sigma in sigmas:
     est = [
-      estimate_sigma(_to8(add_noise(x, sigma, seed * 1_000_003 + int(sigma) * 1009 + i)) / 255.0)
+      estimate_sigma(_to8(add_noise(x, sigma, noise_seed(sigma, i, seed))) / 255.0)
       for i, x in enumerate(clean)
     ]
     out.append(
