@@ -49,6 +49,10 @@ if [[ "$which" == all || "$which" == photos ]]; then
       --config.train.init_from="$root/unet_map_gray3" --config.train.learning_rate=2e-4 \
       --config.train.num_steps=8000 --config.train.lr_drop_step=7000 --config.train.eval_every_steps=2000 \
       && export_ unet_map_gray4 photo-unet-gray
+  # The colour model: luma is the gray model above, chroma guided by it (6,000 steps).
+  train --config=experiments/configs/unet_opponent.py --workdir="$root/unet_opponent" \
+      --config.train.init_from="$root/denoisers/photo-unet-gray.aed" \
+      && export_ unet_opponent photo-unet-rgb
   train --config=experiments/configs/ffdnet.py:gray --workdir="$root/ffdnet_gray" \
       && export_ ffdnet_gray photo-ffdnet-gray      # the FFDNet comparison (not shipped)
 fi

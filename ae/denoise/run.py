@@ -36,11 +36,13 @@ def load_set(name: str, n: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
   return test, list(calib)
 
 
-def denoisers_for(set_name: str, extra: list[str]) -> list:
+def denoisers_for(set_name: str, extra: list[str], gray: bool = False) -> list:
+  """The installed denoisers trained on the set's source, and `extra`; colour-only ones
+  left out of `gray` sets."""
   source = specs.parse(set_name).source
   found = [d for d in registry.available() if d.trained_on.startswith(source)]
   found += [registry.get(e) for e in extra]
-  return [d for d in found if d.trained_on.startswith(source)]
+  return [d for d in found if d.trained_on.startswith(source) and not (gray and d.colour_only)]
 
 
 def figure(clean: np.ndarray, sigma: float, methods: dict, path: str, crop: int = 128) -> None:
@@ -86,7 +88,7 @@ def run(
   records, params = [], {}
   for s in sets:
     clean, calib = load_set(s, n_fashion if specs.parse(s).kind == "fashion_mnist" else 0)
-    denoisers = denoisers_for(s, list(extra))
+    denoisers = denoisers_for(s, list(extra), gray=clean[0].ndim == 2)
     recs, params[s] = ev.evaluate_set(s, clean, calib, denoisers, sigmas, ensemble=ensemble)
     records += recs + ev.evaluate_impulse(s, clean, denoisers, impulse)
     fig_methods, _ = ev.methods_for(25.0, calib, denoisers)

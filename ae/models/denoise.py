@@ -40,10 +40,15 @@ class DenoisingUNet(nn.Module):
     return self.noise_map
 
   @nn.compact
-  def __call__(self, x: jax.Array, sigma: jax.Array | float | None = None) -> jax.Array:
+  def __call__(
+    self, x: jax.Array, sigma: jax.Array | float | None = None, guide: jax.Array | None = None
+  ) -> jax.Array:
+    """x [B, H, W, C] -> [B, H, W, C]; `guide` [B, H, W, G], if given, is further input
+    channels (after the noise map) that are not denoised (e.g. a denoised luma plane)."""
     h, w, c = x.shape[1:]
     m = 2 ** (len(self.widths) - 1)
     y = jnp.concatenate([x, noise_map(sigma, x)], axis=-1) if self.noise_map else x
+    y = y if guide is None else jnp.concatenate([y, guide.astype(y.dtype)], axis=-1)
     y = jnp.pad(y, ((0, 0), (0, (-h) % m), (0, (-w) % m), (0, 0)), mode="edge")
     skips = []
     for i, width in enumerate(self.widths[:-1]):

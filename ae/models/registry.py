@@ -9,6 +9,7 @@ from ae.compression.arch import ARCHITECTURES
 from ae.models.conv import ConvAutoencoder
 from ae.models.denoise import DenoisingUNet, FFDNet
 from ae.models.dense import Autoencoder
+from ae.models.opponent import OpponentUNet
 from ae.models.vae import VAE
 from ae.utils.errors import ConfigError
 
@@ -60,6 +61,14 @@ def _unet(mc, image_shape: tuple[int, int, int]) -> nn.Module:
   )
 
 
+def _opponent_unet(mc, image_shape: tuple[int, int, int]) -> nn.Module:
+  if image_shape[-1] != 3:
+    raise ConfigError(f"opponent_unet denoises RGB images, not {image_shape[-1]} channels")
+  return OpponentUNet(
+    widths=_ints(mc.get("widths", (24, 48, 64))), train_luma=bool(mc.get("train_luma", True))
+  )
+
+
 def _ffdnet(mc, image_shape: tuple[int, int, int]) -> nn.Module:
   del image_shape
   return FFDNet(width=int(mc.get("width", 64)), depth=int(mc.get("depth", 15)))
@@ -90,6 +99,7 @@ MODELS = {
   **{name: _codec for name in ARCHITECTURES},  # every codec architecture of ae.compression.arch
   "denoise_unet": _unet,
   "ffdnet": _ffdnet,
+  "opponent_unet": _opponent_unet,
 }
 
 
@@ -106,6 +116,6 @@ def build_model(model_config, image_shape: tuple[int, int, int]) -> nn.Module:
 
 def code_size(model_config) -> int:
   """The size of the code (or latent) of `model_config`, 0 if it has none."""
-  if model_config.name in (*ARCHITECTURES, "denoise_unet", "ffdnet"):
+  if model_config.name in (*ARCHITECTURES, "denoise_unet", "ffdnet", "opponent_unet"):
     return 0  # a codec's size is its rate, not a code dimension; the U-Net has no bottleneck code
   return int(model_config.get("code_size", 0) or model_config.get("latent_size", 0) or 0)

@@ -22,8 +22,10 @@ from ae.store import params as stored_params
 from ae.utils.errors import UserError
 
 FORMAT, VERSION, SUFFIX = "ae-denoiser", 1, ".aed"
-NOISE_CONDITIONED = ("ffdnet",)  # always told sigma; so is any model with `noise_map: true`
-CONVOLUTIONAL = ("denoise_unet", "ffdnet")
+# Always told sigma; so is any model with `noise_map: true`.
+NOISE_CONDITIONED = ("ffdnet", "opponent_unet")
+CONVOLUTIONAL = ("denoise_unet", "ffdnet", "opponent_unet")
+COLOUR_ONLY = ("opponent_unet",)  # on a gray image (replicated) it is its own luma branch
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +60,11 @@ class Denoiser:
   @property
   def channels(self) -> int:
     return self.image_shape[2]
+
+  @property
+  def colour_only(self) -> bool:
+    """Whether the model is made for colour only (the evaluation leaves it out of gray sets)."""
+    return self.model_config.name in COLOUR_ONLY
 
   @property
   def blind(self) -> bool:

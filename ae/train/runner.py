@@ -104,6 +104,16 @@ def _fit(old, new) -> jax.Array:
   return jnp.asarray(old, new.dtype)
 
 
+def _fit_tree(old: dict, new: dict) -> dict:
+  """`new`'s tree from `old`'s by `_fit`, leaf by leaf; a model made of branches that each
+  have old's tree (e.g. `OpponentUNet`'s luma and chroma U-Nets, from one gray U-Net)
+  starts every branch from old."""
+  old, new = flax.core.unfreeze(old), flax.core.unfreeze(new)
+  if set(old) != set(new) and all(isinstance(v, dict) and set(v) == set(old) for v in new.values()):
+    return {k: jax.tree_util.tree_map(_fit, old, v) for k, v in new.items()}
+  return jax.tree_util.tree_map(_fit, old, new)
+
+
 def _partial(old: dict, new: dict, counts: list[int] | None = None) -> dict:
   """`new` with every leaf that `old` has at the same path and shape replaced by old's;
   `counts` ([taken, fresh], updated in place) counts the leaves of each kind."""
@@ -137,7 +147,7 @@ def warm_start(state, init_from: str, mesh, partial: bool = False):
         raise ValueError("no parameter has the same path and shape")
       logging.info("init_partial: %d parameters taken, %d left fresh.", *counts)
     else:
-      params = jax.tree_util.tree_map(_fit, params, state.params)
+      params = _fit_tree(params, state.params)
   except ValueError as e:  # another tree structure, or shapes that do not fit
     raise UserError(f"train.init_from={init_from}: its parameters do not fit this model") from e
   logging.info("Initialized the parameters from %s.", init_from)

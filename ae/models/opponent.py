@@ -1,0 +1,63 @@
+"""A colour denoiser in an opponent colour space: luma first, then chroma guided by it.
+
+RGB [B, H, W, 3] in [0, 1] goes to Y, C1, C2 (`ae.data.photos.OPPONENT`: orthogonal rows,
+so i.i.d. RGB noise of sigma stays independent, with sigma times OPPONENT_NOISE in each
+channel). A noise-map U-Net (`DenoisingUNet`) denoises Y; a second one denoises C1 and C2
+(one batch of 2B planes, each told its own sigma) with the denoised Y as a further input
+channel, because chroma edges sit where luma edges do: the grouping idea of CBM3D
+(Dabov et al. 2007, "Color image denoising via sparse 3D collaborative filtering with
+grouping constraint in luminance-chrominance space"), learned. Back to RGB at the end.
+
+Both branches have the gray model's parameter tree, so both start from a trained gray
+noise-map U-Net (`train.init_from`); the chroma branch's guide kernel starts at zero, so
+step 0 computes exactly what running the gray model on each opponent channel does
+(`ae.denoise.apply`'s route for gray models). With `train_luma=False` the luma branch is
+held fixed (no gradient reaches it) and training spends its time on chroma alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ae.data.photos import OPPONENT, OPPONENT_NOISE, OPPONENT_OFFSET
+from ae.models.denoise import DenoisingUNet
+
+
+def _per_image(sigma: jax.Array | float | None, b: int, dtype) -> jax.Array:
+  """sigma (0-255 scale: None, scalar, [B] or a map [B, H, W, 1]) as [B] or [B, H, W, 1]."""
+  s = jnp.zeros((b,), dtype) if sigma is None else jnp.asarray(sigma, dtype)
+  return jnp.broadcast_to(s, (b,)) if s.ndim == 0 else s
+
+
+class OpponentUNet(nn.Module):
+  """`__call__(x, sigma)`: x RGB [B, H, W, 3] in [0, 1] (noisy), sigma of the RGB noise on
+  the 0-255 scale (scalar, [B] or [B, H, W, 1]) -> RGB [B, H, W, 3], not clipped."""
+
+  widths: Sequence[int] = (24, 48, 64)
+  train_luma: bool = True
+  noise_conditioned: ClassVar[bool] = True  # the objective passes sigma (0-255 scale)
+
+  @nn.compact
+  def __call__(self, x: jax.Array, sigma: jax.Array | float | None = None) -> jax.Array:
+    b = x.shape[0]
+    s = _per_image(sigma, b, x.dtype)
+    k = [float(v) for v in OPPONENT_NOISE]
+    opp = x @ jnp.asarray(OPPONENT.T, x.dtype) + jnp.asarray(OPPONENT_OFFSET, x.dtype)
+    luma = DenoisingUNet(self.widths, noise_map=True, name="luma")(opp[..., :1], s * k[0])
+    if not self.train_luma:
+      luma = jax.lax.stop_gradient(luma)
+    guide = jax.lax.stop_gradient(luma)
+    chroma = DenoisingUNet(self.widths, noise_map=True, name="chroma")(
+      jnp.concatenate([opp[..., 1:2], opp[..., 2:3]], axis=0),
+      jnp.concatenate([s * k[1], s * k[2]], axis=0),
+      guide=jnp.concatenate([guide, guide], axis=0),
+    )
+    out = jnp.concatenate([luma, chroma[:b], chroma[b:]], axis=-1)
+    inverse = np.linalg.inv(OPPONENT).T
+    return (out - jnp.asarray(OPPONENT_OFFSET, x.dtype)) @ jnp.asarray(inverse, x.dtype)

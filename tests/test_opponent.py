@@ -1,0 +1,114 @@
+"""The colour denoiser in opponent colours (`ae.models.opponent.OpponentUNet`): warm-started
+from a gray noise-map U-Net it computes what the gray model's opponent route does; the
+guide matters once trained; luma held fixed gets no gradient; it is applied and chosen
+like any RGB denoiser."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ae.denoise import apply, registry, run
+from ae.denoise.registry import export_denoiser
+from ae.models.opponent import OpponentUNet
+from ae.train import runner
+from ae.train import state as state_lib
+from ae.utils.errors import ConfigError
+from experiments.configs import unet_map, unet_opponent
+
+WIDTHS = (4, 8)
+
+
+@pytest.fixture(scope="module")
+def gray_file(tmp_path_factory):
+  """A tiny gray noise-map U-Net (random parameters), exported."""
+  config = unet_map.get_config("gray")
+  config.model.widths = WIDTHS
+  _, state, _ = state_lib.init_state(config, (32, 32, 1), runner.parallel.make_mesh())
+  path = tmp_path_factory.mktemp("opponent") / "gray.aed"
+  path.write_bytes(export_denoiser(config, state.params, (32, 32, 1), 7))
+  return str(path)
+
+
+def _opponent_config():
+  config = unet_opponent.get_config()
+  config.model.widths = WIDTHS
+  return config
+
+
+def _warm(gray_file):
+  config = _opponent_config()
+  mesh = runner.parallel.make_mesh()
+  model, fresh, _ = state_lib.init_state(config, (32, 32, 3), mesh)
+  return model, runner.warm_start(fresh, gray_file, mesh)
+
+
+def test_warm_started_it_is_the_gray_model_on_each_opponent_channel(gray_file):
+  model, state = _warm(gray_file)
+  assert set(state.params) == {"luma", "chroma"}
+  assert state.params["chroma"]["enc_0_a"]["kernel"].shape == (3, 3, 3, WIDTHS[0])
+  x = np.random.default_rng(0).random((24, 40, 3)).astype(np.float32)
+  gray = registry.load(gray_file)
+  for sigma in (10.0, 40.0):
+    got = model.apply({"params": state.params}, jnp.asarray(x[None]), jnp.array([sigma]))[0]
+    np.testing.assert_allclose(got, apply._opponent(gray, x, sigma, False), atol=1e-5)
+
+
+def test_the_guide_and_each_images_sigma_reach_the_output(gray_file):
+  model, state = _warm(gray_file)
+  params = jax.tree_util.tree_map(lambda a: a, state.params)
+  kernel = params["chroma"]["enc_0_a"]["kernel"]
+  params["chroma"]["enc_0_a"]["kernel"] = kernel.at[:, :, 2].set(1.0)  # the guide's rows
+  x = jax.random.uniform(jax.random.key(1), (2, 16, 16, 3))
+  base = model.apply({"params": state.params}, x, 20.0)
+  guided = model.apply({"params": params}, x, 20.0)
+  assert not np.allclose(base, guided, atol=1e-4)
+  per_image = model.apply({"params": state.params}, x, jnp.array([20.0, 60.0]))
+  np.testing.assert_allclose(per_image[0], base[0], atol=1e-6)
+  assert not np.allclose(per_image[1], base[1], atol=1e-4)
+
+
+def test_held_luma_gets_no_gradient(gray_file):
+  model, state = _warm(gray_file)
+  x = jax.random.uniform(jax.random.key(2), (2, 16, 16, 3))
+
+  def loss(p):
+    return jnp.sum((model.apply({"params": p}, x, 25.0) - 0.5) ** 2)
+
+  grads = jax.grad(loss)(state.params)
+  assert not model.train_luma
+  assert all(float(jnp.abs(g).max()) == 0 for g in jax.tree_util.tree_leaves(grads["luma"]))
+  assert any(float(jnp.abs(g).max()) > 0 for g in jax.tree_util.tree_leaves(grads["chroma"]))
+
+
+def test_it_is_an_rgb_noise_conditioned_denoiser(gray_file, tmp_path):
+  config = _opponent_config()
+  _, state = _warm(gray_file)
+  path = tmp_path / "rgb.aed"
+  path.write_bytes(export_denoiser(config, state.params, (32, 32, 3), 7))
+  d = registry.load(str(path))
+  assert d.noise_conditioned and d.convolutional and d.channels == 3
+  image = np.random.default_rng(3).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+  out, used = apply.denoise_with_level(image, d, 25.0)
+  assert out.shape == image.shape and out.dtype == np.uint8 and used == 25.0
+  gray = apply.denoise(image[..., 0], d, 25.0)  # a gray image: replicated, channel mean
+  assert gray.shape == image.shape[:2]
+  assert d.colour_only and d.trained_on.startswith("photos")
+  assert [e.name for e in run.denoisers_for("photos", [str(path)])][-1] == "rgb"
+  assert "rgb" not in [e.name for e in run.denoisers_for("photos:gray", [str(path)], gray=True)]
+
+
+def test_it_refuses_gray_images():
+  config = _opponent_config()
+  with pytest.raises(ConfigError, match="RGB"):
+    state_lib.init_state(config, (32, 32, 1), runner.parallel.make_mesh())
+
+
+def test_a_model_of_branches_refuses_a_tree_that_fits_neither():
+  with pytest.raises(ValueError):
+    runner._fit_tree({"a": {"kernel": np.zeros((3, 3, 1, 4))}}, _tiny_params())
+
+
+def _tiny_params() -> dict:
+  """The parameter tree of a tiny OpponentUNet."""
+  return OpponentUNet(WIDTHS).init(jax.random.key(0), jnp.zeros((1, 8, 8, 3)), 0.0)["params"]
