@@ -5,6 +5,10 @@ r"""Exports a trained denoising run to a denoiser file.
 
 The file's `step` is the total number of training steps behind it: this run's plus
 those of the model or run it started from (`train.init_from`), recursively.
+
+For an opponent-colour run (`experiments/configs/unet_opponent.py`), `--luma=GRAY.aed`
+puts a gray noise-map U-Net in its luma branch (a newer descendant of the one the run
+started from); `step` is then the larger of the two branches' totals.
 """
 
 from absl import app, flags
@@ -16,6 +20,9 @@ _DTYPE = flags.DEFINE_enum(
   "float16",
   ["float16", "float32"],
   "Precision of the stored parameters (float16: half the bytes).",
+)
+_LUMA = flags.DEFINE_string(
+  "luma", None, "opponent_unet runs: a gray noise-map denoiser file for the luma branch."
 )
 flags.mark_flags_as_required(["workdir", "out"])
 
@@ -29,9 +36,26 @@ def _export() -> None:
   quiet_orbax()
   run = load_trained(_WORKDIR.value, objective="denoising")
   total = run.step + run_prior_steps(_WORKDIR.value, str(run.config.train.get("init_from", "")))
-  data = export_denoiser(run.config, run.params, run.test_set.image_shape, total, _DTYPE.value)
+  params = run.params
+  if _LUMA.value:
+    params, total = _with_luma(run.config, params, total, _LUMA.value)
+  data = export_denoiser(run.config, params, run.test_set.image_shape, total, _DTYPE.value)
   write_atomic(_OUT.value, data)
   print(f"{_OUT.value}: {len(data):,} bytes, {total:,} training steps in all")
+
+
+def _with_luma(config, params, total: int, path: str):
+  from ae.denoise import registry  # pylint: disable=g-import-not-at-top
+  from ae.models.opponent import with_luma  # pylint: disable=g-import-not-at-top
+  from ae.utils.errors import UserError  # pylint: disable=g-import-not-at-top
+
+  if config.model.name != "opponent_unet":
+    raise UserError(f"--luma: {_WORKDIR.value} is not an opponent_unet run")
+  gray = registry.get(path)
+  try:
+    return with_luma(params, gray.params), max(total, gray.step)
+  except ValueError as e:
+    raise UserError(f"--luma={path}: {e}") from e
 
 
 def main(argv):

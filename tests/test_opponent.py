@@ -112,3 +112,39 @@ def test_a_model_of_branches_refuses_a_tree_that_fits_neither():
 def _tiny_params() -> dict:
   """The parameter tree of a tiny OpponentUNet."""
   return OpponentUNet(WIDTHS).init(jax.random.key(0), jnp.zeros((1, 8, 8, 3)), 0.0)["params"]
+
+
+def test_sigma_weighting_weights_each_images_error_by_its_sigma():
+  from ae.train import objectives  # pylint: disable=g-import-not-at-top
+
+  config = unet_map.get_config("gray")
+  config.model.widths = WIDTHS
+  model, state, _ = state_lib.init_state(config, (16, 16, 1), runner.parallel.make_mesh())
+  images = jax.random.uniform(jax.random.key(4), (4, 16, 16, 1))
+  key = jax.random.key(5)
+  plain, _ = objectives.build_objective(model, config)(state.params, images, key)
+  config.corruption.sigma_weighting = 5.0
+  weighted, _ = objectives.build_objective(model, config)(state.params, images, key)
+  noisy, sigma = objectives.corruptions.gaussian_with_level(config.corruption, key, images)
+  sse = jnp.sum((images - model.apply({"params": state.params}, noisy, sigma)) ** 2, (1, 2, 3))
+  np.testing.assert_allclose(plain, 0.5 * jnp.mean(sse), rtol=1e-5)
+  np.testing.assert_allclose(weighted, 0.5 * jnp.mean(sse * 25 / jnp.maximum(sigma, 5)), rtol=1e-5)
+  config.corruption.sigma_weighting = -1.0
+  with pytest.raises(ConfigError, match="sigma_weighting"):
+    objectives.build_objective(model, config)
+
+
+def test_with_luma_replaces_the_luma_branch_and_refuses_a_misfit(gray_file):
+  from ae.models.opponent import with_luma  # pylint: disable=g-import-not-at-top
+
+  model, state = _warm(gray_file)
+  gray = jax.tree_util.tree_map(lambda a: a + 1.0, registry.load(gray_file).params)
+  swapped = with_luma(state.params, gray)
+  assert swapped["chroma"] is state.params["chroma"]
+  np.testing.assert_array_equal(swapped["luma"]["out"]["bias"], gray["out"]["bias"])
+  x = jax.random.uniform(jax.random.key(6), (1, 16, 16, 3))
+  assert not np.allclose(
+    model.apply({"params": swapped}, x, 25.0), model.apply({"params": state.params}, x, 25.0)
+  )
+  with pytest.raises(ValueError, match="luma"):
+    with_luma(state.params, state.params["chroma"])  # the guide's extra input channel

@@ -61,3 +61,18 @@ class OpponentUNet(nn.Module):
     out = jnp.concatenate([luma, chroma[:b], chroma[b:]], axis=-1)
     inverse = np.linalg.inv(OPPONENT).T
     return (out - jnp.asarray(OPPONENT_OFFSET, x.dtype)) @ jnp.asarray(inverse, x.dtype)
+
+
+def with_luma(params: dict, gray_params: dict) -> dict:
+  """An OpponentUNet's parameters with the luma branch replaced by a gray noise-map
+  U-Net's (`DenoisingUNet(widths, noise_map=True)`, the branch's own tree); ValueError
+  if the trees or shapes differ. The chroma branch is unchanged (it was trained with the
+  old luma as its guide: use a luma model that descends from that one)."""
+  old = params["luma"]
+  same = jax.tree_util.tree_structure(old) == jax.tree_util.tree_structure(gray_params) and all(
+    np.shape(a) == np.shape(b)
+    for a, b in zip(jax.tree_util.tree_leaves(old), jax.tree_util.tree_leaves(gray_params))
+  )
+  if not same:
+    raise ValueError("the gray model's parameters do not fit the luma branch")
+  return {**params, "luma": gray_params}

@@ -142,12 +142,29 @@ def rate_distortion(model: nn.Module, config) -> LossFn:
   return loss_fn
 
 
+def _sigma_floor(cc, conditioned: bool) -> float:
+  """`corruption.sigma_weighting`'s floor (0-255 scale), 0 when off. With it, an image's
+  squared error is weighted by 25 / max(sigma, floor): a denoiser's MSE grows about in
+  proportion to sigma, so under the plain loss the noisiest images set the gradient and
+  low sigma is under-trained; weighted, each sigma counts about alike in log MSE (PSNR)."""
+  floor = float(cc.get("sigma_weighting", 0.0) or 0.0)
+  if floor < 0 or (floor and not conditioned):
+    raise ConfigError(
+      f"corruption.sigma_weighting={floor}: a positive sigma floor, for noise-conditioned"
+      " denoisers only (0 turns it off)"
+    )
+  return floor
+
+
 def denoising(model: nn.Module, config) -> LossFn:
   """1/2 E ||x - f(corrupt(x))||^2: the model sees a corrupted batch (`ae.ops.corruptions`,
   drawn afresh from the step's key) and is scored against the clean one (Vincent et
   al. 2008); a noise-conditioned model (`noise_conditioned`, e.g. FFDNet) is also given
-  each image's sigma. Metrics: MSE and PSNR of the output and of the noisy input, vs clean."""
+  each image's sigma, and `corruption.sigma_weighting` may weight each image's error by
+  its sigma (`_sigma_floor`). Metrics: MSE and PSNR of the output and of the noisy input,
+  vs clean."""
   conditioned = bool(getattr(model, "noise_conditioned", False))
+  floor = _sigma_floor(config.corruption, conditioned)
 
   def loss_fn(params, images: jax.Array, rng: jax.Array) -> tuple[jax.Array, Metrics]:
     if conditioned:  # the model is told each image's sigma (FFDNet's noise map)
@@ -157,7 +174,12 @@ def denoising(model: nn.Module, config) -> LossFn:
       noisy = corruptions.corrupt(config.corruption, rng, images)
       x_hat = model.apply({"params": params}, noisy)
     noisy_q = _quality(images, noisy)
-    return losses.half_sse_loss(images, x_hat), {
+    if floor:  # each image's error over its sigma: every sigma counts alike in log MSE
+      sse = losses.per_image_sse(images, x_hat) * (25.0 / jnp.maximum(sigma, floor))
+      loss = 0.5 * jnp.mean(sse)
+    else:
+      loss = losses.half_sse_loss(images, x_hat)
+    return loss, {
       **_quality(images, x_hat),
       "noisy_mse": noisy_q["mse"],
       "noisy_psnr": noisy_q["psnr"],

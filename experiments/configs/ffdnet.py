@@ -37,6 +37,7 @@ def get_config(arg: str = "gray"):
   config.corruption.sigma_min = 0.0
   config.corruption.sigma_max = 75.0
   config.corruption.quantize = 0.5
+  config.corruption.sigma_weighting = 0.0  # > 0: error weighted by 25 / max(sigma, it)
   photo_codec.use_photos(
     config, num_steps=5000, eval_every=500, crop_size=64, batch_size=16, num_crops=40000
   )
