@@ -52,6 +52,18 @@ def _with_luma(config, params, total: int, path: str):
   if config.model.name != "opponent_unet":
     raise UserError(f"--luma: {_WORKDIR.value} is not an opponent_unet run")
   gray = registry.get(path)
+  mc = gray.model_config
+  fits = (
+    mc.name == "denoise_unet"
+    and bool(mc.get("noise_map", False))
+    and bool(mc.get("residual", True))
+    and gray.channels == 1
+    and [int(w) for w in mc.widths] == [int(w) for w in config.model.widths]
+  )
+  if not fits:
+    raise UserError(
+      f"--luma={path}: not a gray noise-map U-Net of widths {tuple(config.model.widths)}"
+    )
   try:
     return with_luma(params, gray.params), max(total, gray.step)
   except ValueError as e:

@@ -143,6 +143,7 @@ SLOW_MODULES = {
   "test_compression",
   "test_denoise",
   "test_ffdnet",
+  "test_opponent",
   "test_train",
 }
 SLOW_FIXTURES = {

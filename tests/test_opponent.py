@@ -40,7 +40,7 @@ def _warm(gray_file):
   config = _opponent_config()
   mesh = runner.parallel.make_mesh()
   model, fresh, _ = state_lib.init_state(config, (32, 32, 3), mesh)
-  return model, runner.warm_start(fresh, gray_file, mesh)
+  return model, runner.warm_start(fresh, gray_file, mesh, branches=model.branches)
 
 
 def test_warm_started_it_is_the_gray_model_on_each_opponent_channel(gray_file):
@@ -63,21 +63,24 @@ def test_the_guide_and_each_images_sigma_reach_the_output(gray_file):
   base = model.apply({"params": state.params}, x, 20.0)
   guided = model.apply({"params": params}, x, 20.0)
   assert not np.allclose(base, guided, atol=1e-4)
+  np.testing.assert_allclose(model.apply({"params": state.params}, x, jnp.array([20.0])), base)
   per_image = model.apply({"params": state.params}, x, jnp.array([20.0, 60.0]))
   np.testing.assert_allclose(per_image[0], base[0], atol=1e-6)
   assert not np.allclose(per_image[1], base[1], atol=1e-4)
 
 
-def test_held_luma_gets_no_gradient(gray_file):
-  model, state = _warm(gray_file)
+@pytest.mark.parametrize("train_luma", [False, True])
+def test_held_luma_gets_no_gradient(gray_file, train_luma):
+  _, state = _warm(gray_file)
+  model = OpponentUNet(WIDTHS, train_luma=train_luma)
   x = jax.random.uniform(jax.random.key(2), (2, 16, 16, 3))
 
   def loss(p):
     return jnp.sum((model.apply({"params": p}, x, 25.0) - 0.5) ** 2)
 
   grads = jax.grad(loss)(state.params)
-  assert not model.train_luma
-  assert all(float(jnp.abs(g).max()) == 0 for g in jax.tree_util.tree_leaves(grads["luma"]))
+  moved = [float(jnp.abs(g).max()) > 0 for g in jax.tree_util.tree_leaves(grads["luma"])]
+  assert any(moved) if train_luma else not any(moved)
   assert any(float(jnp.abs(g).max()) > 0 for g in jax.tree_util.tree_leaves(grads["chroma"]))
 
 
@@ -91,8 +94,14 @@ def test_it_is_an_rgb_noise_conditioned_denoiser(gray_file, tmp_path):
   image = np.random.default_rng(3).integers(0, 256, (20, 30, 3), dtype=np.uint8)
   out, used = apply.denoise_with_level(image, d, 25.0)
   assert out.shape == image.shape and out.dtype == np.uint8 and used == 25.0
-  gray = apply.denoise(image[..., 0], d, 25.0)  # a gray image: replicated, channel mean
-  assert gray.shape == image.shape[:2]
+  # A gray image: only the luma branch acts, and it is told the image's own sigma.
+  plane = image[..., 0].astype(np.float32) / 255
+  got = apply.denoise_float(plane, d, 25.0)
+  from ae.models.denoise import DenoisingUNet  # pylint: disable=g-import-not-at-top
+
+  branch = DenoisingUNet(WIDTHS, noise_map=True)
+  want = branch.apply({"params": d.params["luma"]}, jnp.asarray(plane[None, ..., None]), 25.0)
+  np.testing.assert_allclose(got, np.clip(np.asarray(want)[0, ..., 0], 0, 1), atol=2e-5)
   assert d.colour_only and d.trained_on.startswith("photos")
   assert [e.name for e in run.denoisers_for("photos", [str(path)])][-1] == "rgb"
   assert "rgb" not in [e.name for e in run.denoisers_for("photos:gray", [str(path)], gray=True)]
@@ -104,9 +113,15 @@ def test_it_refuses_gray_images():
     state_lib.init_state(config, (32, 32, 1), runner.parallel.make_mesh())
 
 
-def test_a_model_of_branches_refuses_a_tree_that_fits_neither():
+def test_only_a_model_that_declares_branches_starts_each_from_one_tree():
+  gray = OpponentUNet(WIDTHS).init(jax.random.key(1), jnp.zeros((1, 8, 8, 3)), 0.0)["params"]
+  gray = gray["luma"]
+  fitted = runner._fit_tree(gray, _tiny_params(), OpponentUNet.branches)
+  np.testing.assert_array_equal(fitted["chroma"]["out"]["kernel"], gray["out"]["kernel"])
   with pytest.raises(ValueError):
-    runner._fit_tree({"a": {"kernel": np.zeros((3, 3, 1, 4))}}, _tiny_params())
+    runner._fit_tree(gray, _tiny_params())  # no branches declared: trees must match
+  with pytest.raises(ValueError):
+    runner._fit_tree({"a": {"kernel": np.zeros((3, 3, 1, 4))}}, _tiny_params(), ("luma", "chroma"))
 
 
 def _tiny_params() -> dict:

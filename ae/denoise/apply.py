@@ -129,7 +129,8 @@ def denoise_float(
   others ignore it. Colour modes are matched: a noise-conditioned gray model denoises an
   RGB image in an opponent colour space (luma and two chroma channels, each with its own
   sigma), other gray models per RGB channel; an RGB model takes a gray image replicated
-  and returns the channel mean."""
+  and returns the channel mean (an opponent-colour model told sigma / OPPONENT_NOISE[0],
+  so that its luma branch, which is all that acts on such an image, gets the true sigma)."""
   x = np.asarray(x, np.float32)
   gray = x.ndim == 2
   x3 = x[..., None] if gray else x
@@ -144,8 +145,9 @@ def denoise_float(
     out = np.concatenate(
       [_apply(d, x3[..., i : i + 1], sigma, ensemble) for i in range(x3.shape[2])], axis=-1
     )
-  else:
-    out = _apply(d, np.repeat(x3, 3, axis=2), sigma, ensemble).mean(-1, keepdims=True)
+  else:  # luma of a replicated gray image is the image, with all of its noise
+    s = sigma / float(OPPONENT_NOISE[0]) if d.colour_only else sigma
+    out = _apply(d, np.repeat(x3, 3, axis=2), s, ensemble).mean(-1, keepdims=True)
   out = np.clip(out, 0.0, 1.0)
   return out[..., 0] if gray else out
 

@@ -23,7 +23,8 @@ def get(name: str) -> Denoiser:
 
 def choose(channels: int, sigma: float | None = None, height: int = 0, width: int = 0) -> Denoiser:
   """The default for an image: a noise-conditioned model (it estimates sigma when none is
-  given) or one trained at `sigma`, else a blind one; of the image's colour mode where
+  given) or one trained at `sigma`, else a blind one (for gray images, colour-only
+  models last); of the image's colour mode where
   there is a choice (a gray model serves RGB images and vice versa); models trained on 28x28
   images for images up to 32x32, photo models for larger ones."""
   small = 0 < max(height, width) <= 32
@@ -37,6 +38,7 @@ def choose(channels: int, sigma: float | None = None, height: int = 0, width: in
     )
     return (
       (d.image_shape[0] <= 32) != small,
+      channels == 1 and d.colour_only,
       not (fixed or d.noise_conditioned),
       d.channels != channels,
       not d.blind,

@@ -11,8 +11,14 @@ grouping constraint in luminance-chrominance space"), learned. Back to RGB at th
 Both branches have the gray model's parameter tree, so both start from a trained gray
 noise-map U-Net (`train.init_from`); the chroma branch's guide kernel starts at zero, so
 step 0 computes exactly what running the gray model on each opponent channel does
-(`ae.denoise.apply`'s route for gray models). With `train_luma=False` the luma branch is
-held fixed (no gradient reaches it) and training spends its time on chroma alone.
+(`ae.denoise.apply`'s route for gray models). The guide is always a constant to the
+chroma loss (no gradient flows from chroma into luma); with `train_luma=False` the luma
+branch is held fixed altogether (no gradient reaches it) and training spends its time
+on chroma alone.
+
+A gray image given as RGB (three equal channels) has luma equal to the image, with the
+full sigma, and constant chroma: `ae.denoise.apply` then tells the model sigma /
+OPPONENT_NOISE[0], so that the luma branch sees the true noise level.
 """
 
 from __future__ import annotations
@@ -30,9 +36,9 @@ from ae.models.denoise import DenoisingUNet
 
 
 def _per_image(sigma: jax.Array | float | None, b: int, dtype) -> jax.Array:
-  """sigma (0-255 scale: None, scalar, [B] or a map [B, H, W, 1]) as [B] or [B, H, W, 1]."""
+  """sigma (0-255 scale: None, scalar, [1], [B] or a map [B, H, W, 1]) as [B] or [B, H, W, 1]."""
   s = jnp.zeros((b,), dtype) if sigma is None else jnp.asarray(sigma, dtype)
-  return jnp.broadcast_to(s, (b,)) if s.ndim == 0 else s
+  return jnp.broadcast_to(s, (b,)) if s.ndim <= 1 else s
 
 
 class OpponentUNet(nn.Module):
@@ -42,6 +48,7 @@ class OpponentUNet(nn.Module):
   widths: Sequence[int] = (24, 48, 64)
   train_luma: bool = True
   noise_conditioned: ClassVar[bool] = True  # the objective passes sigma (0-255 scale)
+  branches: ClassVar[tuple[str, ...]] = ("luma", "chroma")  # each from one gray model
 
   @nn.compact
   def __call__(self, x: jax.Array, sigma: jax.Array | float | None = None) -> jax.Array:

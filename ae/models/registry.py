@@ -63,7 +63,9 @@ def _unet(mc, image_shape: tuple[int, int, int]) -> nn.Module:
 
 def _opponent_unet(mc, image_shape: tuple[int, int, int]) -> nn.Module:
   if image_shape[-1] != 3:
-    raise ConfigError(f"opponent_unet denoises RGB images, not {image_shape[-1]} channels")
+    raise ConfigError(
+      f"opponent_unet denoises RGB images, not images of {image_shape[-1]} channel(s)"
+    )
   return OpponentUNet(
     widths=_ints(mc.get("widths", (24, 48, 64))), train_luma=bool(mc.get("train_luma", True))
   )

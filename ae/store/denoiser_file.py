@@ -25,7 +25,7 @@ FORMAT, VERSION, SUFFIX = "ae-denoiser", 1, ".aed"
 # Always told sigma; so is any model with `noise_map: true`.
 NOISE_CONDITIONED = ("ffdnet", "opponent_unet")
 CONVOLUTIONAL = ("denoise_unet", "ffdnet", "opponent_unet")
-COLOUR_ONLY = ("opponent_unet",)  # on a gray image (replicated) it is its own luma branch
+COLOUR_ONLY = ("opponent_unet",)  # on a gray image only its luma branch acts
 
 
 @dataclasses.dataclass(frozen=True)

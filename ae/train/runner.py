@@ -104,12 +104,12 @@ def _fit(old, new) -> jax.Array:
   return jnp.asarray(old, new.dtype)
 
 
-def _fit_tree(old: dict, new: dict) -> dict:
-  """`new`'s tree from `old`'s by `_fit`, leaf by leaf; a model made of branches that each
-  have old's tree (e.g. `OpponentUNet`'s luma and chroma U-Nets, from one gray U-Net)
-  starts every branch from old."""
+def _fit_tree(old: dict, new: dict, branches: tuple[str, ...] = ()) -> dict:
+  """`new`'s tree from `old`'s by `_fit`, leaf by leaf. A model that declares `branches`
+  (e.g. `OpponentUNet`'s luma and chroma U-Nets) and is started from a model with one
+  branch's tree (a gray U-Net) starts every branch from it."""
   old, new = flax.core.unfreeze(old), flax.core.unfreeze(new)
-  if set(old) != set(new) and all(isinstance(v, dict) and set(v) == set(old) for v in new.values()):
+  if branches and set(old) != set(new) and set(new) == set(branches):
     return {k: jax.tree_util.tree_map(_fit, old, v) for k, v in new.items()}
   return jax.tree_util.tree_map(_fit, old, new)
 
@@ -132,12 +132,13 @@ def _partial(old: dict, new: dict, counts: list[int] | None = None) -> dict:
   return out
 
 
-def warm_start(state, init_from: str, mesh, partial: bool = False):
+def warm_start(state, init_from: str, mesh, partial: bool = False, branches: tuple[str, ...] = ()):
   """`state` with the parameters of `train.init_from` (fresh optimizer state and step 0):
   fine-tuning, e.g. a codec to another lambda, or a shipped codec trained further. With
   `partial` (`train.init_partial`), only the parameters found at the same path with the
   same shape are taken, the rest keep their fresh values (e.g. a channel-conditional codec
-  started from a mean-scale codec's transforms and hyperprior)."""
+  started from a mean-scale codec's transforms and hyperprior). `branches`: the model's
+  (`_fit_tree`)."""
   params = _init_params(init_from, mesh)
   try:
     if partial:
@@ -147,7 +148,7 @@ def warm_start(state, init_from: str, mesh, partial: bool = False):
         raise ValueError("no parameter has the same path and shape")
       logging.info("init_partial: %d parameters taken, %d left fresh.", *counts)
     else:
-      params = _fit_tree(params, state.params)
+      params = _fit_tree(params, state.params, branches)
   except ValueError as e:  # another tree structure, or shapes that do not fit
     raise UserError(f"train.init_from={init_from}: its parameters do not fit this model") from e
   logging.info("Initialized the parameters from %s.", init_from)
@@ -187,7 +188,10 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
   train_fn = step_lib.make_train_fn(loss_fn, mesh, bool(tc.get("unroll_steps", False)))
   reconstruct_fn = evaluation.make_reconstruct_fn(model.apply, mesh)
   if tc.get("init_from") and not _has_checkpoint(workdir):
-    state = warm_start(state, str(tc.init_from), mesh, bool(tc.get("init_partial", False)))
+    branches = tuple(getattr(model, "branches", ()))
+    state = warm_start(
+      state, str(tc.init_from), mesh, bool(tc.get("init_partial", False)), branches
+    )
   # Written only once the config has built its data, model and objective (and the
   # warm start its parameters), so that a config error leaves no workdir behind to
   # refuse the corrected config.
