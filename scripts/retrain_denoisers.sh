@@ -49,10 +49,16 @@ if [[ "$which" == all || "$which" == photos ]]; then
       --config.train.init_from="$root/unet_map_gray3" --config.train.learning_rate=2e-4 \
       --config.train.num_steps=8000 --config.train.lr_drop_step=7000 --config.train.eval_every_steps=2000 \
       && export_ unet_map_gray4 photo-unet-gray
-  # The colour model: luma is the gray model above, chroma guided by it (6,000 steps).
+  # Candidates kept in experiments/models/ (not shipped yet, docs/denoising.md): the gray
+  # model continued with sigma weighting, and the opponent-colour model with it as luma.
+  train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_map_gray_w" \
+      --config.train.init_from="$root/denoisers/photo-unet-gray.aed" --config.corruption.sigma_weighting=5 \
+      --config.train.learning_rate=5e-5 --config.train.num_steps=5000 --config.train.lr_drop_step=4000 \
+      --config.data.crop_seed=11 && export_ unet_map_gray_w photo-unet-gray-w
   train --config=experiments/configs/unet_opponent.py --workdir="$root/unet_opponent" \
       --config.train.init_from="$root/denoisers/photo-unet-gray.aed" \
-      && export_ unet_opponent photo-unet-rgb
+      && python3 -m experiments.export_denoiser --workdir="$root/unet_opponent" \
+      --luma="$root/denoisers/photo-unet-gray-w.aed" --out="$root/denoisers/photo-unet-rgb.aed"
   train --config=experiments/configs/ffdnet.py:gray --workdir="$root/ffdnet_gray" \
       && export_ ffdnet_gray photo-ffdnet-gray      # the FFDNet comparison (not shipped)
 fi
