@@ -33,7 +33,9 @@ if [[ "$which" == all || "$which" == photos ]]; then
       && export_ dae_unet_photos_rgb photo-unet-rgb-blind
   # The shipped noise-map U-Net: warm-started from the blind one, 3,000 steps, 400 at a
   # tenth of the rate, 6,000 more at 3e-4 (3e-5 from 5,000), 5,500 at 2e-4, 8,000 at 2e-4
-  # (2e-5 from 7,000): 25,400 in all (docs/denoising.md).
+  # (2e-5 from 7,000), then 5,000 sigma-weighted at 5e-5 (1e-5 from 4,000): 30,400 in all
+  # (docs/denoising.md). The 25,400-step stage is exported beside its run, not shipped: the
+  # colour model starts from it.
   train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_map_gray" \
       --config.train.init_from="$root/denoisers/photo-unet-gray-blind.aed"
   train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_map_gray_polish" \
@@ -48,17 +50,18 @@ if [[ "$which" == all || "$which" == photos ]]; then
   train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_map_gray4" \
       --config.train.init_from="$root/unet_map_gray3" --config.train.learning_rate=2e-4 \
       --config.train.num_steps=8000 --config.train.lr_drop_step=7000 --config.train.eval_every_steps=2000 \
-      && export_ unet_map_gray4 photo-unet-gray
-  # Candidates kept in experiments/models/ (not shipped yet, docs/denoising.md): the gray
-  # model continued with sigma weighting, and the opponent-colour model with it as luma.
+      && python3 -m experiments.export_denoiser --workdir="$root/unet_map_gray4" \
+      --out="$root/unet_map_gray4/photo-unet-gray-25k.aed"
   train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_map_gray_w" \
-      --config.train.init_from="$root/denoisers/photo-unet-gray.aed" --config.corruption.sigma_weighting=5 \
+      --config.train.init_from="$root/unet_map_gray4/photo-unet-gray-25k.aed" --config.corruption.sigma_weighting=5 \
       --config.train.learning_rate=5e-5 --config.train.num_steps=5000 --config.train.lr_drop_step=4000 \
-      --config.data.crop_seed=11 && export_ unet_map_gray_w photo-unet-gray-w
+      --config.data.crop_seed=11 && export_ unet_map_gray_w photo-unet-gray
+  # The shipped colour model: chroma trained with the 25,400-step gray model as luma, which
+  # is then replaced by the shipped gray model (its descendant).
   train --config=experiments/configs/unet_opponent.py --workdir="$root/unet_opponent" \
-      --config.train.init_from="$root/denoisers/photo-unet-gray.aed" \
+      --config.train.init_from="$root/unet_map_gray4/photo-unet-gray-25k.aed" \
       && python3 -m experiments.export_denoiser --workdir="$root/unet_opponent" \
-      --luma="$root/denoisers/photo-unet-gray-w.aed" --out="$root/denoisers/photo-unet-rgb.aed"
+      --luma="$root/denoisers/photo-unet-gray.aed" --out="$root/denoisers/photo-unet-rgb.aed"
   train --config=experiments/configs/ffdnet.py:gray --workdir="$root/ffdnet_gray" \
       && export_ ffdnet_gray photo-ffdnet-gray      # the FFDNet comparison (not shipped)
 fi

@@ -163,3 +163,23 @@ def test_with_luma_replaces_the_luma_branch_and_refuses_a_misfit(gray_file):
   )
   with pytest.raises(ValueError, match="luma"):
     with_luma(state.params, state.params["chroma"])  # the guide's extra input channel
+
+
+def test_a_luma_guided_model_started_from_an_unguided_one_computes_what_it_did(gray_file, tmp_path):
+  _, state = _warm(gray_file)
+  config = unet_opponent.get_config("luma_guide")
+  config.model.widths = WIDTHS
+  mesh = runner.parallel.make_mesh()
+  model, fresh, _ = state_lib.init_state(config, (32, 32, 3), mesh)
+  assert model.luma_guide and fresh.params["luma"]["enc_0_a"]["kernel"].shape[2] == 4
+  src = tmp_path / "unguided.aed"
+  src.write_bytes(export_denoiser(_opponent_config(), state.params, (32, 32, 3), 7))
+  guided = runner.warm_start(fresh, str(src), mesh, branches=model.branches)
+  x = jax.random.uniform(jax.random.key(4), (2, 16, 16, 3))
+  want = OpponentUNet(WIDTHS).apply({"params": state.params}, x, 20.0)
+  np.testing.assert_allclose(model.apply({"params": guided.params}, x, 20.0), want, atol=1e-5)
+  # Once its guide kernels are non-zero, the luma output depends on the noisy chroma.
+  params = jax.tree_util.tree_map(lambda a: a, guided.params)
+  kernel = params["luma"]["enc_0_a"]["kernel"]
+  params["luma"]["enc_0_a"]["kernel"] = kernel.at[:, :, 2:].set(1.0)
+  assert not np.allclose(model.apply({"params": params}, x, 20.0), want, atol=1e-4)

@@ -240,14 +240,11 @@ def _table(title: str, rows: list[dict]) -> list[str]:
       )
       + " |"
     )
-  secs = {
-    m: np.nanmedian([r.get("seconds", np.nan) for r in rows if r["method"] == m]) for m in methods
-  }
+  timed = {m: [r["seconds"] for r in rows if r["method"] == m and "seconds" in r] for m in methods}
+  secs = {m: float(np.median(t)) if t else None for m, t in timed.items()}
   out.append(
     "| time (s per image, median) | "
-    + " | ".join(
-      "—" if m == "noisy" or not np.isfinite(secs[m]) else f"{secs[m]:.2f}" for m in methods
-    )
+    + " | ".join("—" if m == "noisy" or secs[m] is None else f"{secs[m]:.2f}" for m in methods)
     + " |"
   )
   return out + [""]

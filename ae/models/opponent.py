@@ -16,6 +16,11 @@ chroma loss (no gradient flows from chroma into luma); with `train_luma=False` t
 branch is held fixed altogether (no gradient reaches it) and training spends its time
 on chroma alone.
 
+With `luma_guide`, the luma branch also sees the two noisy chroma planes as guide
+channels (their noise is independent of luma's, and colour edges sit where luma edges
+do); started from an unguided model, their kernels start at zero (`train.init_from` grows
+input channels), so step 0 computes what the unguided model did.
+
 A gray image given as RGB (three equal channels) has luma equal to the image, with the
 full sigma, and constant chroma: `ae.denoise.apply` then tells the model sigma /
 OPPONENT_NOISE[0], so that the luma branch sees the true noise level.
@@ -47,6 +52,7 @@ class OpponentUNet(nn.Module):
 
   widths: Sequence[int] = (24, 48, 64)
   train_luma: bool = True
+  luma_guide: bool = False
   noise_conditioned: ClassVar[bool] = True  # the objective passes sigma (0-255 scale)
   branches: ClassVar[tuple[str, ...]] = ("luma", "chroma")  # each from one gray model
 
@@ -56,7 +62,10 @@ class OpponentUNet(nn.Module):
     s = _per_image(sigma, b, x.dtype)
     k = [float(v) for v in OPPONENT_NOISE]
     opp = x @ jnp.asarray(OPPONENT.T, x.dtype) + jnp.asarray(OPPONENT_OFFSET, x.dtype)
-    luma = DenoisingUNet(self.widths, noise_map=True, name="luma")(opp[..., :1], s * k[0])
+    luma_in = opp[..., 1:3] if self.luma_guide else None
+    luma = DenoisingUNet(self.widths, noise_map=True, name="luma")(
+      opp[..., :1], s * k[0], guide=luma_in
+    )
     if not self.train_luma:
       luma = jax.lax.stop_gradient(luma)
     guide = jax.lax.stop_gradient(luma)

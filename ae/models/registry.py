@@ -67,7 +67,9 @@ def _opponent_unet(mc, image_shape: tuple[int, int, int]) -> nn.Module:
       f"opponent_unet denoises RGB images, not images of {image_shape[-1]} channel(s)"
     )
   return OpponentUNet(
-    widths=_ints(mc.get("widths", (24, 48, 64))), train_luma=bool(mc.get("train_luma", True))
+    widths=_ints(mc.get("widths", (24, 48, 64))),
+    train_luma=bool(mc.get("train_luma", True)),
+    luma_guide=bool(mc.get("luma_guide", False)),
   )
 
 

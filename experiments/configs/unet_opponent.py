@@ -14,12 +14,20 @@ about 0.9 s a step on the 2 CPU cores here.
       --workdir=workdirs/unet_opponent
   python -m experiments.export_denoiser --workdir=workdirs/unet_opponent \
       --out=workdirs/unet_opponent/photo-unet-rgb.aed
+
+`:luma_guide` continues the shipped colour model with the noisy chroma planes as guide
+channels of the luma branch (`model.luma_guide`; their kernels start at zero, so step 0
+is the shipped model), both branches trained, Adam 1e-4 (1e-5 from step 2,000), 2,500
+steps:
+
+  python -m experiments.train --config=experiments/configs/unet_opponent.py:luma_guide \
+      --workdir=workdirs/unet_opponent_lg --config.data.crop_seed=17
 """
 
 from experiments.configs import unet_map
 
 
-def get_config():
+def get_config(arg: str = ""):
   config = unet_map.get_config("gray")
   config.model.name = "opponent_unet"
   del config.model["residual"], config.model["noise_map"]
@@ -30,4 +38,13 @@ def get_config():
   config.train.num_steps = 6000
   config.train.learning_rate = 2e-4
   config.train.lr_drop_step = 5000
+  if arg == "luma_guide":
+    config.model.luma_guide = True
+    config.model.train_luma = True
+    config.train.init_from = "ae/store/denoisers/photo-unet-rgb.aed"
+    config.train.num_steps = 2500
+    config.train.learning_rate = 1e-4
+    config.train.lr_drop_step = 2000
+  elif arg:
+    raise ValueError(f"unet_opponent.py: unknown variant {arg!r} (luma_guide or none)")
   return config
