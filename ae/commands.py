@@ -153,6 +153,7 @@ def cmd_decompress(args) -> None:
   if len(images) > 1 or args.output.lower().endswith(".npy"):
     return _write_batch(args, images, len(data))
   image = images[0]
+  lossy = _lossy_format(args.output)
   line = (
     f"{args.output}: {image.shape[1]}x{image.shape[0]} from {len(data):,} bytes, "
     f"{_bpp(len(data), image):.4f} bpp"
@@ -164,8 +165,23 @@ def cmd_decompress(args) -> None:
         f"--reference {args.reference} is {ref.shape}, the decoded image {image.shape}"
       )
     line += f", PSNR {psnr(ref, image):.2f} dB"
+    if lossy:
+      line += " (of the decoded pixels, before the output format's own loss)"
   image_io.write_atomic(args.output, image_io.encode_image_file(image, args.output))
   console.say(line)
+
+
+def _lossy_format(output: str) -> bool:
+  """Whether `output` is written in a lossy image format (then a note says so)."""
+  from ae.codec import image_io
+
+  if output.lower().endswith(".npy") or image_io.image_format(output) not in _LOSSY:
+    return False
+  console.note(f"{output}: a lossy image format; .png or .npy keep the exact pixels")
+  return True
+
+
+_LOSSY = ("JPEG", "WEBP", "JPEG2000")
 
 
 def _write_batch(args, images: np.ndarray, nbytes: int) -> None:
@@ -181,8 +197,7 @@ def _write_batch(args, images: np.ndarray, nbytes: int) -> None:
     for path in paths:
       check_output(path, [args.file], "image", args.force)
     blobs = {p: image_io.encode_image_file(im, p) for p, im in zip(paths, images)}
-    if image_io.image_format(args.output) in ("JPEG", "WEBP", "JPEG2000"):
-      console.note(f"{args.output}: a lossy image format; .png or .npy keep the exact pixels")
+    _lossy_format(args.output)
   for path, blob in blobs.items():
     image_io.write_atomic(path, blob)
   where = args.output if len(blobs) == 1 else f"{next(iter(blobs))} .. {list(blobs)[-1]}"
@@ -254,6 +269,12 @@ def cmd_denoise(args) -> None:
     else dreg.choose(channels, args.sigma, image.shape[0], image.shape[1])
   )
   clean, sigma = denoise.denoise_with_level(image, model, args.sigma, args.ensemble)
+  trained, told = model.sigma_range(), sigma if sigma is not None else args.sigma
+  if told is not None and trained is not None and told > trained[1] + 0.5:
+    console.note(
+      f"sigma {told:.1f} is above the {trained[1]:g} that {model.name} was trained for: "
+      "expect a weaker result"
+    )
   image_io.write_atomic(args.output, image_io.encode_image_file(clean, args.output))
   level = (
     ""

@@ -159,6 +159,18 @@ def test_compress_with_refined_latents(codec_dir, tmp_path, capsys):
   assert api.decompress(data).shape == image.shape
 
 
+def test_decoding_to_a_lossy_format_says_so(codec_dir, tmp_path, capsys):
+  src = _write_png(tmp_path / "in.png", _smooth(24, 40))
+  assert run_cli("compress", src, "-o", str(tmp_path / "x.ae"), "--codec=bls2017") == 0
+  capsys.readouterr()
+  out = str(tmp_path / "y.jpg")
+  assert run_cli("decompress", str(tmp_path / "x.ae"), "-o", out, f"--reference={src}") == 0
+  got = capsys.readouterr()
+  assert "a lossy image format" in got.err and "before the output format's own loss" in got.out
+  assert run_cli("decompress", str(tmp_path / "x.ae"), "-o", str(tmp_path / "y.png")) == 0
+  assert "lossy" not in capsys.readouterr().err
+
+
 def test_opaque_alpha_is_dropped_with_a_note(codec_dir, tmp_path, capsys):
   rgba = np.dstack([_smooth(8, 8), np.full((8, 8), 255, np.uint8)])
   src = _write_png(tmp_path / "opaque.png", rgba)

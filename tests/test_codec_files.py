@@ -7,6 +7,7 @@ from ae.codec import api, bitstream, coder, registry
 from ae.compression import quantization as q
 from ae.compression import tables as tbl
 from ae.utils import tiles
+from ae.utils.errors import UserError
 from tests.conftest import TINY_CODECS
 
 
@@ -145,8 +146,21 @@ def test_default_codec_follows_the_colour_mode(codecs):
   lambdas = sorted(c.exported.meta["lmbda"] for c in small_gray)
   assert gray.exported.meta["lmbda"] == lambdas[len(lambdas) // 2]  # a middle rate
   assert registry.default_for(1, 300, 400).exported.meta["image_shape"][0] > 32  # gray photo
+  # Fashion-MNIST codecs only for their own 28x28 gray: other small images are photos.
+  for shape in ((1, 32, 32), (1, 8, 8), (3, 28, 28)):
+    assert registry.default_for(*shape).exported.meta["image_shape"][0] > 32, shape
   gray = _image((20, 20))
   assert api.decompress(api.compress(gray)).shape == (20, 20)
+
+
+def test_compress_takes_a_quality_as_the_command_does(codecs):
+  image = _image((40, 56, 3), seed=2)
+  want = registry.by_quality(2, 3, 40, 56)
+  assert api.compress(image, quality=2) == api.encode(image, want)
+  with pytest.raises(UserError, match="not both"):
+    api.compress(image, codec=want, quality=2)
+  with pytest.raises(UserError, match="--quality=99"):
+    api.compress(image, quality=99)
 
 
 def test_written_files_get_the_umask_permissions(tmp_path):

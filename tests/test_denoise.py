@@ -149,8 +149,12 @@ def test_cli_denoise_round_trip(tiny_denoiser, tmp_path, capsys):
     )
     == 0
   )
-  assert "tiny-unet" in capsys.readouterr().out
+  out = capsys.readouterr()
+  assert "tiny-unet" in out.out and "note:" not in out.err
   assert np.asarray(Image.open(tmp_path / "clean.png")).shape == (21, 30, 3)
+  args = ("denoise", str(tmp_path / "noisy.png"), "-o", str(tmp_path / "loud.png"))
+  assert run_cli(*args, "--model=tiny-unet", "--sigma=200") == 0
+  assert "sigma 200.0 is above the" in capsys.readouterr().err  # beyond its training range
   assert run_cli("denoisers") == 0
   lines = capsys.readouterr().out.strip().splitlines()
   assert any(
@@ -186,6 +190,25 @@ def test_shipped_denoisers_reduce_noise():
       out = denoise.denoise(noisy, d, sigma)
       assert out.shape == noisy.shape and err(out) < 0.5 * err(noisy), (d.name, sigma)
   assert registry.choose(1, None, 28, 28).trained_on.startswith("fashion_mnist")
+  # Other small images are photos: Fashion-MNIST models only for their own 28x28 gray.
+  for channels, side in ((3, 8), (1, 8), (1, 32), (3, 28)):
+    assert registry.choose(channels, None, side, side).image_shape[0] > 32, (channels, side)
+
+
+def test_denoise_refuses_floats_odd_shapes_and_sigma_outside_the_scale():
+  from ae import denoise
+  from ae.utils.errors import UserError
+
+  image = np.full((16, 16, 3), 100, np.uint8)
+  for bad, sigma, message in (
+    (image / 255.0, None, "uint8"),
+    (image[..., :2], None, "shape"),
+    (image, -5.0, "outside"),
+    (image, 1000.0, "outside"),
+    (image, float("nan"), "outside"),
+  ):
+    with pytest.raises(UserError, match=message):
+      denoise.denoise(bad, "photo-unet-rgb-blind", sigma)
 
 
 def test_evaluation_scores_the_self_ensemble_of_noise_conditioned_models():

@@ -207,12 +207,22 @@ def decode_batch(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
   return lossless.decode_images(header, streams, codec, max_pixels)
 
 
-def compress(image: np.ndarray, codec: str | Codec | None = None, refine_steps: int = 0) -> bytes:
+def compress(
+  image: np.ndarray,
+  codec: str | Codec | None = None,
+  refine_steps: int = 0,
+  quality: int | None = None,
+) -> bytes:
   """Compresses a uint8 image [H, W] or [H, W, 3]; `codec` is a name, a Codec or None
-  (the default codec for the image's size class and colour mode); `refine_steps` > 0
+  (the default codec for the image's size class and colour mode); `quality` (1 = smallest
+  files, as `ae compress --quality`) picks a rate instead of `codec`; `refine_steps` > 0
   refines the latents for this image first (slower encoding, smaller files: ae.codec.refine)."""
   image = check_image(image)
-  if codec is None:
+  if codec is not None and quality is not None:
+    raise UserError("give a codec or a quality, not both")
+  if quality is not None:
+    codec = registry.by_quality(int(quality), image.shape[2], image.shape[0], image.shape[1])
+  elif codec is None:
     codec = registry.default_for(image.shape[2], image.shape[0], image.shape[1])
   elif isinstance(codec, str):
     codec = registry.get(codec)

@@ -123,14 +123,14 @@ def by_id(codec_id: bytes) -> Codec:
 
 
 def for_image(channels: int, height: int = 0, width: int = 0) -> list[Codec]:
-  """The shipped lossy choices for an image, lowest rate first: codecs trained on images of its
-  size class (at most 32x32, like Fashion-MNIST, or larger photos) and colour mode (a
-  gray image may use an RGB codec), sorted by lambda."""
-  small = 0 < max(height, width) <= 32
+  """The shipped lossy choices for an image, lowest rate first: codecs of its size class
+  and colour mode (a gray image may use an RGB codec), sorted by lambda. Codecs trained on
+  small images (at most 32x32, like Fashion-MNIST's 28x28 gray) are the class of images of
+  exactly their training shape; photo codecs serve every other image, small ones too."""
   everything = [c for c in available() if not c.lossless]
-  sized = [
-    c for c in everything if (c.exported.meta["image_shape"][0] <= 32) == small
-  ] or everything
+  fits = lambda c: _small(c) and list(c.exported.meta["image_shape"][:2]) == [height, width]
+  small = any(fits(c) and c.channels == channels for c in everything)
+  sized = [c for c in everything if (fits(c) if small else not _small(c))] or everything
   pool = (
     [c for c in sized if c.channels == channels]
     or [c for c in sized if c.channels == 3]
@@ -141,6 +141,11 @@ def for_image(channels: int, height: int = 0, width: int = 0) -> list[Codec]:
   return sorted(pool, key=lambda c: (c.exported.meta["lmbda"], c.name))
 
 
+def _small(codec: Codec) -> bool:
+  """Whether `codec` was trained on small images (at most 32x32, like Fashion-MNIST)."""
+  return max(codec.exported.meta["image_shape"][:2]) <= 32
+
+
 def default_for(channels: int, height: int = 0, width: int = 0) -> Codec:
   """The middle rate of `for_image` (the median lambda)."""
   pool = for_image(channels, height, width)
@@ -149,14 +154,14 @@ def default_for(channels: int, height: int = 0, width: int = 0) -> Codec:
 
 def quality_levels() -> dict[str, int]:
   """{codec name: its `--quality` level}: a lossy codec's 1-based rank by lambda among the
-  codecs of its size class (at most 32x32, or photos) and colour mode, the pool
-  `for_image` offers an image of that class and mode."""
+  codecs of its size class (small images of one shape, or photos) and colour mode, the
+  pool `for_image` offers an image of that class and mode."""
   levels = {}
-  for small in (True, False):
+  shapes = {tuple(c.exported.meta["image_shape"][:2]) for c in available() if _small(c)}
+  for height, width in sorted(shapes) + [(256, 256)]:
     for channels in (1, 3):
-      size = 28 if small else 256
       try:
-        pool = for_image(channels, size, size)
+        pool = for_image(channels, height, width)
       except CodecNotFoundError:
         continue
       if all(c.channels == channels for c in pool):

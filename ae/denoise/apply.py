@@ -20,6 +20,7 @@ from ae.data.photos import OPPONENT, OPPONENT_NOISE, OPPONENT_OFFSET
 from ae.denoise import registry
 from ae.denoise.registry import Denoiser
 from ae.utils import console, tiles
+from ae.utils.errors import UserError
 
 TILE, MARGIN = 512, 32
 
@@ -152,6 +153,22 @@ def denoise_float(
   return out[..., 0] if gray else out
 
 
+def _check(image: np.ndarray, sigma: float | None) -> np.ndarray:
+  """`image` as an array if it is uint8 [H, W] or [H, W, 3] and `sigma` is None or in
+  [0, 255]; UserError (one line) otherwise. Float images go to `denoise_float`."""
+  image = np.asarray(image)
+  if image.dtype != np.uint8:
+    raise UserError(
+      f"expected 8-bit pixels (uint8), got {image.dtype}; "
+      "for float images in [0, 1] use ae.denoise.denoise_float"
+    )
+  if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)) or 0 in image.shape:
+    raise UserError(f"expected a gray [H, W] or RGB [H, W, 3] image, got shape {image.shape}")
+  if sigma is not None and not 0.0 <= float(sigma) <= 255.0:
+    raise UserError(f"sigma={sigma} is outside [0, 255] (the 0-255 scale)")
+  return image
+
+
 def _choose(image: np.ndarray, model: str | Denoiser | None, sigma: float | None) -> Denoiser:
   channels = 1 if image.ndim == 2 else image.shape[2]
   if model is None:
@@ -167,7 +184,7 @@ def denoise_with_level(
 ) -> tuple[np.ndarray, float | None]:
   """(denoised uint8 image of the input's shape, the sigma the model was given: `sigma`,
   or the estimate when None; None for models that take no noise level)."""
-  image = np.asarray(image)
+  image = _check(image, sigma)
   d = _choose(image, model, sigma)
   x = image.astype(np.float32) / 255.0
   if d.noise_conditioned and sigma is None:

@@ -25,19 +25,21 @@ def choose(channels: int, sigma: float | None = None, height: int = 0, width: in
   """The default for an image: a noise-conditioned model (it estimates sigma when none is
   given) or one trained at `sigma`, else a blind one (for gray images, colour-only
   models last); of the image's colour mode where
-  there is a choice (a gray model serves RGB images and vice versa); models trained on 28x28
-  images for images up to 32x32, photo models for larger ones."""
-  small = 0 < max(height, width) <= 32
+  there is a choice (a gray model serves RGB images and vice versa). Models trained on
+  small images (at most 32x32, e.g. Fashion-MNIST's 28x28 gray) are chosen only for images
+  of exactly their training shape; photo models for every other image, small ones too."""
   pool = available()
   if not pool:
     raise UserError("no denoiser is installed (`ae denoisers` lists them)")
+  fits = lambda d: _small(d) and tuple(d.image_shape[:2]) == (height, width)
+  small = any(fits(d) and d.channels == channels for d in pool)
 
   def rank(d):
     fixed = (
       d.corruption.kind == "gaussian" and sigma is not None and float(d.corruption.sigma) == sigma
     )
     return (
-      (d.image_shape[0] <= 32) != small,
+      not (fits(d) if small else not _small(d)),
       channels == 1 and d.colour_only,
       not (fixed or d.noise_conditioned),
       d.channels != channels,
@@ -46,3 +48,8 @@ def choose(channels: int, sigma: float | None = None, height: int = 0, width: in
     )
 
   return sorted(pool, key=rank)[0]
+
+
+def _small(d: Denoiser) -> bool:
+  """Whether `d` was trained on small images (at most 32x32, like Fashion-MNIST)."""
+  return max(d.image_shape[:2]) <= 32

@@ -80,6 +80,15 @@ class Denoiser:
     field = {"salt_pepper": "amount", "masking": "fraction", "keras": "factor"}.get(cc.kind)
     return f"{cc.kind} {field}={cc[field]}" if field in cc else str(cc.kind)
 
+  def sigma_range(self) -> tuple[float, float] | None:
+    """The Gaussian sigmas (0-255 scale) the model was trained on; None for other noise."""
+    cc = self.corruption
+    if cc.kind == "gaussian":
+      return float(cc.sigma), float(cc.sigma)
+    if cc.kind == "blind_gaussian":
+      return float(cc.sigma_min), float(cc.sigma_max)
+    return None
+
   def describe(self) -> str:
     size = "x".join(map(str, self.image_shape))
     return (
