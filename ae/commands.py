@@ -167,21 +167,25 @@ def cmd_decompress(args) -> None:
     line += f", PSNR {psnr(ref, image):.2f} dB"
     if lossy:
       line += " (of the decoded pixels, before the output format's own loss)"
-  image_io.write_atomic(args.output, image_io.encode_image_file(image, args.output))
+  blob = image_io.encode_image_file(image, args.output)
+  if lossy:
+    _note_lossy(args.output)
+  image_io.write_atomic(args.output, blob)
   console.say(line)
 
 
+_LOSSY = ("JPEG", "WEBP", "JPEG2000")
+
+
 def _lossy_format(output: str) -> bool:
-  """Whether `output` is written in a lossy image format (then a note says so)."""
+  """Whether the image file `output` is written in a lossy format (JPEG, WebP, JPEG 2000)."""
   from ae.codec import image_io
 
-  if output.lower().endswith(".npy") or image_io.image_format(output) not in _LOSSY:
-    return False
+  return image_io.image_format(output) in _LOSSY
+
+
+def _note_lossy(output: str) -> None:
   console.note(f"{output}: a lossy image format; .png or .npy keep the exact pixels")
-  return True
-
-
-_LOSSY = ("JPEG", "WEBP", "JPEG2000")
 
 
 def _write_batch(args, images: np.ndarray, nbytes: int) -> None:
@@ -197,7 +201,8 @@ def _write_batch(args, images: np.ndarray, nbytes: int) -> None:
     for path in paths:
       check_output(path, [args.file], "image", args.force)
     blobs = {p: image_io.encode_image_file(im, p) for p, im in zip(paths, images)}
-    _lossy_format(args.output)
+    if _lossy_format(args.output):
+      _note_lossy(args.output)
   for path, blob in blobs.items():
     image_io.write_atomic(path, blob)
   where = args.output if len(blobs) == 1 else f"{next(iter(blobs))} .. {list(blobs)[-1]}"
@@ -260,6 +265,7 @@ def cmd_denoise(args) -> None:
     raise UserError(f"--sigma={args.sigma} is outside [0, 255]")
   image = _read_image(args.image, args.max_pixels)
   from ae import denoise
+  from ae.data.photos import OPPONENT_NOISE
   from ae.denoise import registry as dreg
 
   channels = 1 if image.ndim == 2 else 3
@@ -270,9 +276,12 @@ def cmd_denoise(args) -> None:
   )
   clean, sigma = denoise.denoise_with_level(image, model, args.sigma, args.ensemble)
   trained, told = model.sigma_range(), sigma if sigma is not None else args.sigma
+  if told is not None and model.channels == 1 and model.noise_conditioned and channels == 3:
+    told *= float(max(OPPONENT_NOISE))  # the noisiest opponent channel the gray model sees
   if told is not None and trained is not None and told > trained[1] + 0.5:
     console.note(
-      f"sigma {told:.1f} is above the {trained[1]:g} that {model.name} was trained for: "
+      f"sigma {told:.1f} (per channel the model sees) is above the {trained[1]:g} that "
+      f"{model.name} was trained for: "
       "expect a weaker result"
     )
   image_io.write_atomic(args.output, image_io.encode_image_file(clean, args.output))

@@ -154,7 +154,7 @@ def test_cli_denoise_round_trip(tiny_denoiser, tmp_path, capsys):
   assert np.asarray(Image.open(tmp_path / "clean.png")).shape == (21, 30, 3)
   args = ("denoise", str(tmp_path / "noisy.png"), "-o", str(tmp_path / "loud.png"))
   assert run_cli(*args, "--model=tiny-unet", "--sigma=200") == 0
-  assert "sigma 200.0 is above the" in capsys.readouterr().err  # beyond its training range
+  assert "sigma 200.0 (per channel the model sees) is above the 55" in capsys.readouterr().err
   assert run_cli("denoisers") == 0
   lines = capsys.readouterr().out.strip().splitlines()
   assert any(
@@ -203,12 +203,18 @@ def test_denoise_refuses_floats_odd_shapes_and_sigma_outside_the_scale():
   for bad, sigma, message in (
     (image / 255.0, None, "uint8"),
     (image[..., :2], None, "shape"),
+    (image[:0], None, "shape"),
+    (image[:4, :4], None, "too small to estimate"),
     (image, -5.0, "outside"),
     (image, 1000.0, "outside"),
     (image, float("nan"), "outside"),
   ):
     with pytest.raises(UserError, match=message):
-      denoise.denoise(bad, "photo-unet-rgb-blind", sigma)
+      denoise.denoise(bad, "photo-unet-gray", sigma)
+  one = denoise.denoise(image[..., :1], "photo-unet-gray", 10.0)  # [H, W, 1] is gray
+  assert one.shape == (16, 16, 1) and np.array_equal(
+    one[..., 0], denoise.denoise(image[..., 0], "photo-unet-gray", 10.0)
+  )
 
 
 def test_evaluation_scores_the_self_ensemble_of_noise_conditioned_models():

@@ -13,7 +13,7 @@ from ae.denoise.registry import export_denoiser
 from ae.models.opponent import OpponentUNet
 from ae.train import runner
 from ae.train import state as state_lib
-from ae.utils.errors import ConfigError
+from ae.utils.errors import ConfigError, UserError
 from experiments.configs import unet_map, unet_opponent
 
 WIDTHS = (4, 8)
@@ -178,8 +178,20 @@ def test_a_luma_guided_model_started_from_an_unguided_one_computes_what_it_did(g
   x = jax.random.uniform(jax.random.key(4), (2, 16, 16, 3))
   want = OpponentUNet(WIDTHS).apply({"params": state.params}, x, 20.0)
   np.testing.assert_allclose(model.apply({"params": guided.params}, x, 20.0), want, atol=1e-5)
-  # Once its guide kernels are non-zero, the luma output depends on the noisy chroma.
+  # Once its guide kernels are non-zero, the output's luma depends on the input's chroma:
+  # a change of chroma alone (R up, B down: Y unchanged) moves it, unlike the unguided one.
   params = jax.tree_util.tree_map(lambda a: a, guided.params)
   kernel = params["luma"]["enc_0_a"]["kernel"]
   params["luma"]["enc_0_a"]["kernel"] = kernel.at[:, :, 2:].set(1.0)
-  assert not np.allclose(model.apply({"params": params}, x, 20.0), want, atol=1e-4)
+  shifted = x + 0.05 * jnp.array([1.0, 0.0, -1.0])
+  luma = lambda m, p, v: m.apply({"params": p}, v, 20.0).mean(-1)
+  unguided = OpponentUNet(WIDTHS)
+  np.testing.assert_allclose(
+    luma(unguided, state.params, shifted), luma(unguided, state.params, x), atol=1e-5
+  )
+  assert not np.allclose(luma(model, params, shifted), luma(model, params, x), atol=1e-4)
+  # A gray image would give it noise-free constant guides it never saw: refused.
+  path = tmp_path / "guided.aed"
+  path.write_bytes(export_denoiser(config, params, (32, 32, 3), 7))
+  with pytest.raises(UserError, match="RGB images only"):
+    apply.denoise_float(np.zeros((16, 16), np.float32), registry.load(str(path)), 20.0)

@@ -221,6 +221,8 @@ def compress(
   if codec is not None and quality is not None:
     raise UserError("give a codec or a quality, not both")
   if quality is not None:
+    if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)):
+      raise UserError(f"quality must be an integer, got {quality!r}")
     codec = registry.by_quality(int(quality), image.shape[2], image.shape[0], image.shape[1])
   elif codec is None:
     codec = registry.default_for(image.shape[2], image.shape[0], image.shape[1])

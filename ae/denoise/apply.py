@@ -25,12 +25,20 @@ from ae.utils.errors import UserError
 TILE, MARGIN = 512, 32
 
 
+MIN_ESTIMATE_SIDE = 8  # the wavelet estimate needs a few finest-band coefficients per axis
+
+
 def estimate_sigma(x: np.ndarray) -> float:
   """Gaussian noise level on the 0-255 scale of a float [0, 1] image [H, W(, C)] (wavelet
   median absolute deviation of the finest diagonal band, averaged over channels)."""
   from skimage.restoration import estimate_sigma as mad  # pylint: disable=g-import-not-at-top  # skimage only without --sigma
 
   x = np.asarray(x, np.float64)
+  if min(x.shape[:2]) < MIN_ESTIMATE_SIDE:
+    raise UserError(
+      f"a {x.shape[1]}x{x.shape[0]} image is too small to estimate its noise level "
+      f"(at least {MIN_ESTIMATE_SIDE}x{MIN_ESTIMATE_SIDE}): give sigma (--sigma)"
+    )
   s = mad(x, channel_axis=-1 if x.ndim == 3 and x.shape[2] > 1 else None, average_sigmas=True)
   return float(255.0 * float(np.squeeze(s)))
 
@@ -131,10 +139,16 @@ def denoise_float(
   RGB image in an opponent colour space (luma and two chroma channels, each with its own
   sigma), other gray models per RGB channel; an RGB model takes a gray image replicated
   and returns the channel mean (an opponent-colour model told sigma / OPPONENT_NOISE[0],
-  so that its luma branch, which is all that acts on such an image, gets the true sigma)."""
+  so that its luma branch, which is all that acts on such an image, gets the true sigma;
+  one whose luma is guided by the chroma planes, `luma_guide`, refuses gray images).
+  UserError for sigma outside [0, 255]."""
   x = np.asarray(x, np.float32)
+  if sigma is not None and not 0.0 <= float(sigma) <= 255.0:
+    raise UserError(f"sigma={sigma} is outside [0, 255] (the 0-255 scale)")
   gray = x.ndim == 2
   x3 = x[..., None] if gray else x
+  if x3.shape[2] == 1 and bool(d.model_config.get("luma_guide", False)):
+    raise UserError(f"{d.name} denoises RGB images only (its luma is guided by the chroma)")
   if d.noise_conditioned and sigma is None:
     sigma = estimate_sigma(np.clip(x3, 0.0, 1.0))
   sigma = float(sigma or 0.0)
@@ -153,19 +167,19 @@ def denoise_float(
   return out[..., 0] if gray else out
 
 
-def _check(image: np.ndarray, sigma: float | None) -> np.ndarray:
-  """`image` as an array if it is uint8 [H, W] or [H, W, 3] and `sigma` is None or in
-  [0, 255]; UserError (one line) otherwise. Float images go to `denoise_float`."""
+def _check(image: np.ndarray) -> np.ndarray:
+  """`image` as an array if it is uint8 [H, W], [H, W, 1] or [H, W, 3]; UserError (one
+  line) otherwise. Float images go to `denoise_float`."""
   image = np.asarray(image)
   if image.dtype != np.uint8:
     raise UserError(
       f"expected 8-bit pixels (uint8), got {image.dtype}; "
       "for float images in [0, 1] use ae.denoise.denoise_float"
     )
-  if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)) or 0 in image.shape:
-    raise UserError(f"expected a gray [H, W] or RGB [H, W, 3] image, got shape {image.shape}")
-  if sigma is not None and not 0.0 <= float(sigma) <= 255.0:
-    raise UserError(f"sigma={sigma} is outside [0, 255] (the 0-255 scale)")
+  if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 3))) or 0 in image.shape:
+    raise UserError(
+      f"expected a gray [H, W] or [H, W, 1] or RGB [H, W, 3] image, got shape {image.shape}"
+    )
   return image
 
 
@@ -184,7 +198,7 @@ def denoise_with_level(
 ) -> tuple[np.ndarray, float | None]:
   """(denoised uint8 image of the input's shape, the sigma the model was given: `sigma`,
   or the estimate when None; None for models that take no noise level)."""
-  image = _check(image, sigma)
+  image = _check(image)
   d = _choose(image, model, sigma)
   x = image.astype(np.float32) / 255.0
   if d.noise_conditioned and sigma is None:

@@ -8,8 +8,9 @@ channel, because chroma edges sit where luma edges do: the grouping idea of CBM3
 (Dabov et al. 2007, "Color image denoising via sparse 3D collaborative filtering with
 grouping constraint in luminance-chrominance space"), learned. Back to RGB at the end.
 
-Both branches have the gray model's parameter tree, so both start from a trained gray
-noise-map U-Net (`train.init_from`); the chroma branch's guide kernel starts at zero, so
+Both branches have the gray model's parameter tree (up to guide input channels), so both
+start from a trained gray noise-map U-Net (`train.init_from`); the chroma branch's guide
+kernel starts at zero, so
 step 0 computes exactly what running the gray model on each opponent channel does
 (`ae.denoise.apply`'s route for gray models). The guide is always a constant to the
 chroma loss (no gradient flows from chroma into luma); with `train_luma=False` the luma
@@ -23,7 +24,8 @@ input channels), so step 0 computes what the unguided model did.
 
 A gray image given as RGB (three equal channels) has luma equal to the image, with the
 full sigma, and constant chroma: `ae.denoise.apply` then tells the model sigma /
-OPPONENT_NOISE[0], so that the luma branch sees the true noise level.
+OPPONENT_NOISE[0], so that the luma branch sees the true noise level. A `luma_guide`
+model would see noise-free constant guides it never trained on, so it refuses gray images.
 """
 
 from __future__ import annotations
