@@ -234,3 +234,42 @@ def test_evaluation_scores_the_self_ensemble_of_noise_conditioned_models():
   assert not np.array_equal(fns["photo-unet-gray x8"](noisy), fns["photo-unet-gray"](noisy))
   plain, _ = ev.methods_for(25.0, [clean], [model], include_bm3d=False)
   assert "photo-unet-gray x8" not in plain
+
+
+def test_a_unet_one_level_deeper_starts_as_the_trained_one(tmp_path):
+  """`train.init_from` of a 2-level noise-map U-Net into a 3-level one: the old middle
+  block becomes the third encoder block, the new level starts without effect, so the
+  deeper model computes what the trained one did (sides multiples of 4) and then learns."""
+  from ae.train import runner  # pylint: disable=g-import-not-at-top
+  from ae.train import state as state_lib  # pylint: disable=g-import-not-at-top
+  from ae.utils.errors import UserError  # pylint: disable=g-import-not-at-top
+  from experiments.configs import unet_map  # pylint: disable=g-import-not-at-top
+
+  mesh = runner.parallel.make_mesh()
+  config = unet_map.get_config("gray")
+  config.model.widths = (4, 8)
+  model, state, _ = state_lib.init_state(config, (16, 16, 1), mesh)
+  # A trained model's ReLUs are not all dead: perturb the fresh biases.
+  params = jax.tree_util.tree_map(lambda a: a + 0.05, state.params)
+  path = tmp_path / "shallow.aed"
+  path.write_bytes(export_denoiser(config, params, (16, 16, 1), 3, "float32"))
+  config.model.widths = (4, 8, 12)
+  deep, fresh, _ = state_lib.init_state(config, (16, 16, 1), mesh)
+  started = runner.warm_start(fresh, str(path), mesh, adapt=deep.adapt_params)
+  assert "enc_1_a" in started.params and "down_1" in started.params
+  x = jax.random.uniform(jax.random.key(0), (2, 16, 24, 1))
+  want = model.apply({"params": params}, x, jnp.array([10.0, 40.0]))
+  got = deep.apply({"params": started.params}, x, jnp.array([10.0, 40.0]))
+  np.testing.assert_allclose(got, want, atol=1e-5)
+  assert not np.allclose(want, x, atol=1e-3)  # the old model does something
+  # The new level is live: a change of its middle block reaches the output once the
+  # new up path's rows in dec_1_a are non-zero (as the first gradient step makes them).
+  p = jax.tree_util.tree_map(lambda a: a, started.params)
+  p["dec_1_a"]["kernel"] = p["dec_1_a"]["kernel"].at[:, :, :8].set(0.1)
+  got = deep.apply({"params": p}, x, jnp.array([10.0, 40.0]))
+  assert not np.allclose(got, want, atol=1e-4)
+  # A model of other widths is not deepened: its parameters do not fit.
+  config.model.widths = (4, 6, 12)
+  other, fresh, _ = state_lib.init_state(config, (16, 16, 1), mesh)
+  with pytest.raises(UserError, match="do not fit"):
+    runner.warm_start(fresh, str(path), mesh, adapt=other.adapt_params)

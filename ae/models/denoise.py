@@ -39,6 +39,10 @@ class DenoisingUNet(nn.Module):
   def noise_conditioned(self) -> bool:
     return self.noise_map
 
+  def adapt_params(self, old: dict, fresh: dict) -> dict | None:
+    """`train.init_from` of a U-Net with one level fewer: `deepen_params`."""
+    return deepen_params(old, fresh, len(self.widths))
+
   @nn.compact
   def __call__(
     self, x: jax.Array, sigma: jax.Array | float | None = None, guide: jax.Array | None = None
@@ -61,6 +65,40 @@ class DenoisingUNet(nn.Module):
       y = self._block(jnp.concatenate([y, skips[i]], axis=-1), self.widths[i], f"dec_{i}")
     out = nn.Conv(c, (3, 3), name="out")(y)[:, :h, :w]
     return x - out if self.residual else out
+
+
+def deepen_params(old: dict, fresh: dict, levels: int) -> dict | None:
+  """A `levels`-level DenoisingUNet's parameters that compute what the trained
+  (`levels` - 1)-level one `old` does, on images whose sides are multiples of
+  2^(levels - 1) (elsewhere only the edge padding differs), or None if `old` is not such
+  a model with the same widths. `fresh` is the new model's initial tree.
+
+  The old `middle` block (`middle_a`, `middle_b`) becomes `enc_{levels-2}`; the new
+  level's down, middle and up convolutions keep their fresh values; `dec_{levels-2}`
+  starts as the identity on the skip (its kernels' centre taps, the skip's input rows
+  only; the skip is a ReLU output, so the ReLUs pass it), with zero rows for the new up
+  path, which therefore starts without effect but with gradients (its output is not
+  zero). Growing depth this way keeps training cumulative (Net2Net's idea, Chen,
+  Goodfellow and Shlens 2016)."""
+  top = levels - 2
+  if top < 1 or f"enc_{top}_a" in old or f"enc_{top - 1}_a" not in old:
+    return None
+  new = dict(fresh)
+  for name, value in old.items():
+    target = name.replace("middle", f"enc_{top}")
+    if target not in new:
+      return None
+    if jax.tree_util.tree_map(jnp.shape, value) != jax.tree_util.tree_map(jnp.shape, new[target]):
+      return None
+    new[target] = value
+  dec = {}
+  for part in ("a", "b"):
+    kernel = fresh[f"dec_{top}_{part}"]["kernel"]
+    width = kernel.shape[-1]
+    skip = kernel.shape[2] - width  # rows of the skip: after the up path's (a), all (b)
+    centre = jnp.zeros_like(kernel).at[1, 1, skip:, :].set(jnp.eye(width, dtype=kernel.dtype))
+    dec[f"dec_{top}_{part}"] = {"kernel": centre, "bias": jnp.zeros((width,), kernel.dtype)}
+  return {**new, **dec}
 
 
 def pixel_unshuffle(x: jax.Array, r: int) -> jax.Array:

@@ -132,16 +132,29 @@ def _partial(old: dict, new: dict, counts: list[int] | None = None) -> dict:
   return out
 
 
-def warm_start(state, init_from: str, mesh, partial: bool = False, branches: tuple[str, ...] = ()):
+def warm_start(
+  state,
+  init_from: str,
+  mesh,
+  partial: bool = False,
+  branches: tuple[str, ...] = (),
+  adapt=None,
+):
   """`state` with the parameters of `train.init_from` (fresh optimizer state and step 0):
   fine-tuning, e.g. a codec to another lambda, or a shipped codec trained further. With
   `partial` (`train.init_partial`), only the parameters found at the same path with the
   same shape are taken, the rest keep their fresh values (e.g. a channel-conditional codec
   started from a mean-scale codec's transforms and hyperprior). `branches`: the model's
-  (`_fit_tree`)."""
+  (`_fit_tree`). `adapt(old, fresh)`, a model's own map from another shape of it (e.g.
+  `DenoisingUNet.adapt_params`: one level deeper), is tried first; None means it does
+  not apply."""
   params = _init_params(init_from, mesh)
+  adapted = adapt(flax.core.unfreeze(params), flax.core.unfreeze(state.params)) if adapt else None
   try:
-    if partial:
+    if adapted is not None:
+      params = adapted
+      logging.info("The model adapted the parameters of %s to its shape.", init_from)
+    elif partial:
       counts = [0, 0]
       params = _partial(flax.core.unfreeze(params), flax.core.unfreeze(state.params), counts)
       if not counts[0]:
@@ -190,7 +203,12 @@ def train_and_evaluate(config, workdir: str, *, mesh=None, stop_at_step: int | N
   if tc.get("init_from") and not _has_checkpoint(workdir):
     branches = tuple(getattr(model, "branches", ()))
     state = warm_start(
-      state, str(tc.init_from), mesh, bool(tc.get("init_partial", False)), branches
+      state,
+      str(tc.init_from),
+      mesh,
+      bool(tc.get("init_partial", False)),
+      branches,
+      getattr(model, "adapt_params", None),
     )
   # Written only once the config has built its data, model and objective (and the
   # warm start its parameters), so that a config error leaves no workdir behind to
