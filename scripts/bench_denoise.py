@@ -1,6 +1,6 @@
 r"""Denoising time and memory: a 512x512 RGB photo and a 4000x3000 one, per model.
 
-  python scripts/bench_denoise.py [--models=photo-ffdnet-rgb] [--repeats=3] [--large]
+  python scripts/bench_denoise.py [--models=photo-unet-rgb] [--repeats=3] [--large]
 
 For each model: median wall time of `ae.denoise.denoise` on skimage's astronaut with
 Gaussian noise sigma 25 (after one warm-up call that compiles), with and without the
@@ -17,7 +17,7 @@ import time
 
 from absl import app, flags
 
-_MODELS = flags.DEFINE_list("models", ["photo-ffdnet-rgb"], "Denoisers (`ae denoisers`).")
+_MODELS = flags.DEFINE_list("models", ["photo-unet-rgb"], "Denoisers (`ae denoisers`).")
 _REPEATS = flags.DEFINE_integer("repeats", 3, "Timed runs (median reported).")
 _LARGE = flags.DEFINE_bool("large", False, "Also measure the peak memory at 4000x3000.")
 

@@ -33,7 +33,8 @@ if [[ "$which" == all || "$which" == photos ]]; then
       && export_ dae_unet_photos_rgb photo-unet-rgb-blind
   # The shipped noise-map U-Net: warm-started from the blind one, 3,000 steps, 400 at a
   # tenth of the rate, 6,000 more at 3e-4 (3e-5 from 5,000), 5,500 at 2e-4, 8,000 at 2e-4
-  # (2e-5 from 7,000), then 5,000 sigma-weighted at 5e-5 (1e-5 from 4,000): 30,400 in all
+  # (2e-5 from 7,000), then three sigma-weighted stages at 5e-5 on fresh crops, 5,000,
+  # 5,000 and 7,000 steps (1e-5 for the last 1,000 of each): 42,400 in all
   # (docs/denoising.md). The 25,400-step stage is exported beside its run, not shipped: the
   # colour model starts from it.
   train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_map_gray" \
@@ -55,12 +56,31 @@ if [[ "$which" == all || "$which" == photos ]]; then
   train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_map_gray_w" \
       --config.train.init_from="$root/unet_map_gray4/photo-unet-gray-25k.aed" --config.corruption.sigma_weighting=5 \
       --config.train.learning_rate=5e-5 --config.train.num_steps=5000 --config.train.lr_drop_step=4000 \
-      --config.data.crop_seed=11 && export_ unet_map_gray_w photo-unet-gray
-  # The shipped colour model: chroma trained with the 25,400-step gray model as luma, which
-  # is then replaced by the shipped gray model (its descendant).
+      --config.data.crop_seed=11 \
+      && python3 -m experiments.export_denoiser --workdir="$root/unet_map_gray_w" \
+      --out="$root/unet_map_gray_w/photo-unet-gray-30k.aed"
+  train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_map_gray_w2" \
+      --config.train.init_from="$root/unet_map_gray_w/photo-unet-gray-30k.aed" --config.corruption.sigma_weighting=5 \
+      --config.train.learning_rate=5e-5 --config.train.num_steps=5000 --config.train.lr_drop_step=4000 \
+      --config.data.crop_seed=13 \
+      && python3 -m experiments.export_denoiser --workdir="$root/unet_map_gray_w2" \
+      --out="$root/unet_map_gray_w2/photo-unet-gray-35k.aed"
+  train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_map_gray_w3" \
+      --config.train.init_from="$root/unet_map_gray_w2/photo-unet-gray-35k.aed" --config.corruption.sigma_weighting=5 \
+      --config.train.learning_rate=5e-5 --config.train.num_steps=7000 --config.train.lr_drop_step=6000 \
+      --config.data.crop_seed=23 && export_ unet_map_gray_w3 photo-unet-gray
+  # The shipped colour model: chroma trained 6,000 steps with the 25,400-step gray model as
+  # luma, 6,000 more sigma-weighted with the 30,400-step one, and exported with the shipped
+  # gray model (their descendant) as its luma.
   train --config=experiments/configs/unet_opponent.py --workdir="$root/unet_opponent" \
       --config.train.init_from="$root/unet_map_gray4/photo-unet-gray-25k.aed" \
       && python3 -m experiments.export_denoiser --workdir="$root/unet_opponent" \
+      --luma="$root/unet_map_gray_w/photo-unet-gray-30k.aed" --out="$root/unet_opponent/photo-unet-rgb-31k.aed"
+  train --config=experiments/configs/unet_opponent.py --workdir="$root/unet_opponent_w" \
+      --config.train.init_from="$root/unet_opponent/photo-unet-rgb-31k.aed" --config.corruption.sigma_weighting=5 \
+      --config.train.learning_rate=1e-4 --config.train.num_steps=6000 --config.train.lr_drop_step=5000 \
+      --config.data.crop_seed=19 \
+      && python3 -m experiments.export_denoiser --workdir="$root/unet_opponent_w" \
       --luma="$root/denoisers/photo-unet-gray.aed" --out="$root/denoisers/photo-unet-rgb.aed"
   train --config=experiments/configs/ffdnet.py:gray --workdir="$root/ffdnet_gray" \
       && export_ ffdnet_gray photo-ffdnet-gray      # the FFDNet comparison (not shipped)

@@ -15,10 +15,13 @@ about 0.9 s a step on the 2 CPU cores here.
   python -m experiments.export_denoiser --workdir=workdirs/unet_opponent \
       --out=workdirs/unet_opponent/photo-unet-rgb.aed
 
+The shipped `photo-unet-rgb` ran 6,000 more sigma-weighted chroma steps and took the
+shipped gray model as its luma (`scripts/retrain_denoisers.sh`, docs/denoising.md).
+
 `:luma_guide` continues the shipped colour model with the noisy chroma planes as guide
 channels of the luma branch (`model.luma_guide`; their kernels start at zero, so step 0
-is the shipped model), both branches trained, Adam 1e-4 (1e-5 from step 2,000), 2,500
-steps:
+is the model it starts from), both branches trained, Adam 1e-4 (1e-5 from step 2,000),
+2,500 steps (measured: no gain over its start, docs/denoising.md; not shipped):
 
   python -m experiments.train --config=experiments/configs/unet_opponent.py:luma_guide \
       --workdir=workdirs/unet_opponent_lg --config.data.crop_seed=17
