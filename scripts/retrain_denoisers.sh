@@ -69,6 +69,14 @@ if [[ "$which" == all || "$which" == photos ]]; then
       --config.train.init_from="$root/unet_map_gray_w2/photo-unet-gray-35k.aed" --config.corruption.sigma_weighting=5 \
       --config.train.learning_rate=5e-5 --config.train.num_steps=7000 --config.train.lr_drop_step=6000 \
       --config.data.crop_seed=23 && export_ unet_map_gray_w3 photo-unet-gray
+  # A candidate, not shipped: a fourth level grown from the 35,400-step model
+  # (ae.models.denoise.deepen_params), kept as experiments/models/photo-unet-gray-deep.aed.
+  train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_deep" \
+      --config.model.widths="(24,48,64,96)" \
+      --config.train.init_from="$root/unet_map_gray_w2/photo-unet-gray-35k.aed" --config.corruption.sigma_weighting=5 \
+      --config.train.learning_rate=1.5e-4 --config.train.num_steps=7000 --config.train.lr_drop_step=6000 \
+      --config.data.crop_seed=29 && python3 -m experiments.export_denoiser --workdir="$root/unet_deep" \
+      --out="$root/unet_deep/photo-unet-gray-deep.aed"
   # The shipped colour model: chroma trained 6,000 steps with the 25,400-step gray model as
   # luma, 6,000 more sigma-weighted with the 30,400-step one, and exported with the shipped
   # gray model (their descendant) as its luma.
