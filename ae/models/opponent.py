@@ -10,12 +10,11 @@ grouping constraint in luminance-chrominance space"), learned. Back to RGB at th
 
 Both branches have the gray model's parameter tree (up to guide input channels), so both
 start from a trained gray noise-map U-Net (`train.init_from`); the chroma branch's guide
-kernel starts at zero, so
-step 0 computes exactly what running the gray model on each opponent channel does
-(`ae.denoise.apply`'s route for gray models). The guide is always a constant to the
-chroma loss (no gradient flows from chroma into luma); with `train_luma=False` the luma
-branch is held fixed altogether (no gradient reaches it) and training spends its time
-on chroma alone.
+kernel starts at zero, so step 0 computes exactly what running the gray model on each
+opponent channel does (`ae.denoise.apply`'s route for gray models). The guide is always
+a constant to the chroma loss (no gradient flows from chroma into luma); with
+`train_luma=False` the luma branch is held fixed altogether (no gradient reaches it) and
+training spends its time on chroma alone.
 
 With `luma_guide`, the luma branch also sees the two noisy chroma planes as guide
 channels (their noise is independent of luma's, and colour edges sit where luma edges
