@@ -77,6 +77,11 @@ if [[ "$which" == all || "$which" == photos ]]; then
       --config.train.learning_rate=1.5e-4 --config.train.num_steps=7000 --config.train.lr_drop_step=6000 \
       --config.data.crop_seed=29 && python3 -m experiments.export_denoiser --workdir="$root/unet_deep" \
       --out="$root/unet_deep/photo-unet-gray-deep.aed"
+  train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_deep2" \
+      --config.model.widths="(24,48,64,96)" --config.train.init_from="$root/unet_deep/photo-unet-gray-deep.aed" \
+      --config.corruption.sigma_weighting=5 --config.train.learning_rate=1e-4 --config.train.num_steps=2500 \
+      --config.train.lr_drop_step=2000 --config.data.crop_seed=31 && python3 -m experiments.export_denoiser \
+      --workdir="$root/unet_deep2" --out="$root/unet_deep2/photo-unet-gray-deep.aed"
   # The shipped colour model: chroma trained 6,000 steps with the 25,400-step gray model as
   # luma, 6,000 more sigma-weighted with the 30,400-step one, and exported with the shipped
   # gray model (their descendant) as its luma.
