@@ -8,7 +8,8 @@ those of the model or run it started from (`train.init_from`), recursively.
 
 For an opponent-colour run (`experiments/configs/unet_opponent.py`), `--luma=GRAY.aed`
 puts a gray noise-map U-Net in its luma branch (a newer descendant of the one the run
-started from); `step` is then the larger of the two branches' totals.
+started from, of any widths: the file's `model.widths` become the gray model's and
+`model.chroma_widths` the run's); `step` is then the larger of the two branches' totals.
 """
 
 from absl import app, flags
@@ -46,7 +47,7 @@ def _export() -> None:
 
 def _with_luma(config, params, total: int, path: str):
   from ae.denoise import registry  # pylint: disable=g-import-not-at-top
-  from ae.models.opponent import with_luma  # pylint: disable=g-import-not-at-top
+  from ae.models.opponent import widths_of, with_luma  # pylint: disable=g-import-not-at-top
   from ae.utils.errors import UserError  # pylint: disable=g-import-not-at-top
 
   if config.model.name != "opponent_unet":
@@ -58,16 +59,19 @@ def _with_luma(config, params, total: int, path: str):
     and bool(mc.get("noise_map", False))
     and bool(mc.get("residual", True))
     and gray.channels == 1
-    and [int(w) for w in mc.widths] == [int(w) for w in config.model.widths]
   )
   if not fits:
-    raise UserError(
-      f"--luma={path}: not a gray noise-map U-Net of widths {tuple(config.model.widths)}"
-    )
+    raise UserError(f"--luma={path}: not a gray noise-map U-Net")
   try:
-    return with_luma(params, gray.params), max(total, gray.step)
+    swapped = with_luma(params, gray.params)
   except ValueError as e:
     raise UserError(f"--luma={path}: {e}") from e
+  luma, chroma = [int(w) for w in mc.widths], widths_of(params["chroma"])
+  if tuple(luma) != chroma:
+    with config.unlocked():
+      config.model.widths = tuple(luma)
+      config.model.chroma_widths = chroma
+  return swapped, max(total, gray.step)
 
 
 def main(argv):

@@ -195,3 +195,30 @@ def test_a_luma_guided_model_started_from_an_unguided_one_computes_what_it_did(g
   path.write_bytes(export_denoiser(config, params, (32, 32, 3), 7))
   with pytest.raises(UserError, match="RGB images only"):
     apply.denoise_float(np.zeros((16, 16), np.float32), registry.load(str(path)), 20.0)
+
+
+def test_a_deeper_luma_joins_a_trained_chroma_branch(gray_file, tmp_path):
+  from ae.data.photos import OPPONENT, OPPONENT_NOISE, OPPONENT_OFFSET  # pylint: disable=g-import-not-at-top
+  from experiments import export_denoiser as export_main  # pylint: disable=g-import-not-at-top
+
+  _, state = _warm(gray_file)
+  config = unet_map.get_config("gray")
+  config.model.widths = (*WIDTHS, 12)
+  _, deep, _ = state_lib.init_state(config, (32, 32, 1), runner.parallel.make_mesh())
+  deep_file = tmp_path / "deep.aed"
+  deep_file.write_bytes(export_denoiser(config, deep.params, (32, 32, 1), 9))
+  config = _opponent_config()
+  params, total = export_main._with_luma(config, state.params, 5, str(deep_file))
+  assert total == 9 and tuple(config.model.widths) == (*WIDTHS, 12)
+  assert tuple(config.model.chroma_widths) == WIDTHS
+  path = tmp_path / "rgb.aed"
+  path.write_bytes(export_denoiser(config, params, (32, 32, 3), total))
+  rgb = registry.load(str(path))
+  x = np.random.default_rng(3).random((24, 40, 3)).astype(np.float32)
+  out = np.asarray(rgb.model.apply({"params": rgb.params}, x[None], 30.0))[0]
+  luma = lambda v: (v.astype(np.float64) @ OPPONENT.T + OPPONENT_OFFSET)[..., :1]
+  gray = registry.load(str(deep_file))
+  want = apply._forward(gray, luma(x)[None].astype(np.float32), 30.0 * float(OPPONENT_NOISE[0]))
+  np.testing.assert_allclose(luma(out), want[0], atol=2e-3)  # float16 parameters both
+  with pytest.raises(UserError, match="luma"):
+    export_main._with_luma(_opponent_config(), state.params, 5, str(path))  # not a gray model

@@ -8,7 +8,9 @@ channel, because chroma edges sit where luma edges do: the grouping idea of CBM3
 (Dabov et al. 2007, "Color image denoising via sparse 3D collaborative filtering with
 grouping constraint in luminance-chrominance space"), learned. Back to RGB at the end.
 
-Both branches have the gray model's parameter tree (up to guide input channels), so both
+`widths` are the luma branch's; the chroma branch has `chroma_widths` (the same when None),
+so a deeper luma can join a trained chroma branch (`with_luma`). With equal widths both
+branches have the gray model's parameter tree (up to guide input channels), so both
 start from a trained gray noise-map U-Net (`train.init_from`); the chroma branch's guide
 kernel starts at zero, so step 0 computes exactly what running the gray model on each
 opponent channel does (`ae.denoise.apply`'s route for gray models). The guide is always
@@ -52,6 +54,7 @@ class OpponentUNet(nn.Module):
   the 0-255 scale (scalar, [B] or [B, H, W, 1]) -> RGB [B, H, W, 3], not clipped."""
 
   widths: Sequence[int] = (24, 48, 64)
+  chroma_widths: Sequence[int] | None = None
   train_luma: bool = True
   luma_guide: bool = False
   noise_conditioned: ClassVar[bool] = True  # the objective passes sigma (0-255 scale)
@@ -70,7 +73,8 @@ class OpponentUNet(nn.Module):
     if not self.train_luma:
       luma = jax.lax.stop_gradient(luma)
     guide = jax.lax.stop_gradient(luma)
-    chroma = DenoisingUNet(self.widths, noise_map=True, name="chroma")(
+    chroma_widths = self.widths if self.chroma_widths is None else self.chroma_widths
+    chroma = DenoisingUNet(chroma_widths, noise_map=True, name="chroma")(
       jnp.concatenate([opp[..., 1:2], opp[..., 2:3]], axis=0),
       jnp.concatenate([s * k[1], s * k[2]], axis=0),
       guide=jnp.concatenate([guide, guide], axis=0),
@@ -82,14 +86,21 @@ class OpponentUNet(nn.Module):
 
 def with_luma(params: dict, gray_params: dict) -> dict:
   """An OpponentUNet's parameters with the luma branch replaced by a gray noise-map
-  U-Net's (`DenoisingUNet(widths, noise_map=True)`, the branch's own tree); ValueError
-  if the trees or shapes differ. The chroma branch is unchanged (it was trained with the
-  old luma as its guide: use a luma model that descends from that one)."""
+  U-Net's (`DenoisingUNet(widths, noise_map=True)`, any widths: the model's `widths` must
+  then be the gray model's); ValueError if the gray model's input channels differ from
+  the branch's (a guided luma) or it is not such a U-Net. The chroma branch is unchanged
+  (it was trained with the old luma as its guide: use a luma model that descends from
+  that one)."""
   old = params["luma"]
-  same = jax.tree_util.tree_structure(old) == jax.tree_util.tree_structure(gray_params) and all(
-    np.shape(a) == np.shape(b)
-    for a, b in zip(jax.tree_util.tree_leaves(old), jax.tree_util.tree_leaves(gray_params))
-  )
-  if not same:
+  kernel = lambda p: np.shape(p.get("enc_0_a", {}).get("kernel", ()))
+  fits = len(kernel(gray_params)) == 4 and kernel(gray_params)[2] == kernel(old)[2]
+  if not fits or "out" not in gray_params or "middle_a" not in gray_params:
     raise ValueError("the gray model's parameters do not fit the luma branch")
   return {**params, "luma": gray_params}
+
+
+def widths_of(unet_params: dict) -> tuple[int, ...]:
+  """The widths of a DenoisingUNet from its parameters (enc_i_a per level, then middle)."""
+  levels = sum(1 for name in unet_params if name.startswith("enc_") and name.endswith("_a"))
+  enc = [int(np.shape(unet_params[f"enc_{i}_a"]["kernel"])[-1]) for i in range(levels)]
+  return (*enc, int(np.shape(unet_params["middle_a"]["kernel"])[-1]))

@@ -68,6 +68,7 @@ def _opponent_unet(mc, image_shape: tuple[int, int, int]) -> nn.Module:
     )
   return OpponentUNet(
     widths=_ints(mc.get("widths", (24, 48, 64))),
+    chroma_widths=_ints(mc.chroma_widths) if mc.get("chroma_widths") else None,
     train_luma=bool(mc.get("train_luma", True)),
     luma_guide=bool(mc.get("luma_guide", False)),
   )
