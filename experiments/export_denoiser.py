@@ -67,10 +67,9 @@ def _with_luma(config, params, total: int, path: str):
   except ValueError as e:
     raise UserError(f"--luma={path}: {e}") from e
   luma, chroma = [int(w) for w in mc.widths], widths_of(params["chroma"])
-  if tuple(luma) != chroma:
-    with config.unlocked():
-      config.model.widths = tuple(luma)
-      config.model.chroma_widths = chroma
+  with config.unlocked():  # the file's config describes the branches it holds
+    config.model.widths = tuple(luma)
+    config.model.chroma_widths = chroma
   return swapped, max(total, gray.step)
 
 

@@ -31,12 +31,12 @@ if [[ "$which" == all || "$which" == photos ]]; then
       && export_ dae_unet_photos_gray photo-unet-gray-blind
   train --config=$unet:photos --workdir="$root/dae_unet_photos_rgb" --config.train.num_steps=1500 \
       && export_ dae_unet_photos_rgb photo-unet-rgb-blind
-  # The shipped noise-map U-Net: warm-started from the blind one, 3,000 steps, 400 at a
-  # tenth of the rate, 6,000 more at 3e-4 (3e-5 from 5,000), 5,500 at 2e-4, 8,000 at 2e-4
-  # (2e-5 from 7,000), then three sigma-weighted stages at 5e-5 on fresh crops, 5,000,
-  # 5,000 and 7,000 steps (1e-5 for the last 1,000 of each): 42,400 in all
-  # (docs/denoising.md). The 25,400-step stage is exported beside its run, not shipped: the
-  # colour model starts from it.
+  # The noise-map U-Net: warm-started from the blind one, 3,000 steps, 400 at a tenth of
+  # the rate, 6,000 more at 3e-4 (3e-5 from 5,000), 5,500 at 2e-4, 8,000 at 2e-4 (2e-5
+  # from 7,000), then three sigma-weighted stages at 5e-5 on fresh crops, 5,000, 5,000 and
+  # 7,000 steps (1e-5 for the last 1,000 of each): 42,400 in all. The shipped gray model
+  # grows a fourth level from the 35,400-step stage (below; docs/denoising.md). The
+  # 25,400-step stage is exported beside its run: the colour model starts from it.
   train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_map_gray" \
       --config.train.init_from="$root/denoisers/photo-unet-gray-blind.aed"
   train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_map_gray_polish" \
@@ -68,9 +68,10 @@ if [[ "$which" == all || "$which" == photos ]]; then
   train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_map_gray_w3" \
       --config.train.init_from="$root/unet_map_gray_w2/photo-unet-gray-35k.aed" --config.corruption.sigma_weighting=5 \
       --config.train.learning_rate=5e-5 --config.train.num_steps=7000 --config.train.lr_drop_step=6000 \
-      --config.data.crop_seed=23 && export_ unet_map_gray_w3 photo-unet-gray
-  # A candidate, not shipped: a fourth level grown from the 35,400-step model
-  # (ae.models.denoise.deepen_params), kept as experiments/models/photo-unet-gray-deep.aed.
+      --config.data.crop_seed=23 && python3 -m experiments.export_denoiser --workdir="$root/unet_map_gray_w3" \
+      --out="$root/unet_map_gray_w3/photo-unet-gray-42k.aed"
+  # The shipped gray model: a fourth level grown from the 35,400-step model
+  # (ae.models.denoise.deepen_params), then 7,000, 2,500 and 12,000 sigma-weighted steps.
   train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_deep" \
       --config.model.widths="(24,48,64,96)" \
       --config.train.init_from="$root/unet_map_gray_w2/photo-unet-gray-35k.aed" --config.corruption.sigma_weighting=5 \
@@ -82,18 +83,28 @@ if [[ "$which" == all || "$which" == photos ]]; then
       --config.corruption.sigma_weighting=5 --config.train.learning_rate=1e-4 --config.train.num_steps=2500 \
       --config.train.lr_drop_step=2000 --config.data.crop_seed=31 && python3 -m experiments.export_denoiser \
       --workdir="$root/unet_deep2" --out="$root/unet_deep2/photo-unet-gray-deep.aed"
+  train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_deep3" \
+      --config.model.widths="(24,48,64,96)" --config.train.init_from="$root/unet_deep2/photo-unet-gray-deep.aed" \
+      --config.corruption.sigma_weighting=5 --config.train.learning_rate=1e-4 --config.train.num_steps=12000 \
+      --config.train.lr_drop_step=10000 --config.data.crop_seed=37 && export_ unet_deep3 photo-unet-gray
   # The shipped colour model: chroma trained 6,000 steps with the 25,400-step gray model as
-  # luma, 6,000 more sigma-weighted with the 30,400-step one, and exported with the shipped
-  # gray model (their descendant) as its luma.
-  train --config=experiments/configs/unet_opponent.py --workdir="$root/unet_opponent" \
+  # luma, 6,000 more sigma-weighted with the 30,400-step one, 5,000 more with the
+  # 42,400-step one, and exported with the shipped (deeper) gray model as its luma.
+  train --config=experiments/configs/unet_opponent.py:three_level --workdir="$root/unet_opponent" \
       --config.train.init_from="$root/unet_map_gray4/photo-unet-gray-25k.aed" \
       && python3 -m experiments.export_denoiser --workdir="$root/unet_opponent" \
       --luma="$root/unet_map_gray_w/photo-unet-gray-30k.aed" --out="$root/unet_opponent/photo-unet-rgb-31k.aed"
-  train --config=experiments/configs/unet_opponent.py --workdir="$root/unet_opponent_w" \
+  train --config=experiments/configs/unet_opponent.py:three_level --workdir="$root/unet_opponent_w" \
       --config.train.init_from="$root/unet_opponent/photo-unet-rgb-31k.aed" --config.corruption.sigma_weighting=5 \
       --config.train.learning_rate=1e-4 --config.train.num_steps=6000 --config.train.lr_drop_step=5000 \
       --config.data.crop_seed=19 \
       && python3 -m experiments.export_denoiser --workdir="$root/unet_opponent_w" \
+      --luma="$root/unet_map_gray_w3/photo-unet-gray-42k.aed" --out="$root/unet_opponent_w/photo-unet-rgb-42k.aed"
+  train --config=experiments/configs/unet_opponent.py:three_level --workdir="$root/unet_opponent_w2" \
+      --config.train.init_from="$root/unet_opponent_w/photo-unet-rgb-42k.aed" --config.corruption.sigma_weighting=5 \
+      --config.train.learning_rate=1e-4 --config.train.num_steps=5000 --config.train.lr_drop_step=4000 \
+      --config.data.crop_seed=41 \
+      && python3 -m experiments.export_denoiser --workdir="$root/unet_opponent_w2" \
       --luma="$root/denoisers/photo-unet-gray.aed" --out="$root/denoisers/photo-unet-rgb.aed"
   train --config=experiments/configs/ffdnet.py:gray --workdir="$root/ffdnet_gray" \
       && export_ ffdnet_gray photo-ffdnet-gray      # the FFDNet comparison (not shipped)

@@ -31,8 +31,8 @@ def gray_file(tmp_path_factory):
 
 
 def _opponent_config():
-  config = unet_opponent.get_config()
-  config.model.widths = WIDTHS
+  config = unet_opponent.get_config("three_level")
+  config.model.widths = config.model.chroma_widths = WIDTHS
   return config
 
 
@@ -168,7 +168,7 @@ def test_with_luma_replaces_the_luma_branch_and_refuses_a_misfit(gray_file):
 def test_a_luma_guided_model_started_from_an_unguided_one_computes_what_it_did(gray_file, tmp_path):
   _, state = _warm(gray_file)
   config = unet_opponent.get_config("luma_guide")
-  config.model.widths = WIDTHS
+  config.model.widths = config.model.chroma_widths = WIDTHS
   mesh = runner.parallel.make_mesh()
   model, fresh, _ = state_lib.init_state(config, (32, 32, 3), mesh)
   assert model.luma_guide and fresh.params["luma"]["enc_0_a"]["kernel"].shape[2] == 4
@@ -222,3 +222,17 @@ def test_a_deeper_luma_joins_a_trained_chroma_branch(gray_file, tmp_path):
   np.testing.assert_allclose(luma(out), want[0], atol=2e-3)  # float16 parameters both
   with pytest.raises(UserError, match="luma"):
     export_main._with_luma(_opponent_config(), state.params, 5, str(path))  # not a gray model
+
+
+def test_the_default_config_continues_the_shipped_colour_model():
+  config = unet_opponent.get_config()
+  mesh = runner.parallel.make_mesh()
+  model, fresh, _ = state_lib.init_state(config, (32, 32, 3), mesh)
+  warm = runner.warm_start(fresh, config.train.init_from, mesh, branches=model.branches)
+  shipped = registry.get("photo-unet-rgb")
+  x = np.random.default_rng(5).random((1, 24, 24, 3)).astype(np.float32)
+  np.testing.assert_allclose(
+    model.apply({"params": warm.params}, x, 20.0),
+    shipped.model.apply({"params": shipped.params}, x, 20.0),
+    atol=1e-5,
+  )
