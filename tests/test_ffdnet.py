@@ -82,6 +82,7 @@ def test_tiles_give_the_whole_image_result(tiny_ffdnet, monkeypatch):
   # Every window is a piece of the image (the last ones shifted inside it, at even
   # offsets here), so the border is seen as the whole image sees it: exact everywhere.
   assert [s[2] for s in apply._spans(90)] == [0, 24, 42]
+  assert apply._spans(33 * 3 + 1) == [(0, 32, 0), (32, 64, 24), (64, 100, 52)]  # one window
   np.testing.assert_allclose(tiled, whole, atol=1e-5)
 
 

@@ -88,14 +88,22 @@ def _ensemble(d: Denoiser, x: np.ndarray, sigma: float, ensemble: bool) -> np.nd
 def _spans(n: int) -> list[tuple[int, int, int]]:
   """(core start, core stop, window start) along one side of n pixels: cores of TILE, each
   read through a window of min(n, TILE + 2 MARGIN) pixels that lies inside the image, with
-  at least MARGIN pixels of context on each side of its core except at the image's border.
+  at least MARGIN pixels of context on each side of its core except at the image's border
+  (a short last core whose window would be its neighbour's joins that core).
   One window size, so one compiled program; inner windows start MARGIN before their core
   (keeping the whole image's stride alignment, TILE and MARGIN being multiples of 32),
   the last ends at n."""
   size = TILE + 2 * MARGIN
   if n <= size:
     return [(0, n, 0)]
-  return [(r, min(r + TILE, n), min(max(r - MARGIN, 0), n - size)) for r in range(0, n, TILE)]
+  out: list[tuple[int, int, int]] = []
+  for r in range(0, n, TILE):
+    start = min(max(r - MARGIN, 0), n - size)
+    if out and out[-1][2] == start:  # a short last core whose window is its neighbour's
+      out[-1] = (out[-1][0], min(r + TILE, n), start)
+    else:
+      out.append((r, min(r + TILE, n), start))
+  return out
 
 
 def _tiled(d: Denoiser, x: np.ndarray, sigma: float, ensemble: bool) -> np.ndarray:
