@@ -111,7 +111,7 @@ def _tiled(d: Denoiser, x: np.ndarray, sigma: float, ensemble: bool) -> np.ndarr
 
   Every window is a piece of the image itself: at the image's border the model sees the
   border as it does on a whole image and as in training (its convolutions' zero padding),
-  never an edge-padded copy (which cost up to 0.2 dB on a 600x400 photo)."""
+  never an edge-padded copy, whose repeated noisy edge pixels it denoises worse."""
   h, w, c = x.shape
   rows, cols = _spans(h), _spans(w)
   if len(rows) == len(cols) == 1:
