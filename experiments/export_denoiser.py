@@ -47,7 +47,8 @@ def _export() -> None:
 
 def _with_luma(config, params, total: int, path: str):
   from ae.denoise import registry  # pylint: disable=g-import-not-at-top
-  from ae.models.opponent import widths_of, with_luma  # pylint: disable=g-import-not-at-top
+  from ae.models.denoise import widths_of  # pylint: disable=g-import-not-at-top
+  from ae.models.opponent import with_luma  # pylint: disable=g-import-not-at-top
   from ae.utils.errors import UserError  # pylint: disable=g-import-not-at-top
 
   if config.model.name != "opponent_unet":

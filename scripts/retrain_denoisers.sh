@@ -6,6 +6,14 @@
 source "$(dirname "$0")/retrain_common.sh"
 mkdir -p "$root/denoisers"
 export_() { python3 -m experiments.export_denoiser --workdir="$root/$1" --out="$root/denoisers/$2.aed"; }
+export_to() { python3 -m experiments.export_denoiser --workdir="$root/$1" --out="$2" "${@:3}"; }
+# A sigma-weighted stage: CONFIG WORKDIR INIT_FROM RATE STEPS DROP_STEP CROP_SEED [FLAGS...]
+# (Adam at RATE, a tenth of it from DROP_STEP, errors weighted by 25 / max(sigma, 5)).
+weighted() {
+  train --config="$1" --workdir="$root/$2" --config.train.init_from="$3" \
+      --config.corruption.sigma_weighting=5 --config.train.learning_rate="$4" \
+      --config.train.num_steps="$5" --config.train.lr_drop_step="$6" --config.data.crop_seed="$7" "${@:8}"
+}
 unet=experiments/configs/dae_unet.py
 half="--config.train.num_epochs=0 --config.train.num_steps=470 --config.train.eval_every_steps=470 --config.train.checkpoint_every_steps=470"
 
@@ -53,59 +61,35 @@ if [[ "$which" == all || "$which" == photos ]]; then
       --config.train.num_steps=8000 --config.train.lr_drop_step=7000 --config.train.eval_every_steps=2000 \
       && python3 -m experiments.export_denoiser --workdir="$root/unet_map_gray4" \
       --out="$root/unet_map_gray4/photo-unet-gray-25k.aed"
-  train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_map_gray_w" \
-      --config.train.init_from="$root/unet_map_gray4/photo-unet-gray-25k.aed" --config.corruption.sigma_weighting=5 \
-      --config.train.learning_rate=5e-5 --config.train.num_steps=5000 --config.train.lr_drop_step=4000 \
-      --config.data.crop_seed=11 \
-      && python3 -m experiments.export_denoiser --workdir="$root/unet_map_gray_w" \
-      --out="$root/unet_map_gray_w/photo-unet-gray-30k.aed"
-  train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_map_gray_w2" \
-      --config.train.init_from="$root/unet_map_gray_w/photo-unet-gray-30k.aed" --config.corruption.sigma_weighting=5 \
-      --config.train.learning_rate=5e-5 --config.train.num_steps=5000 --config.train.lr_drop_step=4000 \
-      --config.data.crop_seed=13 \
-      && python3 -m experiments.export_denoiser --workdir="$root/unet_map_gray_w2" \
-      --out="$root/unet_map_gray_w2/photo-unet-gray-35k.aed"
-  train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_map_gray_w3" \
-      --config.train.init_from="$root/unet_map_gray_w2/photo-unet-gray-35k.aed" --config.corruption.sigma_weighting=5 \
-      --config.train.learning_rate=5e-5 --config.train.num_steps=7000 --config.train.lr_drop_step=6000 \
-      --config.data.crop_seed=23 && python3 -m experiments.export_denoiser --workdir="$root/unet_map_gray_w3" \
-      --out="$root/unet_map_gray_w3/photo-unet-gray-42k.aed"
+  g=experiments/configs/unet_map.py:gray deep="--config.model.widths=(24,48,64,96)"
+  o=experiments/configs/unet_opponent.py:three_level
+  weighted $g unet_map_gray_w "$root/unet_map_gray4/photo-unet-gray-25k.aed" 5e-5 5000 4000 11 \
+      && export_to unet_map_gray_w "$root/unet_map_gray_w/photo-unet-gray-30k.aed"
+  weighted $g unet_map_gray_w2 "$root/unet_map_gray_w/photo-unet-gray-30k.aed" 5e-5 5000 4000 13 \
+      && export_to unet_map_gray_w2 "$root/unet_map_gray_w2/photo-unet-gray-35k.aed"
+  weighted $g unet_map_gray_w3 "$root/unet_map_gray_w2/photo-unet-gray-35k.aed" 5e-5 7000 6000 23 \
+      && export_to unet_map_gray_w3 "$root/unet_map_gray_w3/photo-unet-gray-42k.aed"
   # The shipped gray model: a fourth level grown from the 35,400-step model
   # (ae.models.denoise.deepen_params), then 7,000, 2,500 and 12,000 sigma-weighted steps.
-  train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_deep" \
-      --config.model.widths="(24,48,64,96)" \
-      --config.train.init_from="$root/unet_map_gray_w2/photo-unet-gray-35k.aed" --config.corruption.sigma_weighting=5 \
-      --config.train.learning_rate=1.5e-4 --config.train.num_steps=7000 --config.train.lr_drop_step=6000 \
-      --config.data.crop_seed=29 && python3 -m experiments.export_denoiser --workdir="$root/unet_deep" \
-      --out="$root/unet_deep/photo-unet-gray-deep.aed"
-  train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_deep2" \
-      --config.model.widths="(24,48,64,96)" --config.train.init_from="$root/unet_deep/photo-unet-gray-deep.aed" \
-      --config.corruption.sigma_weighting=5 --config.train.learning_rate=1e-4 --config.train.num_steps=2500 \
-      --config.train.lr_drop_step=2000 --config.data.crop_seed=31 && python3 -m experiments.export_denoiser \
-      --workdir="$root/unet_deep2" --out="$root/unet_deep2/photo-unet-gray-deep.aed"
-  train --config=experiments/configs/unet_map.py:gray --workdir="$root/unet_deep3" \
-      --config.model.widths="(24,48,64,96)" --config.train.init_from="$root/unet_deep2/photo-unet-gray-deep.aed" \
-      --config.corruption.sigma_weighting=5 --config.train.learning_rate=1e-4 --config.train.num_steps=12000 \
-      --config.train.lr_drop_step=10000 --config.data.crop_seed=37 && export_ unet_deep3 photo-unet-gray
+  weighted $g unet_deep "$root/unet_map_gray_w2/photo-unet-gray-35k.aed" 1.5e-4 7000 6000 29 "$deep" \
+      && export_to unet_deep "$root/unet_deep/photo-unet-gray-deep.aed"
+  weighted $g unet_deep2 "$root/unet_deep/photo-unet-gray-deep.aed" 1e-4 2500 2000 31 "$deep" \
+      && export_to unet_deep2 "$root/unet_deep2/photo-unet-gray-deep.aed"
+  weighted $g unet_deep3 "$root/unet_deep2/photo-unet-gray-deep.aed" 1e-4 12000 10000 37 "$deep" \
+      && export_ unet_deep3 photo-unet-gray
   # The shipped colour model: chroma trained 6,000 steps with the 25,400-step gray model as
   # luma, 6,000 more sigma-weighted with the 30,400-step one, 5,000 more with the
   # 42,400-step one, and exported with the shipped (deeper) gray model as its luma.
-  train --config=experiments/configs/unet_opponent.py:three_level --workdir="$root/unet_opponent" \
+  train --config=$o --workdir="$root/unet_opponent" \
       --config.train.init_from="$root/unet_map_gray4/photo-unet-gray-25k.aed" \
-      && python3 -m experiments.export_denoiser --workdir="$root/unet_opponent" \
-      --luma="$root/unet_map_gray_w/photo-unet-gray-30k.aed" --out="$root/unet_opponent/photo-unet-rgb-31k.aed"
-  train --config=experiments/configs/unet_opponent.py:three_level --workdir="$root/unet_opponent_w" \
-      --config.train.init_from="$root/unet_opponent/photo-unet-rgb-31k.aed" --config.corruption.sigma_weighting=5 \
-      --config.train.learning_rate=1e-4 --config.train.num_steps=6000 --config.train.lr_drop_step=5000 \
-      --config.data.crop_seed=19 \
-      && python3 -m experiments.export_denoiser --workdir="$root/unet_opponent_w" \
-      --luma="$root/unet_map_gray_w3/photo-unet-gray-42k.aed" --out="$root/unet_opponent_w/photo-unet-rgb-42k.aed"
-  train --config=experiments/configs/unet_opponent.py:three_level --workdir="$root/unet_opponent_w2" \
-      --config.train.init_from="$root/unet_opponent_w/photo-unet-rgb-42k.aed" --config.corruption.sigma_weighting=5 \
-      --config.train.learning_rate=1e-4 --config.train.num_steps=5000 --config.train.lr_drop_step=4000 \
-      --config.data.crop_seed=41 \
-      && python3 -m experiments.export_denoiser --workdir="$root/unet_opponent_w2" \
-      --luma="$root/denoisers/photo-unet-gray.aed" --out="$root/denoisers/photo-unet-rgb.aed"
+      && export_to unet_opponent "$root/unet_opponent/photo-unet-rgb-31k.aed" \
+      --luma="$root/unet_map_gray_w/photo-unet-gray-30k.aed"
+  weighted $o unet_opponent_w "$root/unet_opponent/photo-unet-rgb-31k.aed" 1e-4 6000 5000 19 \
+      && export_to unet_opponent_w "$root/unet_opponent_w/photo-unet-rgb-42k.aed" \
+      --luma="$root/unet_map_gray_w3/photo-unet-gray-42k.aed"
+  weighted $o unet_opponent_w2 "$root/unet_opponent_w/photo-unet-rgb-42k.aed" 1e-4 5000 4000 41 \
+      && export_to unet_opponent_w2 "$root/denoisers/photo-unet-rgb.aed" \
+      --luma="$root/denoisers/photo-unet-gray.aed"
   train --config=experiments/configs/ffdnet.py:gray --workdir="$root/ffdnet_gray" \
       && export_ ffdnet_gray photo-ffdnet-gray      # the FFDNet comparison (not shipped)
 fi

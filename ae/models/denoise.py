@@ -101,6 +101,13 @@ def deepen_params(old: dict, fresh: dict, levels: int) -> dict | None:
   return {**new, **dec}
 
 
+def widths_of(unet_params: dict) -> tuple[int, ...]:
+  """The widths of a DenoisingUNet from its parameters (enc_i_a per level, then middle)."""
+  levels = sum(1 for name in unet_params if name.startswith("enc_") and name.endswith("_a"))
+  enc = [int(jnp.shape(unet_params[f"enc_{i}_a"]["kernel"])[-1]) for i in range(levels)]
+  return (*enc, int(jnp.shape(unet_params["middle_a"]["kernel"])[-1]))
+
+
 def pixel_unshuffle(x: jax.Array, r: int) -> jax.Array:
   """[B, H, W, C] -> [B, H/r, W/r, r*r*C] (space-to-depth; H and W multiples of r)."""
   b, h, w, c = x.shape

@@ -97,10 +97,3 @@ def with_luma(params: dict, gray_params: dict) -> dict:
   if not fits or "out" not in gray_params or "middle_a" not in gray_params:
     raise ValueError("the gray model's parameters do not fit the luma branch")
   return {**params, "luma": gray_params}
-
-
-def widths_of(unet_params: dict) -> tuple[int, ...]:
-  """The widths of a DenoisingUNet from its parameters (enc_i_a per level, then middle)."""
-  levels = sum(1 for name in unet_params if name.startswith("enc_") and name.endswith("_a"))
-  enc = [int(np.shape(unet_params[f"enc_{i}_a"]["kernel"])[-1]) for i in range(levels)]
-  return (*enc, int(np.shape(unet_params["middle_a"]["kernel"])[-1]))
