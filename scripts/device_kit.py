@@ -1,0 +1,178 @@
+r"""Packs what a lent GPU machine needs to train ae's photo models, and makes it travel.
+
+The device tool copies the working tree (tracked files, untracked files git does not
+ignore, and the ignored paths named in `carry`) to the GPU machine, at most 64 MiB in
+all. That machine has jax, flax, optax, orbax, chex, numpy, Pillow, scikit-image and
+scikit-learn, and nothing from Debian; it has no network. So:
+
+  python scripts/device_kit.py build   # .kit/: wheels of ae's other needs, training photos
+  python scripts/device_kit.py slim    # moves the shipped codecs aside (.kit-stash/)
+  # device run: carry [".kit"], command `python3 scripts/device_train.py`
+  python scripts/device_kit.py unslim  # puts them back (do it before any commit)
+
+`build` writes `.kit/wheels/` (pip download, Python 3.12 manylinux x86-64 by default,
+each package at the version installed here: KIT_PACKAGES) and `.kit/root/`, the
+training photos that come from Debian packages (`ae.data.photos.manifest()`, train
+split), at their absolute paths under it. `slim` is needed because the shipped model
+files alone fill the transfer limit: it moves the files of SLIM_GLOBS (not needed to
+train the denoisers) into `.kit-stash/`, and exits non-zero when what would travel is
+still over the limit. Every action prints what would travel. Both folders are
+git-ignored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import importlib.metadata
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+KIT, STASH = ".kit", ".kit-stash"
+LIMIT_BYTES = 64 << 20  # the device tool's limit on what travels
+# ae's dependencies (and theirs) that the GPU image lacks (/work/.library/device/KINDS.md).
+KIT_PACKAGES = (
+  "ml_collections",
+  "grain",
+  "array_record",
+  "dm-tree",
+  "tensorflow-datasets",
+  "tensorflow-metadata",
+  "promise",
+  "immutabledict",
+  "simple_parsing",
+  "docstring_parser",
+  "termcolor",
+  "toml",
+  "importlib_resources",
+  "tensorboardX",
+  "portpicker",
+  "googleapis-common-protos",
+  "constriction",
+)
+SLIM_GLOBS = ("ae/store/codecs/*.aec", "experiments/models/*.aec")
+PLATFORMS = ("manylinux_2_17_x86_64", "manylinux_2_24_x86_64", "manylinux_2_27_x86_64",
+             "manylinux_2_28_x86_64", "manylinux_2_31_x86_64", "manylinux2014_x86_64",
+             "manylinux1_x86_64", "any")  # fmt: skip
+
+
+def pinned(name: str) -> str:
+  """`name==VERSION` at the version installed here (so the device runs what was tested)."""
+  return f"{name}=={importlib.metadata.version(name)}"
+
+
+def download_wheels(folder: str, python_version: str) -> None:
+  """Wheels of KIT_PACKAGES for CPython `python_version` on x86-64 Linux into `folder`;
+  a package published only as source (promise) is built into a pure-Python wheel."""
+  os.makedirs(folder, exist_ok=True)
+  plat = [a for p in PLATFORMS for a in ("--platform", p)]
+  base = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q"]
+  base += ["--python-version", python_version, "--implementation", "cp", *plat, "-d", folder]
+  for name in KIT_PACKAGES:
+    if subprocess.run([*base, pinned(name)], capture_output=True).returncode:
+      wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", folder]
+      subprocess.run([*wheel, pinned(name)], check=True)
+
+
+def debian_photos() -> list[str]:
+  """Absolute paths of the training photos that Debian packages ship (the GPU machine
+  has scikit-image's and scikit-learn's own)."""
+  from ae.data import photos  # pylint: disable=g-import-not-at-top
+
+  return [e.path for e in photos.manifest() if e.split == "train" and e.path.startswith("/usr/")]
+
+
+def copy_photos(paths: list[str], root: str) -> None:
+  for p in paths:
+    dest = os.path.join(root, p.lstrip("/"))
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    shutil.copy2(p, dest)
+
+
+def tree_bytes(repo: str) -> int:
+  """Bytes of what the device tool sends without `carry`: tracked files present in the
+  working tree and untracked files that git does not ignore."""
+  out = subprocess.run(
+    ["git", "-C", repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+    capture_output=True,
+    check=True,
+  ).stdout.decode()
+  files = {os.path.join(repo, f) for f in out.split("\0") if f}
+  return sum(os.path.getsize(f) for f in files if os.path.isfile(f))
+
+
+def folder_bytes(folder: str) -> int:
+  return sum(
+    os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(folder) for f in fs
+  )  # fmt: skip
+
+
+def slim(repo: str) -> list[str]:
+  """Moves the files of SLIM_GLOBS into STASH (same relative paths); returns them."""
+  moved = []
+  for pattern in SLIM_GLOBS:
+    for f in sorted(glob.glob(os.path.join(repo, pattern))):
+      rel = os.path.relpath(f, repo)
+      dest = os.path.join(repo, STASH, rel)
+      os.makedirs(os.path.dirname(dest), exist_ok=True)
+      os.replace(f, dest)
+      moved.append(rel)
+  return moved
+
+
+def unslim(repo: str) -> list[str]:
+  """Moves every stashed file back to its place; returns them."""
+  stash, moved = os.path.join(repo, STASH), []
+  for d, _, fs in os.walk(stash):
+    for f in fs:
+      rel = os.path.relpath(os.path.join(d, f), stash)
+      os.makedirs(os.path.dirname(os.path.join(repo, rel)), exist_ok=True)
+      os.replace(os.path.join(d, f), os.path.join(repo, rel))
+      moved.append(rel)
+  shutil.rmtree(stash, ignore_errors=True)
+  return moved
+
+
+def _mib(n: int) -> str:
+  return f"{n / (1 << 20):.1f} MiB"
+
+
+def main() -> int:
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("action", choices=["build", "slim", "unslim", "size"])
+  parser.add_argument("--python_version", default="3.12", help="the GPU machine's Python")
+  args = parser.parse_args()
+  kit = os.path.join(ROOT, KIT)
+  if args.action == "build":
+    with tempfile.TemporaryDirectory(dir=ROOT, prefix=".kit-new-") as tmp:
+      download_wheels(os.path.join(tmp, "wheels"), args.python_version)
+      copy_photos(debian_photos(), os.path.join(tmp, "root"))
+      shutil.rmtree(kit, ignore_errors=True)
+      os.replace(tmp, kit)
+      os.makedirs(tmp)  # for TemporaryDirectory's cleanup
+  elif args.action == "slim":
+    print(f"moved {len(slim(ROOT))} files to {STASH}/ (put back with `unslim`)")
+  elif args.action == "unslim":
+    print(f"moved {len(unslim(ROOT))} files back from {STASH}/")
+  tree, carried = tree_bytes(ROOT), folder_bytes(kit) if os.path.isdir(kit) else 0
+  total = tree + carried
+  print(f"travels: tree {_mib(tree)} + {KIT}/ {_mib(carried)} = {_mib(total)}"
+        f" (limit {_mib(LIMIT_BYTES)})")  # fmt: skip
+  if total <= LIMIT_BYTES:
+    return 0
+  over = _mib(total - LIMIT_BYTES)
+  if args.action == "slim":
+    print(f"error: still over the device tool's limit by {over}", file=sys.stderr)
+    return 1
+  print(f"over the device tool's limit by {over}: run `slim` before the device run")
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
