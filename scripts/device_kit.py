@@ -6,17 +6,17 @@ all. That machine has jax, flax, optax, orbax, chex, numpy, Pillow, scikit-image
 scikit-learn, and nothing from Debian; it has no network. So:
 
   python scripts/device_kit.py build   # .kit/: wheels of ae's other needs, training photos
-  python scripts/device_kit.py slim    # moves the shipped codecs aside (.kit-stash/)
-  # device run: carry [".kit"], command `python3 scripts/device_train.py`
+  python scripts/device_kit.py slim [--job=codecs]   # moves other model files aside
+  # device run: carry [".kit"], command `python3 scripts/device_train.py [--job=codecs]`
   python scripts/device_kit.py unslim  # puts them back (do it before any commit)
 
 `build` writes `.kit/wheels/` (pip download, Python 3.12 manylinux x86-64 by default,
 each package at the version installed here: KIT_PACKAGES) and `.kit/root/`, the
 training photos that come from Debian packages (`ae.data.photos.manifest()`, train
 split), at their absolute paths under it. `slim` is needed because the shipped model
-files alone fill the transfer limit: it moves the files of SLIM_GLOBS (not needed to
-train the denoisers) into `.kit-stash/`, and exits non-zero when what would travel is
-still over the limit. Every action prints what would travel. Both folders are
+files alone fill the transfer limit: it moves the model files into `.kit-stash/`, all
+but those the job starts from (JOB_MODELS), and exits non-zero when what would travel
+is still over the limit. Every action prints what would travel. Both folders are
 git-ignored.
 """
 
@@ -56,7 +56,12 @@ KIT_PACKAGES = (
   "googleapis-common-protos",
   "constriction",
 )
-SLIM_GLOBS = ("ae/store/codecs/*.aec", "experiments/models/*.aec")
+MODEL_GLOBS = ("ae/store/codecs/*.aec", "ae/store/denoisers/*.aed", "experiments/models/*.aec")
+# The model files each job of scripts/device_train.py starts from: `slim` keeps these.
+JOB_MODELS = {
+  "denoisers": ("photo-unet-gray", "photo-unet-rgb"),
+  "codecs": tuple(f"photo-mbt-q{q}" for q in (1, 3, 5, 7, 9)),
+}
 PLATFORMS = ("manylinux_2_17_x86_64", "manylinux_2_24_x86_64", "manylinux_2_27_x86_64",
              "manylinux_2_28_x86_64", "manylinux_2_31_x86_64", "manylinux2014_x86_64",
              "manylinux1_x86_64", "any")  # fmt: skip
@@ -113,12 +118,15 @@ def folder_bytes(folder: str) -> int:
   )  # fmt: skip
 
 
-def slim(repo: str) -> list[str]:
-  """Moves the files of SLIM_GLOBS into STASH (same relative paths); returns them."""
+def slim(repo: str, keep: tuple[str, ...]) -> list[str]:
+  """Moves the model files of MODEL_GLOBS into STASH (same relative paths), except those
+  whose name without suffix is in `keep`; returns the moved ones."""
   moved = []
-  for pattern in SLIM_GLOBS:
+  for pattern in MODEL_GLOBS:
     for f in sorted(glob.glob(os.path.join(repo, pattern))):
       rel = os.path.relpath(f, repo)
+      if os.path.splitext(os.path.basename(f))[0] in keep:
+        continue
       dest = os.path.join(repo, STASH, rel)
       os.makedirs(os.path.dirname(dest), exist_ok=True)
       os.replace(f, dest)
@@ -147,6 +155,12 @@ def main() -> int:
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("action", choices=["build", "slim", "unslim", "size"])
   parser.add_argument("--python_version", default="3.12", help="the GPU machine's Python")
+  parser.add_argument(
+    "--job",
+    choices=sorted(JOB_MODELS),
+    default="denoisers",
+    help="slim: keep the model files this job of device_train.py starts from",
+  )
   args = parser.parse_args()
   kit = os.path.join(ROOT, KIT)
   if args.action == "build":
@@ -157,7 +171,8 @@ def main() -> int:
       os.replace(tmp, kit)
       os.makedirs(tmp)  # for TemporaryDirectory's cleanup
   elif args.action == "slim":
-    print(f"moved {len(slim(ROOT))} files to {STASH}/ (put back with `unslim`)")
+    moved = slim(ROOT, JOB_MODELS[args.job])
+    print(f"moved {len(moved)} files to {STASH}/ (put back with `unslim`)")
   elif args.action == "unslim":
     print(f"moved {len(unslim(ROOT))} files back from {STASH}/")
   tree, carried = tree_bytes(ROOT), folder_bytes(kit) if os.path.isdir(kit) else 0

@@ -1,22 +1,27 @@
-r"""The prepared training run for a lent GPU: continues the shipped photo denoisers.
+r"""The prepared training run for a lent GPU: continues shipped photo models there.
 
 On the GPU machine, from the repository root, with `.kit/` carried (scripts/device_kit.py:
-`build`, then `slim`; the device tool's `run` with carry [".kit"]):
+`build`, then `slim --job=JOB`; the device tool's `run` with carry [".kit"]):
 
-  python3 scripts/device_train.py [--minutes=6]
+  python3 scripts/device_train.py [--job=denoisers|codecs] [--minutes=5]
 
 It installs the kit's wheels into /tmp/ae-site (what the GPU image lacks), puts the kit's
-Debian photos at their paths, then trains two runs side by side on the one GPU, each
-with its share of its memory: the gray noise-map U-Net from `photo-unet-gray.aed`, and
-the chroma branch of the colour model from `photo-unet-rgb.aed`, both on the
-sigma-weighted loss of `scripts/retrain_denoisers.sh` but with batches of 64 crops of
-128x128 (the CPU runs use 16 or 8 of 64x64). A short calibration run of each measures
-its step rate, so the main runs fill `--minutes` of training, at Adam `--lr` and a tenth
-of it for the last 15%. It writes to $OUT (default device_out/): the exported
-`photo-unet-gray.aed` and `photo-unet-rgb.aed` (the colour model's luma branch is the new
-gray model), each run's `metrics.jsonl`, and `report.md`. Their `step` fields count
-every step behind them, CPU and GPU, so they ship like the rest: compare them with
-`scripts/compare_denoisers.py` here and copy the better ones to ae/store/denoisers/.
+Debian photos at their paths, prepares the photo set once, then trains the job's runs
+side by side on the one GPU, each with its share of its memory:
+- `denoisers`: the gray noise-map U-Net from `photo-unet-gray.aed` and the chroma branch
+  of the colour model from `photo-unet-rgb.aed`, on the sigma-weighted loss of
+  `scripts/retrain_denoisers.sh`, batches of 64 crops of 128x128 (the CPU runs: 16 or 8
+  of 64x64);
+- `codecs`: the photo codecs of `--codecs` (device_kit.JOB_MODELS: q1, q3, q5, q7, q9),
+  each at its own lambda, batches of 16 crops of 256x256 (the CPU runs: 4 of 128x128).
+A short calibration run of each measures its step rate, so the main runs fill
+`--minutes` of training, at Adam `--lr` and a tenth of it for the last 15%. It writes to
+$OUT (default device_out/) the exported models (`NAME.aed` or `NAME.aec`; the colour
+denoiser's luma branch is the new gray model), `report.md`, and `runs.tar.gz` with each
+run's log and metrics (also when a run fails; the device tool brings back 8 files).
+The models' `step` fields count every step behind them, CPU and GPU, so they ship like
+the rest: compare them here (`scripts/compare_denoisers.py`,
+`scripts/compare_codecs.py`) and copy the better ones to ae/store/.
 
 `--dry_run` shrinks every size (CPU, a minute) to test the kit here, e.g. in a fresh
 venv that has only what the GPU image has.
@@ -31,6 +36,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -44,22 +50,48 @@ class Stage:
   config: str
   flags: tuple[str, ...]
   export_flags: tuple[str, ...] = ()
+  exporter: str = "experiments.export_denoiser"
+  suffix: str = ".aed"
 
 
+SIGMA_WEIGHTED = "--config.corruption.sigma_weighting=5"
 GRAY = Stage(
   "photo-unet-gray",
   "experiments/configs/unet_map.py:gray",
   (
     "--config.train.init_from=ae/store/denoisers/photo-unet-gray.aed",
     "--config.model.widths=(24,48,64,96)",
+    SIGMA_WEIGHTED,
   ),
 )
 RGB = Stage(
   "photo-unet-rgb",
   "experiments/configs/unet_opponent.py",
-  ("--config.train.init_from=ae/store/denoisers/photo-unet-rgb.aed",),
+  ("--config.train.init_from=ae/store/denoisers/photo-unet-rgb.aed", SIGMA_WEIGHTED),
   ("--luma={out}/photo-unet-gray.aed",),
 )
+READ_LMBDA = (
+  "import sys; from ae.store import bundle; "
+  "print(float(bundle.unpack(open(sys.argv[1], 'rb').read())['lmbda']))"
+)
+# Per job: batch size, crop size, Adam's rate.
+JOB_SIZES = {"denoisers": (64, 128, 1e-4), "codecs": (16, 256, 1e-4)}
+
+
+def codec_stage(name: str, lmbda: float) -> Stage:
+  """Continues the shipped codec `name` at its own lambda (`lmbda`, from its file)."""
+  path = f"ae/store/codecs/{name}.aec"
+  flags = (f"--config.train.init_from={path}", f"--config.rd.lmbda={lmbda!r}")
+  cfg = "experiments/configs/photo_codec.py"
+  return Stage(name, cfg, flags, exporter="experiments.export_codec", suffix=".aec")
+
+
+def result_line(results: dict) -> str:
+  """The run's final test numbers (results.json), in words."""
+  if "rate_distortion" in results:
+    rd = results["rate_distortion"]
+    return f"test crops {rd['bpp']:.4f} bpp (estimated), {rd['psnr']:.2f} dB"
+  return f"denoised test crops {results['denoising']['denoised_psnr']:.2f} dB (sigma 0-75)"
 
 
 def multiple_of(n: float, k: int) -> int:
@@ -118,7 +150,6 @@ def train_cmds(stage: Stage, workdir: str, steps: int, args, log_every: int) -> 
     f"--config={stage.config}",
     f"--workdir={workdir}",
     *stage.flags,
-    "--config.corruption.sigma_weighting=5",
     f"--config.train.batch_size={args.batch_size}",
     f"--config.data.crop_size={args.crop_size}",
     f"--config.data.num_workers={args.workers}",
@@ -137,6 +168,7 @@ def train_cmds(stage: Stage, workdir: str, steps: int, args, log_every: int) -> 
 def run_side_by_side(cmds: dict[str, list[str]], logs: str) -> dict[str, float]:
   """Runs the commands at once, each on its share of the GPU's memory; their seconds."""
   procs, t0 = {}, time.time()
+  os.makedirs(logs, exist_ok=True)
   for name, cmd in cmds.items():
     log = open(os.path.join(logs, f"{name}.log"), "a", encoding="utf-8")
     procs[name] = (
@@ -154,9 +186,9 @@ def run_side_by_side(cmds: dict[str, list[str]], logs: str) -> dict[str, float]:
   return seconds
 
 
-def _output(code: str) -> str:
-  """What `python -c code` prints, run from the checkout with the kit on the path."""
-  run = [sys.executable, "-c", code]
+def _output(code: str, *argv: str) -> str:
+  """What `python -c code ARGV...` prints, run from the checkout with the kit on the path."""
+  run = [sys.executable, "-c", code, *argv]
   kw = dict(cwd=ROOT, env=env_with_kit(0.1), capture_output=True, text=True)
   return subprocess.run(run, check=True, **kw).stdout.strip()
 
@@ -177,7 +209,7 @@ def calibrate(stages, workdirs: dict[str, str], args) -> dict[str, int]:
   runs side by side (their second logged window: after compilation)."""
   half = multiple_of(args.calibrate_steps / 2, args.steps_per_call)
   cmds = {s.name: train_cmds(s, workdirs[s.name], args.calibrate_steps, args, half) for s in stages}
-  run_side_by_side(cmds, args.out)
+  run_side_by_side(cmds, logs_dir(args))
   rate = {s.name: last_rate(os.path.join(workdirs[s.name], "metrics.jsonl")) for s in stages}
   return {
     name: steps_for(r, args.batch_size, args.minutes * 60, args.steps_per_call)
@@ -186,46 +218,77 @@ def calibrate(stages, workdirs: dict[str, str], args) -> dict[str, int]:
 
 
 def export(stage: Stage, workdir: str, out_dir: str) -> str:
-  """Exports the run to OUT/NAME.aed (and its metrics to OUT/NAME.jsonl); the file."""
-  out = os.path.join(out_dir, f"{stage.name}.aed")
-  cmd = [
-    sys.executable,
-    "-m",
-    "experiments.export_denoiser",
-    f"--workdir={workdir}",
-    f"--out={out}",
-  ]
+  """Exports the run to OUT/NAME.aed or .aec; the file."""
+  out = os.path.join(out_dir, stage.name + stage.suffix)
+  cmd = [sys.executable, "-m", stage.exporter, f"--workdir={workdir}", f"--out={out}"]
   cmd += [f.format(out=out_dir) for f in stage.export_flags]
   subprocess.run(cmd, cwd=ROOT, env=env_with_kit(0.1), check=True)
-  shutil.copy(os.path.join(workdir, "metrics.jsonl"), os.path.join(out_dir, f"{stage.name}.jsonl"))
   return out
 
 
-def main() -> int:
+def logs_dir(args) -> str:
+  return os.path.join(args.workdirs, "logs")
+
+
+def pack_logs(args, stages) -> None:
+  """OUT/runs.tar.gz: the runs' logs and metrics.jsonl files."""
+  with tarfile.open(os.path.join(args.out, "runs.tar.gz"), "w:gz") as tar:
+    if os.path.isdir(logs_dir(args)):
+      tar.add(logs_dir(args), "logs")
+    for s in stages:
+      for run in (s.name, s.name + "-calibrate"):
+        path = os.path.join(args.workdirs, run, "metrics.jsonl")
+        if os.path.isfile(path):
+          tar.add(path, f"{run}.jsonl")
+
+
+def job_stages(args) -> tuple[Stage, ...]:
+  """The runs of `args.job`: the two denoisers, or the codecs named (or the kit's)."""
+  if args.job == "denoisers":
+    return (GRAY, RGB)
+  names = [n for n in args.codecs.split(",") if n]
+  if not names:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import device_kit  # pylint: disable=g-import-not-at-top
+
+    names = list(device_kit.JOB_MODELS["codecs"])
+  lmbdas = {n: float(_output(READ_LMBDA, f"ae/store/codecs/{n}.aec")) for n in names}
+  return tuple(codec_stage(n, lmbdas[n]) for n in names)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--kit", default=os.path.join(ROOT, ".kit"))
   parser.add_argument("--out", default=os.environ.get("OUT") or os.path.join(ROOT, "device_out"))
   parser.add_argument("--workdirs", default="/tmp/ae-device-runs")
+  parser.add_argument("--job", choices=sorted(JOB_SIZES), default="denoisers")
+  parser.add_argument("--codecs", default="", help="codecs job: names (default: the kit's)")
   parser.add_argument("--minutes", type=float, default=5.0, help="training time of the main runs")
-  parser.add_argument("--batch_size", type=int, default=64)
-  parser.add_argument("--crop_size", type=int, default=128)
-  parser.add_argument("--lr", type=float, default=1e-4)
-  parser.add_argument("--workers", type=int, default=6, help="Grain worker processes per run")
+  parser.add_argument("--batch_size", type=int, default=0, help="0: the job's (JOB_SIZES)")
+  parser.add_argument("--crop_size", type=int, default=0, help="0: the job's")
+  parser.add_argument("--lr", type=float, default=0.0, help="0: the job's")
+  parser.add_argument("--workers", type=int, default=12, help="Grain worker processes in all")
   parser.add_argument("--steps_per_call", type=int, default=10)
   parser.add_argument("--calibrate_steps", type=int, default=100)
   parser.add_argument("--seed", type=int, default=53, help="crop seed (fresh crops)")
   parser.add_argument("--dry_run", action="store_true", help="tiny sizes, to test the kit")
-  args = parser.parse_args()
+  args = parser.parse_args(argv)
+  batch, crop, lr = JOB_SIZES[args.job]
+  args.batch_size, args.crop_size, args.lr = (
+    args.batch_size or batch,
+    args.crop_size or crop,
+    args.lr or lr,
+  )
   if args.dry_run:
     args.minutes, args.batch_size, args.crop_size, args.workers = 0.3, 2, 64, 0
     args.steps_per_call, args.calibrate_steps = 2, 8
-  os.makedirs(args.out, exist_ok=True)
-  report = [f"# Device training run ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", ""]
-  say = lambda line: (report.append(line), print(line, flush=True))
-  prepare(args, say)
-  stages = (GRAY, RGB)
+  return args
+
+
+def train_job(args, stages, say) -> None:
+  """Calibrates, trains side by side, exports; says what each run did."""
   wd = {s.name: os.path.join(args.workdirs, s.name) for s in stages}
-  for d in wd.values():
+  for d in wd.values():  # a fresh start, not a resumed earlier run
     shutil.rmtree(d, ignore_errors=True)
     shutil.rmtree(d + "-calibrate", ignore_errors=True)
   steps = calibrate(stages, {n: d + "-calibrate" for n, d in wd.items()}, args)
@@ -233,23 +296,34 @@ def main() -> int:
     f"calibrated: steps {steps} for {args.minutes} min, batch {args.batch_size} of "
     f"{args.crop_size}x{args.crop_size}, Adam {args.lr}"
   )
-  cmds = {
-    s.name: train_cmds(
-      s, wd[s.name], steps[s.name], args, multiple_of(steps[s.name] / 10, args.steps_per_call)
-    )
-    for s in stages
-  }
-  seconds = run_side_by_side(cmds, args.out)
+  logged = {n: multiple_of(k / 10, args.steps_per_call) for n, k in steps.items()}
+  cmds = {s.name: train_cmds(s, wd[s.name], steps[s.name], args, logged[s.name]) for s in stages}
+  seconds = run_side_by_side(cmds, logs_dir(args))
   for s in stages:  # gray first: the colour model's luma branch is the new gray model
     out = export(s, wd[s.name], args.out)
     results = json.load(open(os.path.join(wd[s.name], "results.json"), encoding="utf-8"))
-    psnr = results["denoising"]["denoised_psnr"]
     say(
       f"- {s.name}: {steps[s.name]} steps in {seconds[s.name]:.0f} s (with start-up), "
-      f"denoised test crops {psnr:.2f} dB (sigma 0-75); exported {out}"
+      f"{result_line(results)}; exported {out}"
     )
-  with open(os.path.join(args.out, "report.md"), "w", encoding="utf-8") as f:
-    f.write("\n".join(report) + "\n")
+
+
+def main() -> int:
+  args = parse_args()
+  os.makedirs(args.out, exist_ok=True)
+  shutil.rmtree(logs_dir(args), ignore_errors=True)
+  report = [f"# Device training run ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", ""]
+  say = lambda line: (report.append(line), print(line, flush=True))
+  stages = ()
+  try:
+    prepare(args, say)
+    stages = job_stages(args)
+    args.workers = args.workers // len(stages)
+    train_job(args, stages, say)
+  finally:
+    pack_logs(args, stages)
+    with open(os.path.join(args.out, "report.md"), "w", encoding="utf-8") as f:
+      f.write("\n".join(report) + "\n")
   return 0
 
 

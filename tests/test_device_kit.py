@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -40,14 +42,12 @@ def test_slim_moves_codecs_aside_and_unslim_restores_them(tmp_path):
   files = _repo(tmp_path)
   before = kit.tree_bytes(str(tmp_path))
   assert before == sum(len(d) for d in files.values()) + len("/.kit*/\n")
-  moved = kit.slim(str(tmp_path))
-  assert sorted(moved) == [
-    "ae/store/codecs/a.aec",
-    "ae/store/codecs/b.aec",
-    "experiments/models/m.aec",
-  ]
-  assert kit.tree_bytes(str(tmp_path)) == before - 6000  # the stash is ignored: it stays here
-  assert (tmp_path / "ae/store/denoisers/d.aed").exists()  # the denoisers train from these
+  moved = kit.slim(str(tmp_path), keep=("d", "b"))
+  assert sorted(moved) == ["ae/store/codecs/a.aec", "experiments/models/m.aec"]
+  assert kit.tree_bytes(str(tmp_path)) == before - 4000  # the stash is ignored: it stays here
+  assert (tmp_path / "ae/store/denoisers/d.aed").exists() and (
+    tmp_path / "ae/store/codecs/b.aec"
+  ).exists()
   assert sorted(kit.unslim(str(tmp_path))) == sorted(moved)
   for rel, data in files.items():
     assert (tmp_path / rel).read_bytes() == data
@@ -55,17 +55,20 @@ def test_slim_moves_codecs_aside_and_unslim_restores_them(tmp_path):
   assert kit.tree_bytes(str(tmp_path)) == before
 
 
-def test_the_shipped_tree_needs_slimming_and_then_fits():
-  """The reason `slim` exists: the shipped model files alone fill the device's limit."""
+@pytest.mark.parametrize("job", ["denoisers", "codecs"])
+def test_the_shipped_tree_needs_slimming_and_then_fits(job):
+  """The reason `slim` exists: the shipped model files alone fill the device's limit;
+  each job's own model files leave room for the kit (38 MiB)."""
   kit = _script("device_kit")
-  tree = kit.tree_bytes(ROOT)
   stash = os.path.join(ROOT, kit.STASH)
-  stashed = kit.folder_bytes(stash) if os.path.isdir(stash) else 0
-  slimmable = stashed + sum(
-    os.path.getsize(f) for p in kit.SLIM_GLOBS for f in glob.glob(os.path.join(ROOT, p))
-  )
-  assert tree + stashed > kit.LIMIT_BYTES * 0.8
-  assert tree + stashed - slimmable < kit.LIMIT_BYTES / 2  # room for the kit (about 38 MiB)
+  tree = kit.tree_bytes(ROOT) + (kit.folder_bytes(stash) if os.path.isdir(stash) else 0)
+  models = [f for p in kit.MODEL_GLOBS for f in glob.glob(os.path.join(ROOT, p))]
+  models += [os.path.join(d, f) for d, _, fs in os.walk(stash) for f in fs]
+  kept = [f for f in models if os.path.splitext(os.path.basename(f))[0] in kit.JOB_MODELS[job]]
+  assert len(kept) == len(kit.JOB_MODELS[job])
+  assert tree > kit.LIMIT_BYTES * 0.8
+  slimmed = tree - sum(os.path.getsize(f) for f in models) + sum(map(os.path.getsize, kept))
+  assert slimmed + (38 << 20) < kit.LIMIT_BYTES
 
 
 def test_steps_fill_the_time_and_the_rate_drops_for_the_last_15_percent():
@@ -81,3 +84,18 @@ def test_steps_fill_the_time_and_the_rate_drops_for_the_last_15_percent():
   for flag in cmd[3:]:
     if flag.startswith("--config.train.init_from="):
       assert os.path.isfile(os.path.join(ROOT, flag.split("=", 1)[1]))
+
+
+def test_the_codec_job_continues_each_codec_at_its_own_lambda():
+  train = _script("device_train")
+  args = train.parse_args(["--job=codecs", "--codecs=photo-mbt-q1,photo-mbt-q9"])
+  assert (args.batch_size, args.crop_size) == train.JOB_SIZES["codecs"][:2]
+  stages = train.job_stages(args)
+  assert [s.name for s in stages] == ["photo-mbt-q1", "photo-mbt-q9"]
+  assert "--config.rd.lmbda=0.0004" in stages[0].flags
+  assert "--config.rd.lmbda=0.25" in stages[1].flags
+  assert stages[1].exporter == "experiments.export_codec" and stages[1].suffix == ".aec"
+  assert [s.name for s in train.job_stages(train.parse_args([]))] == [
+    "photo-unet-gray",
+    "photo-unet-rgb",
+  ]
