@@ -23,6 +23,7 @@ git-ignored.
 from __future__ import annotations
 
 import argparse
+import filecmp
 import glob
 import importlib.metadata
 import os
@@ -56,6 +57,7 @@ KIT_PACKAGES = (
   "googleapis-common-protos",
   "constriction",
 )
+SDIST_ONLY = ("promise",)  # published as source only
 MODEL_GLOBS = ("ae/store/codecs/*.aec", "ae/store/denoisers/*.aed", "experiments/models/*.aec")
 # The model files each job of scripts/device_train.py starts from: `slim` keeps these.
 JOB_MODELS = {
@@ -80,9 +82,11 @@ def download_wheels(folder: str, python_version: str) -> None:
   base = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q"]
   base += ["--python-version", python_version, "--implementation", "cp", *plat, "-d", folder]
   for name in KIT_PACKAGES:
-    if subprocess.run([*base, pinned(name)], capture_output=True).returncode:
+    if name in SDIST_ONLY:  # pure Python: a wheel built here installs anywhere
       wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", folder]
       subprocess.run([*wheel, pinned(name)], check=True)
+    else:
+      subprocess.run([*base, pinned(name)], check=True)
 
 
 def debian_photos() -> list[str]:
@@ -118,9 +122,15 @@ def folder_bytes(folder: str) -> int:
   )  # fmt: skip
 
 
+class StashClash(Exception):
+  """A stashed file and the file now in its place differ."""
+
+
 def slim(repo: str, keep: tuple[str, ...]) -> list[str]:
   """Moves the model files of MODEL_GLOBS into STASH (same relative paths), except those
-  whose name without suffix is in `keep`; returns the moved ones."""
+  whose name without suffix is in `keep`, after putting back what an earlier `slim`
+  moved; returns the moved ones."""
+  unslim(repo)
   moved = []
   for pattern in MODEL_GLOBS:
     for f in sorted(glob.glob(os.path.join(repo, pattern))):
@@ -135,16 +145,95 @@ def slim(repo: str, keep: tuple[str, ...]) -> list[str]:
 
 
 def unslim(repo: str) -> list[str]:
-  """Moves every stashed file back to its place; returns them."""
-  stash, moved = os.path.join(repo, STASH), []
+  """Moves every stashed file back to its place; returns them. A place that holds a
+  different file now is left alone, and so is the stashed copy: UserError naming them."""
+  stash, moved, clashes = os.path.join(repo, STASH), [], []
   for d, _, fs in os.walk(stash):
     for f in fs:
       rel = os.path.relpath(os.path.join(d, f), stash)
-      os.makedirs(os.path.dirname(os.path.join(repo, rel)), exist_ok=True)
-      os.replace(os.path.join(d, f), os.path.join(repo, rel))
+      src, dest = os.path.join(d, f), os.path.join(repo, rel)
+      if os.path.exists(dest) and not filecmp.cmp(src, dest, shallow=False):
+        clashes.append(rel)
+        continue
+      os.makedirs(os.path.dirname(dest), exist_ok=True)
+      os.replace(src, dest)
       moved.append(rel)
+  if clashes:
+    raise StashClash(
+      f"{len(clashes)} stashed files differ from the files now in their place, e.g. "
+      f"{clashes[0]}: compare them, delete the one not wanted, and run unslim again"
+    )
   shutil.rmtree(stash, ignore_errors=True)
   return moved
+
+
+# The device side: run there by scripts/device_train.py (standard library only).
+SITE = "/tmp/ae-site"
+NEEDED = ("ml_collections", "grain", "tensorflow_datasets", "array_record", "tensorboardX")
+_site_active = False  # whether this run installed the kit into SITE (then it goes on the path)
+
+
+def env_with_kit(mem_fraction: float, platform: str = "") -> dict:
+  """The environment of a child: the checkout (and the kit, once installed) on the path,
+  a share of the GPU's memory, JAX held to `platform` when given."""
+  env = dict(os.environ, XLA_PYTHON_CLIENT_MEM_FRACTION=f"{mem_fraction:.2f}")
+  if platform:
+    env["JAX_PLATFORMS"] = platform
+  path = [SITE] if _site_active else []
+  env["PYTHONPATH"] = os.pathsep.join([*path, ROOT, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+  return env
+
+
+def install_kit(kit: str) -> str:
+  """Installs the kit's wheels into SITE unless everything they bring imports already."""
+  global _site_active
+  probe = "import " + ", ".join(NEEDED)
+  if subprocess.run([sys.executable, "-c", probe], capture_output=True).returncode == 0:
+    return "ae's dependencies import already; kit wheels not installed"
+  wheels = sorted(os.path.join(kit, "wheels", f) for f in os.listdir(os.path.join(kit, "wheels")))
+  cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--no-compile"]
+  subprocess.run([*cmd, "--no-cache-dir", "--upgrade", "--target", SITE, *wheels], check=True)
+  _site_active = True
+  return f"installed {len(wheels)} wheels into {SITE}"
+
+
+def place_photos(kit: str) -> int:
+  """Copies the kit's photos (kit/root/usr/...) to their absolute paths where missing
+  (the device tool runs commands as root)."""
+  root, placed = os.path.join(kit, "root"), 0
+  for d, _, files in os.walk(root):
+    for f in files:
+      dest = "/" + os.path.relpath(os.path.join(d, f), root)
+      if not os.path.exists(dest):
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        shutil.copy2(os.path.join(d, f), dest)
+        placed += 1
+  return placed
+
+
+def _output(code: str, platform: str = "") -> str:
+  """What `python -c code` prints, run from the checkout with the kit on the path."""
+  env = env_with_kit(0.1, platform)
+  kw = dict(cwd=ROOT, env=env, capture_output=True, text=True)
+  return subprocess.run([sys.executable, "-c", code], check=True, **kw).stdout.strip()
+
+
+VERSIONS = (
+  "import jax, numpy, google.protobuf as pb, tensorflow_datasets as tfds, grain; "
+  "print('jax', jax.__version__, jax.devices(), '/ numpy', numpy.__version__, "
+  "'/ protobuf', pb.__version__, '/ tfds', tfds.__version__)"
+)
+
+
+def prepare(kit: str, platform: str, say) -> None:
+  """The kit installed, the photos in place, every import and the GPU checked (JAX held
+  to `platform`), the photo set prepared (once: the runs would race to prepare it)."""
+  if os.path.isdir(kit):
+    say(install_kit(kit))
+    say(f"placed {place_photos(kit)} photos from {kit}/root")
+  say(_output(VERSIONS, platform))
+  n = _output("from ae.data import photos_tfds; print(len(photos_tfds.load_photos('train')))")
+  say(f"photo set prepared: {n} training photos")
 
 
 def _mib(n: int) -> str:
@@ -170,11 +259,15 @@ def main() -> int:
       shutil.rmtree(kit, ignore_errors=True)
       os.replace(tmp, kit)
       os.makedirs(tmp)  # for TemporaryDirectory's cleanup
-  elif args.action == "slim":
-    moved = slim(ROOT, JOB_MODELS[args.job])
-    print(f"moved {len(moved)} files to {STASH}/ (put back with `unslim`)")
-  elif args.action == "unslim":
-    print(f"moved {len(unslim(ROOT))} files back from {STASH}/")
+  try:
+    if args.action == "slim":
+      moved = slim(ROOT, JOB_MODELS[args.job])
+      print(f"moved {len(moved)} files to {STASH}/ (put back with `unslim`)")
+    elif args.action == "unslim":
+      print(f"moved {len(unslim(ROOT))} files back from {STASH}/")
+  except StashClash as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 1
   tree, carried = tree_bytes(ROOT), folder_bytes(kit) if os.path.isdir(kit) else 0
   total = tree + carried
   print(f"travels: tree {_mib(tree)} + {KIT}/ {_mib(carried)} = {_mib(total)}"

@@ -15,10 +15,12 @@ side by side on the one GPU, each with its share of its memory:
 - `codecs`: the photo codecs of `--codecs` (device_kit.JOB_MODELS: q1, q3, q5, q7, q9),
   each at its own lambda, batches of 16 crops of 256x256 (the CPU runs: 4 of 128x128).
 A short calibration run of each measures its step rate, so the main runs fill
-`--minutes` of training, at Adam `--lr` and a tenth of it for the last 15%. It writes to
-$OUT (default device_out/) the exported models (`NAME.aed` or `NAME.aec`; the colour
-denoiser's luma branch is the new gray model), `report.md`, and `runs.tar.gz` with each
-run's log and metrics (also when a run fails; the device tool brings back 8 files).
+`--minutes` of training (less if the whole command would end past `--deadline_s`, which
+the device tool's 600 s limit must exceed), at Adam `--lr` and a tenth of it for the
+last 15%. It writes to $OUT (default device_out/) the exported models (`NAME.aed` or
+`NAME.aec`; the colour denoiser's luma branch is the new gray model), `report.md`, and
+`runs.tar.gz` with each run's log and metrics (also when a run fails or the command is
+stopped by SIGTERM; the device tool brings back 8 files, so at most 6 runs).
 The models' `step` fields count every step behind them, CPU and GPU, so they ship like
 the rest: compare them here (`scripts/compare_denoisers.py`,
 `scripts/compare_codecs.py`) and copy the better ones to ae/store/.
@@ -34,14 +36,17 @@ import dataclasses
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SITE = "/tmp/ae-site"
-NEEDED = ("ml_collections", "grain", "tensorflow_datasets", "array_record", "tensorboardX")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import device_kit  # noqa: E402  # the kit, both sides
+from device_kit import env_with_kit  # noqa: E402
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,17 +75,18 @@ RGB = Stage(
   ("--config.train.init_from=ae/store/denoisers/photo-unet-rgb.aed", SIGMA_WEIGHTED),
   ("--luma={out}/photo-unet-gray.aed",),
 )
-READ_LMBDA = (
-  "import sys; from ae.store import bundle; "
-  "print(float(bundle.unpack(open(sys.argv[1], 'rb').read())['lmbda']))"
-)
 # Per job: batch size, crop size, Adam's rate.
 JOB_SIZES = {"denoisers": (64, 128, 1e-4), "codecs": (16, 256, 1e-4)}
 
 
-def codec_stage(name: str, lmbda: float) -> Stage:
-  """Continues the shipped codec `name` at its own lambda (`lmbda`, from its file)."""
+def codec_stage(name: str) -> Stage:
+  """Continues the shipped codec `name` at its own lambda (read from its file)."""
+  sys.path.insert(0, ROOT)
+  from ae.store import bundle  # pylint: disable=g-import-not-at-top  # numpy and msgpack only
+
   path = f"ae/store/codecs/{name}.aec"
+  with open(os.path.join(ROOT, path), "rb") as f:
+    lmbda = float(bundle.unpack(f.read())["lmbda"])
   flags = (f"--config.train.init_from={path}", f"--config.rd.lmbda={lmbda!r}")
   cfg = "experiments/configs/photo_codec.py"
   return Stage(name, cfg, flags, exporter="experiments.export_codec", suffix=".aec")
@@ -100,8 +106,9 @@ def multiple_of(n: float, k: int) -> int:
 
 
 def steps_for(images_per_sec: float, batch: int, seconds: float, multiple: int) -> int:
-  """Training steps (a multiple of `multiple`) that fill `seconds`."""
-  return multiple_of(images_per_sec / batch * seconds, multiple)
+  """Training steps (a multiple of `multiple`) that fill 90% of `seconds` at the measured
+  rate (runs side by side drift out of step, so the calibration window can be kinder)."""
+  return multiple_of(0.9 * images_per_sec / batch * seconds, multiple)
 
 
 def last_rate(metrics_path: str) -> float:
@@ -110,44 +117,12 @@ def last_rate(metrics_path: str) -> float:
   return float([r for r in rows if r["split"] == "train"][-1]["images_per_sec"])
 
 
-def env_with_kit(mem_fraction: float) -> dict:
-  env = dict(os.environ, XLA_PYTHON_CLIENT_MEM_FRACTION=f"{mem_fraction:.2f}")
-  path = [p for p in (SITE if os.path.isdir(SITE) else "", ROOT) if p]
-  env["PYTHONPATH"] = os.pathsep.join(path + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-  return env
-
-
-def install_kit(kit: str) -> str:
-  """Installs the kit's wheels into SITE unless everything they bring imports already."""
-  probe = "import " + ", ".join(NEEDED)
-  if subprocess.run([sys.executable, "-c", probe], capture_output=True).returncode == 0:
-    return "ae's dependencies import already; kit wheels not installed"
-  wheels = sorted(os.path.join(kit, "wheels", f) for f in os.listdir(os.path.join(kit, "wheels")))
-  cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--no-compile"]
-  subprocess.run([*cmd, "--no-cache-dir", "--upgrade", "--target", SITE, *wheels], check=True)
-  return f"installed {len(wheels)} wheels into {SITE}"
-
-
-def place_photos(kit: str) -> int:
-  """Copies the kit's photos (kit/root/usr/...) to their absolute paths where missing."""
-  root, placed = os.path.join(kit, "root"), 0
-  for d, _, files in os.walk(root):
-    for f in files:
-      dest = "/" + os.path.relpath(os.path.join(d, f), root)
-      if not os.path.exists(dest):
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        shutil.copy2(os.path.join(d, f), dest)
-        placed += 1
-  return placed
-
-
 def train_cmds(stage: Stage, workdir: str, steps: int, args, log_every: int) -> list[str]:
+  """The `experiments.train` command of one run: `steps` steps, a tenth of the rate for
+  the last 15%, one checkpoint at the end, no figures."""
   drop = steps - multiple_of(steps * 0.15, args.steps_per_call)
   return [
-    sys.executable,
-    "-m",
-    "experiments.train",
-    f"--config={stage.config}",
+    *(sys.executable, "-m", "experiments.train", f"--config={stage.config}"),
     f"--workdir={workdir}",
     *stage.flags,
     f"--config.train.batch_size={args.batch_size}",
@@ -156,65 +131,53 @@ def train_cmds(stage: Stage, workdir: str, steps: int, args, log_every: int) -> 
     f"--config.data.crop_seed={args.seed}",
     f"--config.train.learning_rate={args.lr}",
     f"--config.train.num_steps={steps}",
-    f"--config.train.lr_drop_step={drop}",
+    f"--config.train.lr_drop_step={drop or steps}",
     f"--config.train.steps_per_call={args.steps_per_call}",
     f"--config.train.log_every_steps={log_every}",
     "--config.train.eval_every_steps=0",
     f"--config.train.checkpoint_every_steps={steps}",
+    "--config.num_figure_images=0",
     "--config.progress=false",
   ]
 
 
-def run_side_by_side(cmds: dict[str, list[str]], logs: str) -> dict[str, float]:
-  """Runs the commands at once, each on its share of the GPU's memory; their seconds."""
-  procs, t0 = {}, time.time()
+def run_side_by_side(cmds: dict[str, list[str]], logs: str, platform: str) -> dict[str, float]:
+  """Runs the commands at once, each on its share of the GPU's memory; the seconds each
+  took. The first to fail stops the others."""
+  t0, procs, logfiles = time.time(), {}, []
   os.makedirs(logs, exist_ok=True)
-  for name, cmd in cmds.items():
-    log = open(os.path.join(logs, f"{name}.log"), "a", encoding="utf-8")
-    procs[name] = (
-      subprocess.Popen(
-        cmd, cwd=ROOT, env=env_with_kit(0.9 / len(cmds)), stdout=log, stderr=subprocess.STDOUT
-      ),
-      log,
-    )
-  seconds = {}
-  for name, (p, log) in procs.items():
-    if p.wait():
-      raise SystemExit(f"error: {name} failed (exit {p.returncode}); see its log")
-    log.close()
-    seconds[name] = time.time() - t0
-  return seconds
+  env = env_with_kit(0.9 / len(cmds), platform)
+  try:
+    for name, cmd in cmds.items():
+      logfiles.append(open(os.path.join(logs, f"{name}.log"), "a", encoding="utf-8"))
+      procs[name] = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=logfiles[-1], stderr=subprocess.STDOUT
+      )
+    seconds = {}
+    while len(seconds) < len(procs):
+      for name, p in procs.items():
+        if name not in seconds and p.poll() is not None:
+          if p.returncode:
+            raise SystemExit(f"error: {name} failed (exit {p.returncode}); see its log")
+          seconds[name] = time.time() - t0
+      time.sleep(1)
+    return seconds
+  finally:
+    for p in procs.values():
+      if p.poll() is None:
+        p.terminate()
+        p.wait()
+    for f in logfiles:
+      f.close()
 
 
-def _output(code: str, *argv: str) -> str:
-  """What `python -c code ARGV...` prints, run from the checkout with the kit on the path."""
-  run = [sys.executable, "-c", code, *argv]
-  kw = dict(cwd=ROOT, env=env_with_kit(0.1), capture_output=True, text=True)
-  return subprocess.run(run, check=True, **kw).stdout.strip()
-
-
-def prepare(args, say) -> None:
-  """The kit installed, the photos in place, the photo set prepared (once: the two runs
-  would race to prepare it)."""
-  if os.path.isdir(args.kit):
-    say(install_kit(args.kit))
-    say(f"placed {place_photos(args.kit)} photos from {args.kit}/root")
-  say("jax " + _output("import jax; print(jax.__version__, jax.devices())"))
-  n = _output("from ae.data import photos_tfds; print(len(photos_tfds.load_photos('train')))")
-  say(f"photo set prepared: {n} training photos")
-
-
-def calibrate(stages, workdirs: dict[str, str], args) -> dict[str, int]:
-  """Steps of each stage that fill `args.minutes` when they run side by side, from short
-  runs side by side (their second logged window: after compilation)."""
-  half = multiple_of(args.calibrate_steps / 2, args.steps_per_call)
+def calibrate(stages, workdirs: dict[str, str], args) -> dict[str, float]:
+  """Images per second of each stage when they run side by side, from short runs side by
+  side (their second logged window: after compilation)."""
+  half = args.calibrate_steps // 2
   cmds = {s.name: train_cmds(s, workdirs[s.name], args.calibrate_steps, args, half) for s in stages}
-  run_side_by_side(cmds, logs_dir(args))
-  rate = {s.name: last_rate(os.path.join(workdirs[s.name], "metrics.jsonl")) for s in stages}
-  return {
-    name: steps_for(r, args.batch_size, args.minutes * 60, args.steps_per_call)
-    for name, r in rate.items()
-  }
+  run_side_by_side(cmds, logs_dir(args), args.platform)
+  return {s.name: last_rate(os.path.join(workdirs[s.name], "metrics.jsonl")) for s in stages}
 
 
 def export(stage: Stage, workdir: str, out_dir: str) -> str:
@@ -242,88 +205,113 @@ def pack_logs(args, stages) -> None:
           tar.add(path, f"{run}.jsonl")
 
 
+MAX_RUNS = 6  # the device tool brings back 8 files: the models, report.md, runs.tar.gz
+
+
 def job_stages(args) -> tuple[Stage, ...]:
   """The runs of `args.job`: the two denoisers, or the codecs named (or the kit's)."""
   if args.job == "denoisers":
     return (GRAY, RGB)
   names = [n for n in args.codecs.split(",") if n]
   if not names:
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import device_kit  # pylint: disable=g-import-not-at-top
-
     names = list(device_kit.JOB_MODELS["codecs"])
-  lmbdas = {n: float(_output(READ_LMBDA, f"ae/store/codecs/{n}.aec")) for n in names}
-  return tuple(codec_stage(n, lmbdas[n]) for n in names)
+  if len(names) > MAX_RUNS:
+    raise SystemExit(f"error: at most {MAX_RUNS} codecs per run (their files must come back)")
+  return tuple(codec_stage(n) for n in names)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--kit", default=os.path.join(ROOT, ".kit"))
-  parser.add_argument("--out", default=os.environ.get("OUT") or os.path.join(ROOT, "device_out"))
-  parser.add_argument("--workdirs", default="/tmp/ae-device-runs")
-  parser.add_argument("--job", choices=sorted(JOB_SIZES), default="denoisers")
-  parser.add_argument("--codecs", default="", help="codecs job: names (default: the kit's)")
-  parser.add_argument("--minutes", type=float, default=5.0, help="training time of the main runs")
-  parser.add_argument("--batch_size", type=int, default=0, help="0: the job's (JOB_SIZES)")
-  parser.add_argument("--crop_size", type=int, default=0, help="0: the job's")
-  parser.add_argument("--lr", type=float, default=0.0, help="0: the job's")
-  parser.add_argument("--workers", type=int, default=12, help="Grain worker processes in all")
-  parser.add_argument("--steps_per_call", type=int, default=10)
-  parser.add_argument("--calibrate_steps", type=int, default=100)
-  parser.add_argument("--seed", type=int, default=53, help="crop seed (fresh crops)")
-  parser.add_argument("--dry_run", action="store_true", help="tiny sizes, to test the kit")
+  add = parser.add_argument
+  add("--kit", default=os.path.join(ROOT, ".kit"))
+  add("--out", default=os.environ.get("OUT") or os.path.join(ROOT, "device_out"))
+  add("--workdirs", default="/tmp/ae-device-runs")
+  add("--job", choices=sorted(JOB_SIZES), default="denoisers")
+  add("--codecs", default="", help="codecs job: names (default: the kit's)")
+  add("--minutes", type=float, default=4.0, help="training time of the main runs")
+  add("--deadline_s", type=float, default=540.0, help="the whole command ends by then")
+  add("--batch_size", type=int, default=0, help="0: the job's (JOB_SIZES)")
+  add("--crop_size", type=int, default=0, help="0: the job's")
+  add("--lr", type=float, default=0.0, help="0: the job's")
+  add("--workers", type=int, default=12, help="Grain worker processes in all")
+  add("--steps_per_call", type=int, default=10)
+  add("--calibrate_steps", type=int, default=100)
+  add("--seed", type=int, default=53, help="crop seed (fresh crops)")
+  add("--dry_run", action="store_true", help="tiny sizes on the CPU, to test the kit")
   args = parser.parse_args(argv)
   batch, crop, lr = JOB_SIZES[args.job]
-  args.batch_size, args.crop_size, args.lr = (
-    args.batch_size or batch,
-    args.crop_size or crop,
-    args.lr or lr,
-  )
+  args.batch_size, args.crop_size = args.batch_size or batch, args.crop_size or crop
+  args.lr = args.lr or lr
+  args.platform = "cuda"
   if args.dry_run:
-    args.minutes, args.batch_size, args.crop_size, args.workers = 0.3, 2, 64, 0
-    args.steps_per_call, args.calibrate_steps = 2, 8
+    args.minutes, args.batch_size, args.crop_size, args.workers = 0.3, 2, 64, 2
+    args.steps_per_call, args.calibrate_steps, args.platform = 2, 8, ""
+  args.calibrate_steps = multiple_of(args.calibrate_steps, 2 * args.steps_per_call)
   return args
 
 
-def train_job(args, stages, say) -> None:
-  """Calibrates, trains side by side, exports; says what each run did."""
+EXPORT_RESERVE_S = 60.0  # the runs' final evaluations and the exports, after training
+
+
+def train_job(args, stages, say, t0: float) -> None:
+  """Calibrates, trains side by side within the deadline, exports; says what each did."""
   wd = {s.name: os.path.join(args.workdirs, s.name) for s in stages}
   for d in wd.values():  # a fresh start, not a resumed earlier run
     shutil.rmtree(d, ignore_errors=True)
     shutil.rmtree(d + "-calibrate", ignore_errors=True)
-  steps = calibrate(stages, {n: d + "-calibrate" for n, d in wd.items()}, args)
+  rate = calibrate(stages, {n: d + "-calibrate" for n, d in wd.items()}, args)
+  start_s = time.time() - t0  # the main runs' start-up is about the calibration's
+  seconds = min(args.minutes * 60, args.deadline_s - 2 * start_s - EXPORT_RESERVE_S)
+  if seconds < min(30.0, args.minutes * 60):
+    raise SystemExit(f"error: {start_s:.0f} s went to setting up; no time left to train")
+  steps = {n: steps_for(r, args.batch_size, seconds, args.steps_per_call) for n, r in rate.items()}
   say(
-    f"calibrated: steps {steps} for {args.minutes} min, batch {args.batch_size} of "
-    f"{args.crop_size}x{args.crop_size}, Adam {args.lr}"
+    f"calibrated after {start_s:.0f} s: steps {steps} for {seconds:.0f} s, batch "
+    f"{args.batch_size} of {args.crop_size}x{args.crop_size}, Adam {args.lr}"
   )
   logged = {n: multiple_of(k / 10, args.steps_per_call) for n, k in steps.items()}
   cmds = {s.name: train_cmds(s, wd[s.name], steps[s.name], args, logged[s.name]) for s in stages}
-  seconds = run_side_by_side(cmds, logs_dir(args))
+  took = run_side_by_side(cmds, logs_dir(args), args.platform)
   for s in stages:  # gray first: the colour model's luma branch is the new gray model
     out = export(s, wd[s.name], args.out)
     results = json.load(open(os.path.join(wd[s.name], "results.json"), encoding="utf-8"))
     say(
-      f"- {s.name}: {steps[s.name]} steps in {seconds[s.name]:.0f} s (with start-up), "
+      f"- {s.name}: {steps[s.name]} steps in {took[s.name]:.0f} s (with start-up), "
       f"{result_line(results)}; exported {out}"
     )
 
 
+def _stop(signum, frame):
+  del frame
+  raise SystemExit(f"error: stopped by signal {signum}")
+
+
 def main() -> int:
+  t0 = time.time()
   args = parse_args()
+  signal.signal(signal.SIGTERM, _stop)  # so that the report and logs still come back
   os.makedirs(args.out, exist_ok=True)
   shutil.rmtree(logs_dir(args), ignore_errors=True)
   report = [f"# Device training run ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", ""]
-  say = lambda line: (report.append(line), print(line, flush=True))
-  stages = ()
-  try:
-    prepare(args, say)
-    stages = job_stages(args)
-    args.workers = args.workers // len(stages)
-    train_job(args, stages, say)
-  finally:
-    pack_logs(args, stages)
+
+  def say(line: str) -> None:
+    report.append(line)
+    print(line, flush=True)
     with open(os.path.join(args.out, "report.md"), "w", encoding="utf-8") as f:
       f.write("\n".join(report) + "\n")
+
+  stages = ()
+  try:
+    device_kit.prepare(args.kit, args.platform, say)
+    stages = job_stages(args)
+    args.workers = max(1, args.workers // len(stages))
+    train_job(args, stages, say, t0)
+  except (SystemExit, subprocess.CalledProcessError) as e:
+    say(str(e) if isinstance(e, SystemExit) else f"error: {' '.join(e.cmd[:4])}... failed")
+    raise
+  finally:
+    say(f"ended after {time.time() - t0:.0f} s")
+    pack_logs(args, stages)
   return 0
 
 
