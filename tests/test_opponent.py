@@ -224,6 +224,26 @@ def test_a_deeper_luma_joins_a_trained_chroma_branch(gray_file, tmp_path):
     export_main._with_luma(_opponent_config(), state.params, 5, str(path))  # not a gray model
 
 
+def test_a_chroma_branch_one_level_deeper_computes_what_the_trained_one_did(gray_file, tmp_path):
+  _, state = _warm(gray_file)
+  params = jax.tree_util.tree_map(lambda a: a + 0.05, state.params)  # ReLUs not all dead
+  src = tmp_path / "rgb.aed"
+  src.write_bytes(export_denoiser(_opponent_config(), params, (32, 32, 3), 7))
+  config = _opponent_config()
+  config.model.chroma_widths = (*WIDTHS, 12)
+  mesh = runner.parallel.make_mesh()
+  model, fresh, _ = state_lib.init_state(config, (32, 32, 3), mesh)
+  deep = runner.warm_start(fresh, str(src), mesh, adapt=model.adapt_params)
+  assert "down_1" in deep.params["chroma"] and "down_1" not in deep.params["luma"]
+  x = jax.random.uniform(jax.random.key(5), (2, 16, 24, 3))
+  want = OpponentUNet(WIDTHS).apply({"params": params}, x, 20.0)
+  np.testing.assert_allclose(model.apply({"params": deep.params}, x, 20.0), want, atol=1e-4)
+  assert model.adapt_params(params["chroma"], fresh.params) is None  # not an opponent tree
+  config.model.widths = (*WIDTHS, 12)  # a luma of other shape: not adapted
+  other, fresh, _ = state_lib.init_state(config, (32, 32, 3), mesh)
+  assert other.adapt_params(params, fresh.params) is None
+
+
 def test_the_default_config_continues_the_shipped_colour_model():
   config = unet_opponent.get_config()
   mesh = runner.parallel.make_mesh()

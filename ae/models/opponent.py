@@ -9,7 +9,8 @@ channel, because chroma edges sit where luma edges do: the grouping idea of CBM3
 grouping constraint in luminance-chrominance space"), learned. Back to RGB at the end.
 
 `widths` are the luma branch's; the chroma branch has `chroma_widths` (the same when None),
-so a deeper luma can join a trained chroma branch (`with_luma`). With equal widths both
+so a deeper luma can join a trained chroma branch (`with_luma`), and a chroma branch can
+grow a level (`adapt_params`, as the gray model did). With equal widths both
 branches have the gray model's parameter tree (up to guide input channels), so both
 start from a trained gray noise-map U-Net (`train.init_from`); the chroma branch's guide
 kernel starts at zero, so step 0 computes exactly what running the gray model on each
@@ -40,7 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ae.data.photos import OPPONENT, OPPONENT_NOISE, OPPONENT_OFFSET
-from ae.models.denoise import DenoisingUNet
+from ae.models.denoise import DenoisingUNet, deepen_params
 
 
 def _per_image(sigma: jax.Array | float | None, b: int, dtype) -> jax.Array:
@@ -59,6 +60,19 @@ class OpponentUNet(nn.Module):
   luma_guide: bool = False
   noise_conditioned: ClassVar[bool] = True  # the objective passes sigma (0-255 scale)
   branches: ClassVar[tuple[str, ...]] = ("luma", "chroma")  # each from one gray model
+
+  def adapt_params(self, old: dict, fresh: dict) -> dict | None:
+    """`train.init_from` of an opponent model whose chroma branch has one level fewer:
+    that branch deepened by `deepen_params` (so the model computes what `old` did), the
+    luma branch taken as it is; None when `old` is not such a model."""
+    if set(old) != {"luma", "chroma"} or set(fresh) != {"luma", "chroma"}:
+      return None
+    shapes = lambda t: jax.tree_util.tree_map(np.shape, t)
+    chroma_widths = self.widths if self.chroma_widths is None else self.chroma_widths
+    chroma = deepen_params(old["chroma"], fresh["chroma"], len(chroma_widths))
+    if chroma is None or shapes(old["luma"]) != shapes(fresh["luma"]):
+      return None
+    return {"luma": old["luma"], "chroma": chroma}
 
   @nn.compact
   def __call__(self, x: jax.Array, sigma: jax.Array | float | None = None) -> jax.Array:
