@@ -58,7 +58,12 @@ KIT_PACKAGES = (
   "constriction",
 )
 SDIST_ONLY = ("promise",)  # published as source only
-MODEL_GLOBS = ("ae/store/codecs/*.aec", "ae/store/denoisers/*.aed", "experiments/models/*.aec")
+MODEL_GLOBS = (
+  "ae/store/codecs/*.aec",
+  "ae/store/denoisers/*.aed",
+  "experiments/models/*.aec",
+  "experiments/models/*.aed",
+)
 # The model files each job of scripts/device_train.py starts from: `slim` keeps these.
 JOB_MODELS = {
   "denoisers": ("photo-unet-gray", "photo-unet-rgb"),
