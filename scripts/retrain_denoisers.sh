@@ -70,13 +70,15 @@ if [[ "$which" == all || "$which" == photos ]]; then
   weighted $g unet_map_gray_w3 "$root/unet_map_gray_w2/photo-unet-gray-35k.aed" 5e-5 7000 6000 23 \
       && export_to unet_map_gray_w3 "$root/unet_map_gray_w3/photo-unet-gray-42k.aed"
   # The shipped gray model: a fourth level grown from the 35,400-step model
-  # (ae.models.denoise.deepen_params), then 7,000, 2,500 and 12,000 sigma-weighted steps.
+  # (ae.models.denoise.deepen_params), then 7,000, 2,500, 12,000 and 10,000 sigma-weighted steps.
   weighted $g unet_deep "$root/unet_map_gray_w2/photo-unet-gray-35k.aed" 1.5e-4 7000 6000 29 "$deep" \
       && export_to unet_deep "$root/unet_deep/photo-unet-gray-deep.aed"
   weighted $g unet_deep2 "$root/unet_deep/photo-unet-gray-deep.aed" 1e-4 2500 2000 31 "$deep" \
       && export_to unet_deep2 "$root/unet_deep2/photo-unet-gray-deep.aed"
   weighted $g unet_deep3 "$root/unet_deep2/photo-unet-gray-deep.aed" 1e-4 12000 10000 37 "$deep" \
-      && export_ unet_deep3 photo-unet-gray
+      && export_to unet_deep3 "$root/unet_deep3/photo-unet-gray-deep.aed"
+  weighted $g unet_deep4 "$root/unet_deep3/photo-unet-gray-deep.aed" 7e-5 10000 8500 43 "$deep" \
+      && export_ unet_deep4 photo-unet-gray
   # The shipped colour model: chroma trained 6,000 steps with the 25,400-step gray model as
   # luma, 6,000 more sigma-weighted with the 30,400-step one, 5,000 more with the
   # 42,400-step one, and exported with the shipped (deeper) gray model as its luma.
