@@ -4,10 +4,13 @@ import argparse
 import glob
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
+
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -37,6 +40,7 @@ def _repo(tmp_path):
   return files
 
 
+@needs_git
 def test_slim_moves_codecs_aside_and_unslim_restores_them(tmp_path):
   kit = _script("device_kit")
   files = _repo(tmp_path)
@@ -55,6 +59,7 @@ def test_slim_moves_codecs_aside_and_unslim_restores_them(tmp_path):
   assert kit.tree_bytes(str(tmp_path)) == before
 
 
+@needs_git
 def test_slim_again_first_puts_back_and_unslim_keeps_newer_files(tmp_path):
   kit = _script("device_kit")
   files = _repo(tmp_path)
@@ -72,6 +77,7 @@ def test_slim_again_first_puts_back_and_unslim_keeps_newer_files(tmp_path):
   assert (tmp_path / "experiments/models/m.aec").read_bytes() == b"M" * 1000
 
 
+@needs_git
 @pytest.mark.skipif(not os.path.isdir(os.path.join(ROOT, ".git")), reason="needs the git checkout")
 @pytest.mark.parametrize("job", ["denoisers", "codecs"])
 def test_the_shipped_tree_needs_slimming_and_then_fits(job):
