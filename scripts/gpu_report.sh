@@ -4,7 +4,7 @@
 #   bash scripts/gpu_report.sh
 # It needs jax with CUDA on that machine (the lent GPU image has it) and ae's other
 # dependencies: with `.kit/` carried (scripts/device_kit.py build, then slim; docs/training.md)
-# it installs the kit's wheels first. With the shipped codecs slimmed away, the tests that
+# it installs the kit's wheels first. With the shipped models slimmed away, the tests that
 # read them fail there. Runs, within about 8 minutes:
 #   1. the test suite's device-independent part (`pytest -m "not slow"`) on the GPU;
 #   2. scripts/bench_train.py (the seed model's train step, float32);
