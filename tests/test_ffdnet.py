@@ -10,6 +10,7 @@ from ae.denoise import apply, registry
 from ae.denoise.registry import export_denoiser
 from ae.models.denoise import FFDNet, pixel_shuffle, pixel_unshuffle
 from ae.ops import corruptions
+from ae.utils import tiles
 from experiments.configs import ffdnet
 from tests.test_family import _train
 
@@ -81,8 +82,8 @@ def test_tiles_give_the_whole_image_result(tiny_ffdnet, monkeypatch):
   tiled = apply.denoise_float(x, tiny_ffdnet, 25.0)
   # Every window is a piece of the image (the last ones shifted inside it, at even
   # offsets here), so the border is seen as the whole image sees it: exact everywhere.
-  assert [s[2] for s in apply._spans(90)] == [0, 24, 42]
-  assert apply._spans(33 * 3 + 1) == [(0, 32, 0), (32, 64, 24), (64, 100, 52)]  # one window
+  assert [s[2] for s in tiles.spans(90, 32, 8)] == [0, 24, 42]
+  assert tiles.spans(33 * 3 + 1, 32, 8) == [(0, 32, 0), (32, 64, 24), (64, 100, 52)]  # one window
   np.testing.assert_allclose(tiled, whole, atol=1e-5)
 
 

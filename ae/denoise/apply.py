@@ -85,27 +85,6 @@ def _ensemble(d: Denoiser, x: np.ndarray, sigma: float, ensemble: bool) -> np.nd
   )
 
 
-def _spans(n: int) -> list[tuple[int, int, int]]:
-  """(core start, core stop, window start) along one side of n pixels: cores of TILE, each
-  read through a window of min(n, TILE + 2 MARGIN) pixels that lies inside the image, with
-  at least MARGIN pixels of context on each side of its core except at the image's border
-  (a short last core whose window would be its neighbour's joins that core).
-  One window size, so one compiled program; inner windows start MARGIN before their core
-  (keeping the whole image's stride alignment, TILE and MARGIN being multiples of 32),
-  the last ends at n."""
-  size = TILE + 2 * MARGIN
-  if n <= size:
-    return [(0, n, 0)]
-  out: list[tuple[int, int, int]] = []
-  for r in range(0, n, TILE):
-    start = min(max(r - MARGIN, 0), n - size)
-    if out and out[-1][2] == start:  # a short last core whose window is its neighbour's
-      out[-1] = (out[-1][0], min(r + TILE, n), start)
-    else:
-      out.append((r, min(r + TILE, n), start))
-  return out
-
-
 def _tiled(d: Denoiser, x: np.ndarray, sigma: float, ensemble: bool) -> np.ndarray:
   """[H, W, C] through windows of at most TILE + 2 MARGIN pixels a side, cores kept.
 
@@ -113,7 +92,7 @@ def _tiled(d: Denoiser, x: np.ndarray, sigma: float, ensemble: bool) -> np.ndarr
   border as it does on a whole image and as in training (its convolutions' zero padding),
   never an edge-padded copy, whose repeated noisy edge pixels it denoises worse."""
   h, w, c = x.shape
-  rows, cols = _spans(h), _spans(w)
+  rows, cols = tiles.spans(h, TILE, MARGIN), tiles.spans(w, TILE, MARGIN)
   if len(rows) == len(cols) == 1:
     return _ensemble(d, x[None], sigma, ensemble)[0]
   sh, sw = min(h, TILE + 2 * MARGIN), min(w, TILE + 2 * MARGIN)

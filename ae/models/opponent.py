@@ -61,6 +61,11 @@ class OpponentUNet(nn.Module):
   noise_conditioned: ClassVar[bool] = True  # the objective passes sigma (0-255 scale)
   branches: ClassVar[tuple[str, ...]] = ("luma", "chroma")  # each from one gray model
 
+  @property
+  def chroma_levels(self) -> tuple[int, ...]:
+    """The chroma branch's widths: `chroma_widths`, or the luma's when None."""
+    return tuple(self.widths if self.chroma_widths is None else self.chroma_widths)
+
   def adapt_params(self, old: dict, fresh: dict) -> dict | None:
     """`train.init_from` of an opponent model whose chroma branch has one level fewer:
     that branch deepened by `deepen_params` (so the model computes what `old` did), the
@@ -68,8 +73,7 @@ class OpponentUNet(nn.Module):
     if set(old) != {"luma", "chroma"} or set(fresh) != {"luma", "chroma"}:
       return None
     shapes = lambda t: jax.tree_util.tree_map(np.shape, t)
-    chroma_widths = self.widths if self.chroma_widths is None else self.chroma_widths
-    chroma = deepen_params(old["chroma"], fresh["chroma"], len(chroma_widths))
+    chroma = deepen_params(old["chroma"], fresh["chroma"], len(self.chroma_levels))
     if chroma is None or shapes(old["luma"]) != shapes(fresh["luma"]):
       return None
     return {"luma": old["luma"], "chroma": chroma}
@@ -87,8 +91,7 @@ class OpponentUNet(nn.Module):
     if not self.train_luma:
       luma = jax.lax.stop_gradient(luma)
     guide = jax.lax.stop_gradient(luma)
-    chroma_widths = self.widths if self.chroma_widths is None else self.chroma_widths
-    chroma = DenoisingUNet(chroma_widths, noise_map=True, name="chroma")(
+    chroma = DenoisingUNet(self.chroma_levels, noise_map=True, name="chroma")(
       jnp.concatenate([opp[..., 1:2], opp[..., 2:3]], axis=0),
       jnp.concatenate([s * k[1], s * k[2]], axis=0),
       guide=jnp.concatenate([guide, guide], axis=0),

@@ -3,7 +3,9 @@
 - `to_blocks` / `from_blocks`: non-overlapping blocks of a fixed size, the image
   edge-padded to a multiple of it (dense models trained on 28x28 images);
 - `windows`: overlapping windows of a core TILE with MARGIN of context on each side,
-  clipped at the image border (convolutional work in bounded memory).
+  clipped at the image border (convolutional work in bounded memory);
+- `spans`: the same cores along one side, read through windows of one size that lie
+  inside the image (one compiled program for every window).
 Arrays are channels last: [H, W, C].
 """
 
@@ -45,4 +47,25 @@ def windows(h: int, w: int, tile: int, margin: int) -> list[tuple[slice, slice, 
       read_r = slice(max(r - margin, 0), min(r + tile + margin, h))
       read_c = slice(max(c - margin, 0), min(c + tile + margin, w))
       out.append((core_r, core_c, read_r, read_c))
+  return out
+
+
+def spans(n: int, tile: int, margin: int) -> list[tuple[int, int, int]]:
+  """(core start, core stop, window start) along one side of n pixels: cores of `tile`,
+  each read through a window of min(n, tile + 2 margin) pixels that lies inside the
+  image, with at least `margin` pixels of context on each side of its core except at the
+  image's border (a short last core whose window would be its neighbour's joins that
+  core). One window size, so one compiled program; inner windows start `margin` before
+  their core (keeping the whole image's stride alignment when tile and margin are
+  multiples of the model's), the last ends at n."""
+  size = tile + 2 * margin
+  if n <= size:
+    return [(0, n, 0)]
+  out: list[tuple[int, int, int]] = []
+  for r in range(0, n, tile):
+    start = min(max(r - margin, 0), n - size)
+    if out and out[-1][2] == start:  # a short last core whose window is its neighbour's
+      out[-1] = (out[-1][0], min(r + tile, n), start)
+    else:
+      out.append((r, min(r + tile, n), start))
   return out
