@@ -18,8 +18,11 @@ quantile loss of the factorized models. Convolutional codecs also have
 `rd_terms(latents, round_fn)` -> (x_hat before cropping, bits): the decoder's side of
 `forward` from pre-quantization latents {"y", ("z")} with any rounding
 `round_fn(values, offset, stream)` (noise, hard, or refinement's relaxed rounding; stream
-0 is z, 1 + i y's i-th slice). `__call__(x)` is the inference
-reconstruction clipped to [0, 1]. Images [B, H, W, C] in [0, 1], any H and W:
+0 is z, 1 + i y's i-th slice), which gives one array for both the rate and the decoder, or
+a pair (for the rate, for the decoder): `forward(..., mixed=True)` trains with mixed
+quantization, noise for the rate and straight-through rounding around the offset for
+what the decoders see, as at inference (Minnen and Singh 2020, sec. 3). `__call__(x)` is
+the inference reconstruction clipped to [0, 1]. Images [B, H, W, C] in [0, 1], any H and W:
 convolutional codecs pad to a multiple of 16 (edge replication) and crop.
 """
 
@@ -48,21 +51,27 @@ _ACTIVATIONS = {
 }
 
 
-def _rounding(rng, train: bool, split: bool = True):
+def _rounding(rng, train: bool, split: bool = True, mixed: bool = False):
   """round_fn(values, offset, stream) of `forward`: additive uniform noise when training
   (z with the first half of split(rng), y's first stream with the second, stream k > 1
   with fold_in(second, k); without `split` the one y stream uses rng itself), else
-  rounding around the offset."""
+  rounding around the offset. With `mixed` (training only), the pair (noisy values for the
+  rate, straight-through round(v - offset) + offset for the decoder)."""
   if not train:
     return lambda v, offset, stream: q.quantize(v, offset)
   rz, ry = jax.random.split(rng) if split else (None, rng)
 
   def noisy(v, offset, stream):
-    del offset
     key = rz if stream == 0 else ry if stream == 1 else jax.random.fold_in(ry, stream)
-    return q.add_uniform_noise(key, v)
+    noised = q.add_uniform_noise(key, v)
+    return (noised, q.round_st(v - offset) + offset) if mixed else noised
 
   return noisy
+
+
+def _pair(rounded) -> tuple[jax.Array, jax.Array]:
+  """A round_fn's result as (values for the rate, values for the decoder)."""
+  return rounded if isinstance(rounded, tuple) else (rounded, rounded)
 
 
 def pad_to_multiple(x: jax.Array, multiple: int = PAD_MULTIPLE) -> jax.Array:
@@ -103,10 +112,11 @@ class DenseCodec(nn.Module):
     out = _ACTIVATIONS[self.arch.output](self._run(self.arch.g_s.layers, self.dec, y))
     return out.reshape((y.shape[0], *self.output_shape))
 
-  def forward(self, x, rng=None, train: bool = True):
+  def forward(self, x, rng=None, train: bool = True, mixed: bool = False):
     y = self.analysis(x)
-    y_hat = _rounding(rng, train, split=False)(y, self.entropy_y.medians(), 1)
-    return self.synthesis(y_hat), {"y": self.entropy_y.bits(y_hat)}, self.entropy_y.aux_loss()
+    round_fn = _rounding(rng, train, split=False, mixed=mixed)
+    y_r, y_d = _pair(round_fn(y, self.entropy_y.medians(), 1))
+    return self.synthesis(y_d), {"y": self.entropy_y.bits(y_r)}, self.entropy_y.aux_loss()
 
   def __call__(self, x):
     return jnp.clip(self.forward(x, train=False)[0], 0.0, 1.0)
@@ -156,13 +166,13 @@ class BLS2017(nn.Module):
     return {"y": (self.g_a(pad_to_multiple(x)), None, None)}
 
   def rd_terms(self, latents, round_fn):
-    y_hat = round_fn(latents["y"], self.entropy_y.medians(), 1)
-    return self.g_s(y_hat), {"y": self.entropy_y.bits(y_hat)}
+    y_r, y_d = _pair(round_fn(latents["y"], self.entropy_y.medians(), 1))
+    return self.g_s(y_d), {"y": self.entropy_y.bits(y_r)}
 
-  def forward(self, x, rng=None, train: bool = True):
+  def forward(self, x, rng=None, train: bool = True, mixed: bool = False):
     h, w = x.shape[1:3]
     y = self.g_a(pad_to_multiple(x))
-    x_hat, bits = self.rd_terms({"y": y}, _rounding(rng, train, split=False))
+    x_hat, bits = self.rd_terms({"y": y}, _rounding(rng, train, split=False, mixed=mixed))
     return x_hat[:, :h, :w], bits, self.entropy_y.aux_loss()
 
   def __call__(self, x):
@@ -200,23 +210,23 @@ class BMSHJ2018(nn.Module):
     return {"y": (y, mean, scale), "z": (z, None, None)}
 
   def rd_terms(self, latents, round_fn):
-    z_hat = round_fn(latents["z"], self.entropy_z.medians(), 0)
-    mean, scale = self.hyper_params(z_hat, latents["y"].shape)
-    y_hat = round_fn(latents["y"], mean, 1)
-    bits = {"y": conditional_bits(y_hat, mean, scale, self.family), "z": self.entropy_z.bits(z_hat)}
-    return self.g_s(y_hat), bits
+    z_r, z_d = _pair(round_fn(latents["z"], self.entropy_z.medians(), 0))
+    mean, scale = self.hyper_params(z_d, latents["y"].shape)
+    y_r, y_d = _pair(round_fn(latents["y"], mean, 1))
+    bits = {"y": conditional_bits(y_r, mean, scale, self.family), "z": self.entropy_z.bits(z_r)}
+    return self.g_s(y_d), bits
 
-  def forward(self, x, rng=None, train: bool = True):
-    return _hyper_forward(self, x, rng, train)
+  def forward(self, x, rng=None, train: bool = True, mixed: bool = False):
+    return _hyper_forward(self, x, rng, train, mixed)
 
   def __call__(self, x):
     return jnp.clip(self.forward(x, train=False)[0], 0.0, 1.0)
 
 
-def _hyper_forward(model, x, rng, train: bool):
+def _hyper_forward(model, x, rng, train: bool, mixed: bool):
   h, w = x.shape[1:3]
   y = model.g_a(pad_to_multiple(x))
-  x_hat, bits = model.rd_terms({"y": y, "z": model.h_a(y)}, _rounding(rng, train))
+  x_hat, bits = model.rd_terms({"y": y, "z": model.h_a(y)}, _rounding(rng, train, mixed=mixed))
   return x_hat[:, :h, :w], bits, model.entropy_z.aux_loss()
 
 
@@ -244,15 +254,16 @@ class ChannelCodec(nn.Module):
     self.lrp = [TransformModule(s.lrp) for s in arch.slices]
 
   def decode_slices(self, y, z_hat, round_fn):
-    """(y_hat with LRP, bits of y [B], means, scales) slice by slice, [B, h, w, M] each."""
+    """(y_hat with LRP, bits of y [B], means, scales) slice by slice, [B, h, w, M] each;
+    z_hat is what the decoder sees of z."""
     p = self.h_s(z_hat)[:, : y.shape[1], : y.shape[2]]
     mean_f, scale_f = jnp.split(p, 2, axis=-1)
     hats, means, scales, bits = [], [], [], 0.0
     for i, y_i in enumerate(jnp.split(y, self.slices, axis=-1)):
       mu = self.cc_mean[i](jnp.concatenate([mean_f, *hats], -1))
       sigma = self.cc_scale[i](jnp.concatenate([scale_f, *hats], -1))
-      y_q = round_fn(y_i, mu, 1 + i)
-      bits = bits + conditional_bits(y_q, mu, sigma, self.family)
+      y_r, y_q = _pair(round_fn(y_i, mu, 1 + i))
+      bits = bits + conditional_bits(y_r, mu, sigma, self.family)
       hats.append(y_q + self.lrp[i](jnp.concatenate([mean_f, *hats, y_q], -1)))
       means.append(mu)
       scales.append(sigma)
@@ -268,12 +279,12 @@ class ChannelCodec(nn.Module):
     return {"y": (y, mean, scale), "z": (z, None, None)}
 
   def rd_terms(self, latents, round_fn):
-    z_hat = round_fn(latents["z"], self.entropy_z.medians(), 0)
-    y_hat, bits_y, _, _ = self.decode_slices(latents["y"], z_hat, round_fn)
-    return self.g_s(y_hat), {"y": bits_y, "z": self.entropy_z.bits(z_hat)}
+    z_r, z_d = _pair(round_fn(latents["z"], self.entropy_z.medians(), 0))
+    y_hat, bits_y, _, _ = self.decode_slices(latents["y"], z_d, round_fn)
+    return self.g_s(y_hat), {"y": bits_y, "z": self.entropy_z.bits(z_r)}
 
-  def forward(self, x, rng=None, train: bool = True):
-    return _hyper_forward(self, x, rng, train)
+  def forward(self, x, rng=None, train: bool = True, mixed: bool = False):
+    return _hyper_forward(self, x, rng, train, mixed)
 
   def __call__(self, x):
     return jnp.clip(self.forward(x, train=False)[0], 0.0, 1.0)

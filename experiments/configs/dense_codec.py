@@ -26,5 +26,6 @@ def get_config():
   config.rd = ml_collections.ConfigDict()
   config.rd.lmbda = 0.01  # weight of the MSE on the [0, 255] scale
   config.rd.track_rounded_rate = True
+  config.rd.quantization = "noise"  # or "mixed": straight-through rounding into the decoders
   config.pca_baseline = False
   return config
