@@ -21,7 +21,7 @@ quantile loss of the factorized models. Convolutional codecs also have
 0 is z, 1 + i y's i-th slice), which gives one array for both the rate and the decoder, or
 a pair (for the rate, for the decoder): `forward(..., mixed=True)` trains with mixed
 quantization, noise for the rate and straight-through rounding around the offset for
-what the decoders see, as at inference (Minnen and Singh 2020, sec. 3). `__call__(x)` is
+what the decoders see, as at inference (Minnen and Singh 2020). `__call__(x)` is
 the inference reconstruction clipped to [0, 1]. Images [B, H, W, C] in [0, 1], any H and W:
 convolutional codecs pad to a multiple of 16 (edge replication) and crop.
 """

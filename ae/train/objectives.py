@@ -122,7 +122,7 @@ def rate_distortion(model: nn.Module, config) -> LossFn:
   the rate at rounded latents and its gap to the noisy training rate.
   `rd.quantization`: "noise" (additive uniform noise everywhere, Balle et al. 2017) or
   "mixed" (noise for the rate, straight-through rounding around the entropy model's
-  offsets for what the decoders see: Minnen and Singh 2020, sec. 3).
+  offsets for what the decoders see: Minnen and Singh 2020).
   """
   rd = config.rd
   mixed = _mixed_quantization(rd)
