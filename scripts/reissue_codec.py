@@ -5,8 +5,10 @@ r"""Re-issues a codec file with corrected metadata: the same parameters and tabl
 The new file records `--step` (the training steps behind it) and lists OLD's SHA-256
 under "replaces" (ae/store/codec_file.py), so that .ae files made with OLD name a codec
 that decodes them: `ae.codec.registry.by_id` finds NEW for them. Nothing that decides a
-symbol or a pixel changes; the decoded images are the same (tests/test_golden.py keeps
-a file of an earlier edition). This is how photo-mbt-q3..q6 got their full step counts.
+symbol or a pixel changes; the decoded images are the same (tests/test_golden.py re-issues
+a tiny codec and decodes a file of its earlier edition). A retrained codec is not a
+re-issue: its parameters differ, and files made with the earlier one name a codec that is
+no longer installed (`ae decompress` says so in one line).
 """
 
 from __future__ import annotations
