@@ -25,6 +25,20 @@ from experiments.configs import seed  # noqa: E402
 NUM_TRAIN, NUM_TEST = 96, 24
 
 
+@pytest.fixture(scope="session", autouse=True)
+def decoded_cache(tmp_path_factory):
+  """The decoded-split cache (ae.data.decoded) of this session, not the user's; processes
+  the tests start inherit it."""
+  folder = str(tmp_path_factory.mktemp("decoded_cache"))
+  previous = os.environ.get("AE_DECODED_CACHE")
+  os.environ["AE_DECODED_CACHE"] = folder
+  yield folder
+  if previous is None:
+    del os.environ["AE_DECODED_CACHE"]
+  else:
+    os.environ["AE_DECODED_CACHE"] = previous
+
+
 def fake_images(n: int, seed_: int) -> tuple[np.ndarray, np.ndarray]:
   """Structured 28x28 uint8 images (a few smooth prototypes plus noise) and labels."""
   rng = np.random.default_rng(seed_)

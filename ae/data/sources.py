@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 from absl import logging
 
-from ae.data import crops, fashion_mnist, photos, photos_tfds, records, stream
+from ae.data import crops, decoded, fashion_mnist, photos, photos_tfds, records, stream
 from ae.data.defaults import data_config
 from ae.data.folder import load_folder, read_folder
 from ae.data.imageset import IMAGE_SUFFIXES, ImageSet, folder_split_of
@@ -67,7 +67,8 @@ def load_split(data_config, split: str) -> ImageSet:
     if spec.gray or data_config.get("gray", False):
       crops = photos.to_gray(crops)
     return ImageSet(crops, np.full(len(crops), -1, np.int32))
-  return _read_all(_tfds_source(data_config, split, spec.arg or spec.kind))
+  images, labels = decoded.read_all(_tfds_source(data_config, split, spec.arg or spec.kind), split)
+  return ImageSet(images=images, labels=labels)
 
 
 def _data_dir(data_config) -> str | None:
@@ -147,13 +148,6 @@ def eval_images(spec: DataSpec, split: str = "test", max_images: int = 0) -> lis
   return images[: max_images or None]
 
 
-def _read_all(source) -> ImageSet:
-  """Reads a TFDS data source (random-access sequence of example dicts) into memory."""
-  reader = records.RecordImages(source)
-  everything = np.arange(len(reader))
-  return ImageSet(images=reader.read(everything), labels=reader.labels(everything))
-
-
 DEFAULT_CACHE_MB = 1024
 
 
@@ -186,11 +180,12 @@ def train_source(data_config, batch_size: int, data_key) -> stream.BatchSource:
   if spec.kind in ("folder", "kodak"):
     images = load_split(data_config, split).images
     return stream.ShuffledImages(stream.InMemory(images), images.shape[1:], batch_size, data_key)
-  reader = records.RecordImages(_tfds_source(data_config, split, spec.arg or spec.kind))
+  source = _tfds_source(data_config, split, spec.arg or spec.kind)
+  reader = records.RecordImages(source)
   shape = reader.fixed_shape or reader.read([0]).shape[1:]
   shape = (*shape, 1) if len(shape) == 2 else tuple(shape)
   if len(reader) * int(np.prod(shape)) <= in_memory_limit(data_config):
-    reader = stream.InMemory(reader.read(np.arange(len(reader))))
+    reader = stream.InMemory(decoded.read_all(source, split)[0])
   return stream.ShuffledImages(reader, shape, batch_size, data_key)
 
 
