@@ -80,14 +80,19 @@ JOB_SIZES = {"denoisers": (64, 128, 1e-4), "codecs": (16, 256, 1e-4)}
 
 
 def codec_stage(name: str) -> Stage:
-  """Continues the shipped codec `name` at its own lambda (read from its file)."""
+  """Continues the shipped codec `name` at its own lambda (read from its file), with mixed
+  quantization as the shipped codecs were last trained (docs/compression.md)."""
   sys.path.insert(0, ROOT)
   from ae.store import bundle  # pylint: disable=g-import-not-at-top  # numpy and msgpack only
 
   path = f"ae/store/codecs/{name}.aec"
   with open(os.path.join(ROOT, path), "rb") as f:
     lmbda = float(bundle.unpack(f.read())["lmbda"])
-  flags = (f"--config.train.init_from={path}", f"--config.rd.lmbda={lmbda!r}")
+  flags = (
+    f"--config.train.init_from={path}",
+    f"--config.rd.lmbda={lmbda!r}",
+    "--config.rd.quantization=mixed",
+  )
   cfg = "experiments/configs/photo_codec.py"
   return Stage(name, cfg, flags, exporter="experiments.export_codec", suffix=".aec")
 

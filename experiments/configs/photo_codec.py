@@ -15,7 +15,9 @@ here), continued (`--config.train.init_from`: parameters only, fresh Adam) for
 25,000 steps on a fresh draw of crops, then fine-tuned from that for 10,000 steps
 at each of 0.0018, 0.0035, 0.0067 and 0.013 (photo-mbt-q3..q6); the lower and higher
 rates (q1, q2: 0.0004, 0.0009; q7, q8, q9: 0.035, 0.09, 0.25) are chains of fine-tunes
-from those; scripts/retrain_codecs.sh runs them all:
+from those; last, every rate is polished for 4,000 steps with mixed quantization
+(`--config.rd.quantization=mixed`: noise for the rate, rounding into the decoders) at
+Adam 1e-4, 1e-5 for the last 800. scripts/retrain_codecs.sh runs them all:
 
   python -m experiments.train --config=experiments/configs/photo_codec.py \
       --workdir=workdirs/photo_base
