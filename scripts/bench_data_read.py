@@ -6,7 +6,8 @@ Times `ae.data.sources.load_split` of the seed config's data set (Fashion-MNIST 
 Debian IDX files, prepared by TFDS once) with the decoded cache off (every record parsed
 by `ae.data.records`' fast path) and on (`ae.data.decoded`, filled in a fresh temporary
 folder before the first timed load), alternating, medians in seconds; checks that both
-give the same images and labels.
+give the same images and labels. Here (one core while a training ran on the other):
+parse 4.137 s, cached 0.195 s for the 60,000 training images.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 
 from absl import app, flags
 
-_REPEATS = flags.DEFINE_integer("repeats", 3, "Timed loads of each kind.")
+_REPEATS = flags.DEFINE_integer("repeats", 3, "Timed loads of each kind.", lower_bound=1)
 _SPLIT = flags.DEFINE_string("split", "train", "The split to read.")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

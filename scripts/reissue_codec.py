@@ -13,8 +13,6 @@ no longer installed (`ae decompress` says so in one line).
 
 from __future__ import annotations
 
-import hashlib
-
 from absl import app, flags
 
 _CODEC = flags.DEFINE_string("codec", None, "The codec file to re-issue.", required=True)
@@ -22,20 +20,10 @@ _STEP = flags.DEFINE_integer("step", None, "Training steps behind it.", required
 _OUT = flags.DEFINE_string("out", None, "The new codec file.", required=True)
 
 
-def reissue(data: bytes, step: int) -> bytes:
-  """The re-issued file's bytes: `data`'s bundle with "step" and "replaces" updated."""
-  from ae.store import bundle  # pylint: disable=g-import-not-at-top
-
-  tree = bundle.unpack(data)
-  old = hashlib.sha256(data).hexdigest()
-  tree["step"] = int(step)
-  tree["replaces"] = [*tree.get("replaces", []), old]
-  return bundle.pack(tree)
-
-
 def main(argv):
   del argv
   from ae.codec import export, registry  # pylint: disable=g-import-not-at-top
+  from ae.store.codec_file import reissue  # pylint: disable=g-import-not-at-top
 
   with open(_CODEC.value, "rb") as f:
     data = f.read()

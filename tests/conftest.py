@@ -145,6 +145,7 @@ def tiny_codecs(tmp_path_factory):
 # them out for a fast inner loop (CI runs everything).
 SLOW_MODULES = {
   "test_codecs",
+  "test_mixed_quantization",
   "test_multiprocess",
   "test_refine",
   "test_study",

@@ -72,3 +72,24 @@ def test_the_cache_can_be_turned_off_or_unwritable_without_failing(
   monkeypatch.setenv("AE_DECODED_CACHE", str(blocker / "decoded"))  # cannot be a folder
   images = sources.load_split(config, "test").images
   assert len(images) == len(fake_fashion[2]["test"][0]) and not os.path.isdir(blocker)
+
+
+def test_a_damaged_cached_copy_is_a_miss_and_is_replaced(fake_fashion, cache, monkeypatch):
+  config = make_test_config(fake_fashion).data
+  first = sources.load_split(config, "test")
+  (folder,) = os.listdir(cache)
+  (cache / folder / "images.npy").write_bytes(b"")  # e.g. a crash before the data hit disk
+  calls = _counting_reads(monkeypatch)
+  again = sources.load_split(config, "test")
+  assert calls  # parsed again, not an error
+  np.testing.assert_array_equal(again.images, first.images)
+  calls.clear()
+  np.testing.assert_array_equal(sources.load_split(config, "test").images, first.images)
+  assert not calls  # the damaged copy was replaced
+
+
+def test_a_split_larger_than_the_memory_limit_is_not_cached(fake_fashion, cache):
+  config = make_test_config(fake_fashion).data
+  config.cache_mb = -1  # stream, never hold: nothing to cache either
+  sources.load_split(config, "test")
+  assert not os.path.isdir(cache) or not os.listdir(cache)

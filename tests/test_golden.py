@@ -40,23 +40,19 @@ def _pixel_hash(image):
 def test_a_file_of_an_earlier_edition_of_a_codec_decodes_to_the_same_pixels(
   tiny_codecs, tmp_path, monkeypatch
 ):
-  """A codec re-issued with new metadata (`scripts/reissue_codec.py`: same parameters and
-  tables) lists the earlier file's SHA-256 under `replaces`: a file that names the earlier
-  edition decodes with the new one alone installed, to the same pixels."""
-  import importlib.util  # pylint: disable=g-import-not-at-top
+  """A codec re-issued with new metadata (`ae.store.codec_file.reissue`, as
+  scripts/reissue_codec.py does: the same parameters and tables) lists the earlier file's
+  SHA-256 under `replaces`: a file that names the earlier edition decodes with the new
+  one alone installed, to the same pixels."""
+  from ae.store.codec_file import reissue  # pylint: disable=g-import-not-at-top
 
-  spec = importlib.util.spec_from_file_location(
-    "reissue_codec", os.path.join(os.path.dirname(GOLDEN), "..", "scripts", "reissue_codec.py")
-  )
-  reissue_codec = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(reissue_codec)
   with open(os.path.join(tiny_codecs, "mbt2018_mean.aec"), "rb") as f:
     earlier = f.read()
   image = np.random.default_rng(0).integers(0, 256, (40, 56, 3), np.uint8)
   monkeypatch.setenv("AE_CODEC_PATH", tiny_codecs)
   data = api.compress(image, "mbt2018_mean")
   want = _pixel_hash(api.decode(data))
-  (tmp_path / "mbt2018_mean.aec").write_bytes(reissue_codec.reissue(earlier, 123))
+  (tmp_path / "mbt2018_mean.aec").write_bytes(reissue(earlier, 123))
   monkeypatch.setenv("AE_CODEC_PATH", str(tmp_path))
   codec = registry.get("mbt2018_mean")
   assert data[4:12].hex() != codec.sha256[:16]  # the file names the earlier edition

@@ -12,6 +12,9 @@ from experiments.configs import hyperprior
 from tests.test_family import _train
 
 _MODELS = {
+  "dense_codec": lambda: models.DenseCodec(
+    output_shape=(32, 32, 3), hidden_sizes=(16,), latent_size=8
+  ),
   "bls2017": lambda: models.BLS2017(n=8, m=12),
   "bmshj2018": lambda: models.BMSHJ2018(n=8, m=12),
   "mbt2018_mean": lambda: models.MBT2018Mean(n=8, m=12),

@@ -1,20 +1,24 @@
 """A decoded copy of a TFDS split that is read whole: records parsed once, arrays after.
 
-A split small enough to be held in memory (`ae.data.sources.in_memory_limit`, e.g.
-Fashion-MNIST's 70,000 records) is read whole by every process that trains or evaluates
-on it; even on the fast path of `ae.data.records` that parses each record in Python
-(about 3.6 s for Fashion-MNIST on one core here). The first process writes the split's
-uint8 images [N, H, W, C] and int32 labels [N] as .npy files into a folder of the cache
+Every process that trains or evaluates on a small TFDS split (Fashion-MNIST's 60,000
+training and 10,000 test images) reads it whole into memory, and parsing its records
+takes seconds even on `ae.data.records`' fast path (4.1 s for the 60,000 here,
+`scripts/bench_data_read.py`). So the first process writes the split's uint8 images
+[N, H, W, C] and int32 labels [N] as .npy files into a folder of the cache
 (`$AE_DECODED_CACHE`, default `$XDG_CACHE_HOME/ae/decoded` or `~/.cache/ae/decoded`; an
-empty value turns the cache off), named by a key of the split and of the names, sizes
-and modification times of the prepared data set's files, so a data set prepared anew
-gets a new folder. Later processes load the arrays: the same pixels and labels, exactly.
-The folder appears whole or not at all (written aside, then renamed); a cache that
-cannot be written is skipped with a log line, never an error.
+empty value turns the cache off), and later processes load them (0.2 s): the same pixels
+and labels. The folder's name is a key of the split, of the names, sizes and modification
+times of the prepared data set's files (a data set prepared anew gets a new folder) and
+of the source of the parsing code. Only splits of at most `max_bytes` of pixels are
+cached (the caller's in-memory limit). A folder appears whole or not at all (written
+aside, synced, then renamed); one that cannot be read is replaced; a cache that cannot be
+written is skipped with a log line, never an error. Old folders are not removed: delete
+the cache folder to reclaim the space.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -25,6 +29,7 @@ import numpy as np
 from absl import logging
 
 from ae.data import records
+from ae.utils import varint
 
 FORMAT = 1  # bump when what is stored changes
 
@@ -37,34 +42,57 @@ def cache_root() -> str | None:
   return os.path.join(root, "ae", "decoded")
 
 
+@functools.cache
+def _code_version() -> str:
+  """A hash of the modules that turn records into arrays: new parsing code, new keys."""
+  digest = hashlib.sha256()
+  for module in (records, varint):
+    with open(module.__file__, "rb") as f:
+      digest.update(f.read())
+  return digest.hexdigest()
+
+
 def split_key(data_dir: str, split: str) -> str:
-  """A hex key of `split` and of the files in `data_dir` (names, sizes, mtimes)."""
+  """A hex key of `split`, of the files in `data_dir` (names, sizes, modification times)
+  and of the parsing code."""
   files = []
   for name in sorted(os.listdir(data_dir)):
     st = os.stat(os.path.join(data_dir, name))
     files.append((name, st.st_size, st.st_mtime_ns))
-  blob = json.dumps([FORMAT, os.path.abspath(data_dir), split, files]).encode()
-  return hashlib.sha256(blob).hexdigest()[:24]
+  blob = json.dumps([FORMAT, _code_version(), os.path.abspath(data_dir), split, files])
+  return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
 def _folder(source, split: str) -> str | None:
   root = cache_root()
-  info = getattr(source, "dataset_info", None)
-  data_dir = getattr(info, "data_dir", None)
+  data_dir = getattr(getattr(source, "dataset_info", None), "data_dir", None)
   if not root or not data_dir or not os.path.isdir(data_dir):
     return None
   return os.path.join(root, split_key(data_dir, split))
 
 
-def _load(folder: str) -> tuple[np.ndarray, np.ndarray] | None:
+def _load(folder: str, n: int) -> tuple[np.ndarray, np.ndarray] | None:
+  """The cached arrays when they are whole and of `n` records, else None."""
   try:
-    return np.load(os.path.join(folder, "images.npy")), np.load(os.path.join(folder, "labels.npy"))
-  except (OSError, ValueError):
+    images = np.load(os.path.join(folder, "images.npy"))
+    labels = np.load(os.path.join(folder, "labels.npy"))
+  except Exception as e:  # pylint: disable=broad-except  # any damage is a miss
+    logging.info("Cached split %s unreadable (%s); parsing the records.", folder, e)
     return None
+  ok = images.dtype == np.uint8 and images.ndim == 4 and len(images) == n
+  return (images, labels) if ok and labels.dtype == np.int32 and labels.shape == (n,) else None
+
+
+def _save(path: str, array: np.ndarray) -> None:
+  with open(path, "wb") as f:
+    np.save(f, array)
+    f.flush()
+    os.fsync(f.fileno())
 
 
 def _store(folder: str, images: np.ndarray, labels: np.ndarray) -> None:
-  """Writes the arrays into `folder` whole (aside, then renamed) or not at all."""
+  """Writes the arrays into `folder` whole (aside, synced, renamed) or not at all; a
+  folder already there (unreadable, or another process's) is replaced or left."""
   try:
     os.makedirs(os.path.dirname(folder), exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".tmp-", dir=os.path.dirname(folder))
@@ -72,8 +100,10 @@ def _store(folder: str, images: np.ndarray, labels: np.ndarray) -> None:
     logging.info("Not caching the decoded split in %s: %s", folder, e)
     return
   try:
-    np.save(os.path.join(tmp, "images.npy"), images)
-    np.save(os.path.join(tmp, "labels.npy"), labels)
+    _save(os.path.join(tmp, "images.npy"), images)
+    _save(os.path.join(tmp, "labels.npy"), labels)
+    if os.path.isdir(folder) and _load(folder, len(images)) is None:
+      shutil.rmtree(folder, ignore_errors=True)  # damaged: make way for the new copy
     os.rename(tmp, folder)
   except OSError as e:  # another process was first, or the disk is full: not an error
     logging.info("Not caching the decoded split in %s: %s", folder, e)
@@ -81,16 +111,18 @@ def _store(folder: str, images: np.ndarray, labels: np.ndarray) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def read_all(source, split: str) -> tuple[np.ndarray, np.ndarray]:
+def read_all(source, split: str, max_bytes: int) -> tuple[np.ndarray, np.ndarray]:
   """(uint8 images [N, H, W, C], int32 labels [N]) of every record of a TFDS data source
-  of `split`, from the cache when it holds them, else read and then cached."""
+  of `split`: from the cache when it holds them, else parsed, and then cached when the
+  images take at most `max_bytes`."""
   folder = _folder(source, split)
-  cached = _load(folder) if folder and os.path.isdir(folder) else None
-  if cached is not None and len(cached[0]) == len(source) == len(cached[1]):
-    return cached
+  if folder and os.path.isdir(folder):
+    cached = _load(folder, len(source))
+    if cached is not None:
+      return cached
   reader = records.RecordImages(source)
   everything = np.arange(len(reader))
   images, labels = reader.read(everything), reader.labels(everything)
-  if folder:
+  if folder and images.nbytes <= max_bytes:
     _store(folder, images, labels)
   return images, labels

@@ -38,7 +38,8 @@ def load_split(data_config, split: str) -> ImageSet:
       `data_dir`, `manual_dir`, `download`, and for folders `image_size` and
       `test_percent`.
     split: a split name, e.g. "train" or "test" (TFDS slicing like "train[:10%]"
-      works for TFDS sources).
+      works for TFDS sources; TFDS splits are parsed once, then loaded from the decoded
+      cache of `ae.data.decoded`).
   """
   spec = training_spec(data_config.name)
   if spec.kind in ("folder", "kodak"):
@@ -67,7 +68,8 @@ def load_split(data_config, split: str) -> ImageSet:
     if spec.gray or data_config.get("gray", False):
       crops = photos.to_gray(crops)
     return ImageSet(crops, np.full(len(crops), -1, np.int32))
-  images, labels = decoded.read_all(_tfds_source(data_config, split, spec.arg or spec.kind), split)
+  source = _tfds_source(data_config, split, spec.arg or spec.kind)
+  images, labels = decoded.read_all(source, split, max(0, in_memory_limit(data_config)))
   return ImageSet(images=images, labels=labels)
 
 
@@ -185,7 +187,7 @@ def train_source(data_config, batch_size: int, data_key) -> stream.BatchSource:
   shape = reader.fixed_shape or reader.read([0]).shape[1:]
   shape = (*shape, 1) if len(shape) == 2 else tuple(shape)
   if len(reader) * int(np.prod(shape)) <= in_memory_limit(data_config):
-    reader = stream.InMemory(decoded.read_all(source, split)[0])
+    reader = stream.InMemory(decoded.read_all(source, split, in_memory_limit(data_config))[0])
   return stream.ShuffledImages(reader, shape, batch_size, data_key)
 
 

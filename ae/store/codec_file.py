@@ -6,7 +6,7 @@ The file is the msgpack bundle (`ae.store.bundle`) of
    "params": <parameters>, "tables": {<latent>: <tables.to_stored of its tables>}}
 written by `ae.codec.export`, and optionally "replaces": [SHA-256 hex of earlier files
 with the same parameters and tables, whose .ae files this codec decodes], written by
-scripts/reissue_codec.py; its identity
+`reissue` (scripts/reissue_codec.py); its identity
 is the SHA-256 of its bytes. A lossless
 codec (a VAE coded by bits-back, `ae.codec.bitsback`) has "kind": "lossless", empty
 "tables" and its integer tables under "bitsback" (`ae.codec.bitsback_tables`); a file
@@ -102,3 +102,12 @@ def load_codec(path: str) -> ExportedCodec:
   except (KeyError, ValueError, TypeError, AttributeError) as e:
     raise UserError(f"{path} has damaged contents ({type(e).__name__}: {e})") from e
   return ExportedCodec(spec, params, tables, meta, hashlib.sha256(data).hexdigest())
+
+
+def reissue(data: bytes, step: int) -> bytes:
+  """A codec file's bytes re-issued with corrected metadata: the same parameters and
+  tables, "step" set to `step` and the old file's SHA-256 added to "replaces"."""
+  tree = bundle_lib.unpack(data)
+  tree["step"] = int(step)
+  tree["replaces"] = [*tree.get("replaces", []), hashlib.sha256(data).hexdigest()]
+  return bundle_lib.pack(tree)
