@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Retrains the shipped codecs from scratch and exports them to ROOT/codecs/*.aec
 # (hours on 2 CPU cores; copy the .aec files to ae/store/codecs/ to ship them).
-#   bash scripts/retrain_codecs.sh [ROOT=workdirs] [WHICH=all|fashion|photos]
+#   bash scripts/retrain_codecs.sh [ROOT=workdirs] [WHICH=all|fashion|photos|polish] [QUALITIES]
 # Fashion-MNIST: the dense codec (128 latents, 20 epochs) at four lambdas.
 # Photos: mbt2018-mean (N=64, M=96) trained 30,000 steps at lambda 0.013, continued
 # 25,000 steps on fresh crops (crop_seed 1), then fine-tuned from that for 10,000
@@ -12,10 +12,10 @@
 # q9: a rerun trains every step on the halved wallpapers.
 # Then (WHICH=all, photos or polish) every photo rate is polished: 3,200 steps at Adam 1e-4
 # and 800 at 1e-5 with mixed quantization (noise for the rate, rounding into the decoders),
-# on fresh crops; QUALITIES (default "1 2 3 4 5 6 7 8 9") picks the rates, so two cores
-# can polish half each.
+# on fresh crops, starting from ROOT/codecs/photo-mbt-qN.aec (the shipped file where ROOT
+# has none: WHICH=polish alone polishes the shipped codecs) and replacing it there;
+# QUALITIES (default "1 2 3 4 5 6 7 8 9") picks the rates, so two cores can polish half each.
 # Rerunning resumes unfinished runs and re-exports finished ones.
-#   bash scripts/retrain_codecs.sh [ROOT] [WHICH] [QUALITIES]
 source "$(dirname "$0")/retrain_common.sh"
 qualities="${3:-1 2 3 4 5 6 7 8 9}"
 photo=experiments/configs/photo_codec.py
@@ -64,8 +64,10 @@ fi
 if [[ "$which" == all || "$which" == photos || "$which" == polish ]]; then
   lambdas=(0 0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.035 0.09 0.25)
   for q in $qualities; do
+    init="$root/codecs/photo-mbt-q$q.aec"
+    [[ -f "$init" ]] || init="ae/store/codecs/photo-mbt-q$q.aec"
     train --config=$photo --workdir="$root/photo_p$q" --config.rd.lmbda="${lambdas[$q]}" \
-        --config.rd.quantization=mixed --config.train.init_from="$root/codecs/photo-mbt-q$q.aec" \
+        --config.rd.quantization=mixed --config.train.init_from="$init" \
         --config.train.learning_rate=1e-4 --config.train.num_steps=4000 \
         --config.train.lr_drop_step=3200 --config.data.crop_seed=$((10 + q)) \
       && python3 -m experiments.export_codec --workdir="$root/photo_p$q" --out="$root/photo_p$q/codec.aec" \
