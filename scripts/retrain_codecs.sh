@@ -13,7 +13,9 @@
 # Then (WHICH=all, photos or polish) every photo rate is polished: 3,200 steps at Adam 1e-4
 # and 800 at 1e-5 with mixed quantization (noise for the rate, rounding into the decoders),
 # on fresh crops, starting from ROOT/codecs/photo-mbt-qN.aec (the shipped file where ROOT
-# has none: WHICH=polish alone polishes the shipped codecs) and replacing it there;
+# has none; copied once to ROOT/photo_pN.start.aec, so reruns resume) and replacing it
+# there. The shipped files are already polished: to redo their polish, first put the
+# files before it in ROOT/codecs (`git show c5346c3:ae/store/codecs/photo-mbt-qN.aec`).
 # QUALITIES (default "1 2 3 4 5 6 7 8 9") picks the rates, so two cores can polish half each.
 # Rerunning resumes unfinished runs and re-exports finished ones.
 source "$(dirname "$0")/retrain_common.sh"
@@ -64,10 +66,14 @@ fi
 if [[ "$which" == all || "$which" == photos || "$which" == polish ]]; then
   lambdas=(0 0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.035 0.09 0.25)
   for q in $qualities; do
-    init="$root/codecs/photo-mbt-q$q.aec"
-    [[ -f "$init" ]] || init="ae/store/codecs/photo-mbt-q$q.aec"
+    start="$root/photo_p$q.start.aec"
+    if [[ ! -f "$start" ]]; then
+      init="$root/codecs/photo-mbt-q$q.aec"
+      [[ -f "$init" ]] || init="ae/store/codecs/photo-mbt-q$q.aec"
+      cp "$init" "$start"
+    fi
     train --config=$photo --workdir="$root/photo_p$q" --config.rd.lmbda="${lambdas[$q]}" \
-        --config.rd.quantization=mixed --config.train.init_from="$init" \
+        --config.rd.quantization=mixed --config.train.init_from="$start" \
         --config.train.learning_rate=1e-4 --config.train.num_steps=4000 \
         --config.train.lr_drop_step=3200 --config.data.crop_seed=$((10 + q)) \
       && python3 -m experiments.export_codec --workdir="$root/photo_p$q" --out="$root/photo_p$q/codec.aec" \

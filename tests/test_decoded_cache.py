@@ -71,7 +71,7 @@ def test_the_cache_can_be_turned_off_or_unwritable_without_failing(
   blocker.write_bytes(b"")
   monkeypatch.setenv("AE_DECODED_CACHE", str(blocker / "decoded"))  # cannot be a folder
   images = sources.load_split(config, "test").images
-  assert len(images) == len(fake_fashion[2]["test"][0]) and not os.path.isdir(blocker)
+  assert len(images) == len(fake_fashion[2]["test"][0]) and blocker.read_bytes() == b""
 
 
 def test_a_damaged_cached_copy_is_a_miss_and_is_replaced(fake_fashion, cache, monkeypatch):
@@ -93,3 +93,8 @@ def test_a_split_larger_than_the_memory_limit_is_not_cached(fake_fashion, cache)
   config.cache_mb = -1  # stream, never hold: nothing to cache either
   sources.load_split(config, "test")
   assert not os.path.isdir(cache) or not os.listdir(cache)
+  source = sources._tfds_source(config, "test", "fashion_mnist")  # pylint: disable=protected-access
+  images, _ = decoded.read_all(source, "test", max_bytes=100)  # 24 images of 784 bytes
+  assert len(images) and (not os.path.isdir(cache) or not os.listdir(cache))
+  decoded.read_all(source, "test", max_bytes=images.nbytes)
+  assert len(os.listdir(cache)) == 1

@@ -190,6 +190,11 @@ def test_options_added_later_with_neutral_defaults_still_resume():
   assert _diff(stored, {"train": {"learning_rate": 1e-3, "aux_learning_rate": 1e-2}}) == [
     "train.aux_learning_rate: None -> 0.01"
   ]
+  codec = {"rd": {"lmbda": 0.01}}  # a codec run from before rd.quantization existed
+  assert _diff(codec, {"rd": {"lmbda": 0.01, "quantization": "noise"}}) == []
+  assert _diff(codec, {"rd": {"lmbda": 0.01, "quantization": "mixed"}}) == [
+    "rd.quantization: None -> 'mixed'"
+  ]
 
 
 def test_periods_must_align_with_fused_steps(fake_fashion, tmp_path):

@@ -33,14 +33,20 @@ def _comparable(cfg: dict) -> dict:
   return {k: v for k, v in cfg.items() if k not in RESUMABLE_FIELDS}
 
 
+# Options added to the configs later whose default is not a falsy value: the value that
+# behaves as the runs before them did.
+NEUTRAL_DEFAULTS = {"rd.quantization": "noise"}
+
+
 def _diff(a: dict, b: dict, prefix: str = "") -> list[str]:
   """Changed fields from `a` (the stored config) to `b`; a field `a` lacks counts as
-  unchanged when `b` sets it off (0, "", False): options added to the configs later
-  with their neutral default still resume older runs."""
+  unchanged when `b` sets it off (0, "", False) or to its NEUTRAL_DEFAULTS value: options
+  added to the configs later with their neutral default still resume older runs."""
   out = []
   for k in sorted(set(a) | set(b)):
     va, vb = a.get(k), b.get(k)
-    if k not in a and not isinstance(vb, dict) and not vb:
+    neutral = not vb or NEUTRAL_DEFAULTS.get(prefix + k, object()) == vb
+    if k not in a and not isinstance(vb, dict) and neutral:
       continue
     if isinstance(va, dict) and isinstance(vb, dict):
       out += _diff(va, vb, f"{prefix}{k}.")
