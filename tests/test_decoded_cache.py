@@ -77,8 +77,8 @@ def test_the_cache_can_be_turned_off_or_unwritable_without_failing(
 def test_a_damaged_cached_copy_is_a_miss_and_is_replaced(fake_fashion, cache, monkeypatch):
   config = make_test_config(fake_fashion).data
   first = sources.load_split(config, "test")
-  (folder,) = os.listdir(cache)
-  (cache / folder / "images.npy").write_bytes(b"")  # e.g. a crash before the data hit disk
+  (name,) = os.listdir(cache)
+  (cache / name).write_bytes(b"")  # e.g. a crash before the data hit disk
   calls = _counting_reads(monkeypatch)
   again = sources.load_split(config, "test")
   assert calls  # parsed again, not an error
