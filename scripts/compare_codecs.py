@@ -1,6 +1,7 @@
 r"""Codecs trained at one lambda, compared on the held-out test photos in real files.
 
   taskset -c 0 python scripts/compare_codecs.py --codecs=A.aec,B.aec[,NAME...] [--json=PATH]
+      [--images=test|train]
 
 For each codec (a name from `ae codecs` or an .aec path): the mean over the test photos
 (`ae.data.photos`, whole images) of the file's bits per pixel, its 8-bit RGB PSNR, its
@@ -21,6 +22,24 @@ from absl import app, flags
 
 _CODECS = flags.DEFINE_list("codecs", None, "Codec names or .aec paths.", required=True)
 _JSON = flags.DEFINE_string("json", None, "Write the table as JSON here.")
+_IMAGES = flags.DEFINE_enum(
+  "images", "test", ["test", "train"], "The test photos, or centre crops of the train photos."
+)
+
+
+def _images(split: str) -> list[np.ndarray]:
+  """The test photos whole, or the 384x512 centre crops of the train photos that have one."""
+  from ae.data import photos  # pylint: disable=g-import-not-at-top
+
+  whole = [photos.read_photo(e) for e in photos.manifest() if e.split == split]
+  if split == "test":
+    return whole
+  h, w = 384, 512
+  return [
+    p[(p.shape[0] - h) // 2 :][:h, (p.shape[1] - w) // 2 :][:, :w]
+    for p in whole
+    if p.shape[0] >= h and p.shape[1] >= w
+  ]
 
 
 def measure(codec, images: list[np.ndarray]) -> dict:
@@ -59,10 +78,9 @@ def measure(codec, images: list[np.ndarray]) -> dict:
 def main(argv):
   del argv
   from ae.codec import registry  # pylint: disable=g-import-not-at-top
-  from ae.data import photos  # pylint: disable=g-import-not-at-top
   from ae.utils import files  # pylint: disable=g-import-not-at-top
 
-  images = [photos.read_photo(e) for e in photos.manifest() if e.split == "test"]
+  images = _images(_IMAGES.value)
   codecs = [registry.load(n) if n.endswith(".aec") else registry.get(n) for n in _CODECS.value]
   lambdas = {float(c.exported.meta["lmbda"]) for c in codecs}
   if len(lambdas) > 1:  # the loss compares codecs at one lambda only

@@ -178,6 +178,7 @@ def train_source(data_config, batch_size: int, data_key) -> stream.BatchSource:
       bool(data_config.get("rotate", False)),
       bool(spec.gray or data_config.get("gray", False)),
       float(data_config.get("chroma", 0.0)),
+      data_config.get("candidates", 1),
     )
   if spec.kind in ("folder", "kodak"):
     images = load_split(data_config, split).images

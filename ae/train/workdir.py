@@ -35,7 +35,7 @@ def _comparable(cfg: dict) -> dict:
 
 # Options added to the configs later whose default is not a falsy value: the value that
 # behaves as the runs before them did.
-NEUTRAL_DEFAULTS = {"rd.quantization": "noise"}
+NEUTRAL_DEFAULTS = {"rd.quantization": "noise", "data.candidates": 1}
 
 
 def _diff(a: dict, b: dict, prefix: str = "") -> list[str]:

@@ -52,6 +52,7 @@ def use_photos(
   config.data.crop_size = crop_size
   config.data.num_crops = num_crops
   config.data.crop_seed = 0
+  config.data.candidates = 1  # >1: keep the most detailed of that many crops (ae.data.crops)
   config.data.eval_crop_size = 256
   config.train.batch_size = batch_size
   config.train.num_epochs = 0
