@@ -36,6 +36,7 @@ import jax.numpy as jnp
 
 from ae.compression import arch as arch_lib
 from ae.compression import quantization as q
+from ae.compression import widen
 from ae.compression.arch import PAD_MULTIPLE, Transform
 from ae.compression.entropy_models import EntropyBottleneck, conditional_bits
 from ae.compression.gdn import GDN
@@ -201,6 +202,11 @@ class BMSHJ2018(nn.Module):
       mean, scale = jnp.split(p, 2, axis=-1)
       return mean, scale
     return jnp.zeros_like(p), p
+
+  def adapt_params(self, old: dict, fresh: dict) -> dict | None:
+    """`train.init_from` of this codec with fewer latent channels M (`model.m`): the
+    function-preserving widening of `ae.compression.widen`."""
+    return widen.widen_params(old, fresh, self.mean_scale)
 
   def latents(self, x):
     """{"y": (values, mean, scale) given the rounded z, "z": (values, None, None)}."""
