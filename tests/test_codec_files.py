@@ -175,3 +175,12 @@ def test_written_files_get_the_umask_permissions(tmp_path):
     os.umask(umask)
   assert (tmp_path / "out.ae").stat().st_mode & 0o777 == 0o644
   assert os.listdir(tmp_path) == ["out.ae"]
+
+
+def test_codecs_are_listed_with_numbers_in_their_names_by_value(codecs, tmp_path, monkeypatch):
+  source = codecs["bls2017"].path
+  for name in ("z-q10", "z-q9", "z-q1"):
+    (tmp_path / f"{name}.aec").write_bytes(open(source, "rb").read())
+  monkeypatch.setenv("AE_CODEC_PATH", str(tmp_path))
+  names = [c.name for c in registry.available()]
+  assert [n for n in names if n.startswith("z-")] == ["z-q1", "z-q9", "z-q10"]
