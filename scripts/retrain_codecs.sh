@@ -16,8 +16,14 @@
 # has none; copied once to ROOT/photo_pN.start.aec, so reruns resume) and replacing it
 # there. The shipped files are already polished: to redo their polish, first put the
 # files before it in ROOT/codecs (`git show c5346c3:ae/store/codecs/photo-mbt-qN.aec`).
-# QUALITIES (default "1 2 3 4 5 6 7 8 9") picks the rates, so two cores can polish half each.
-# Rerunning resumes unfinished runs and re-exports finished ones.
+# Then (WHICH=all, photos or detail) a second polish on detailed crops (data.candidates=2:
+# the more textured of two random crops, ae.data.crops): 4,000 steps per rate as above,
+# from ROOT/codecs/photo-mbt-qN.aec (or the shipped file; copied once to
+# ROOT/photo_dN.start.aec), crop_seed 30+N; and the top rate photo-mbt-q10 (lambda 0.5):
+# 5,000 steps at Adam 2e-4 (2e-5 for the last 1,000) from photo-mbt-q9 as it was before
+# this polish, then polished like the others.
+# QUALITIES (default "1 2 3 4 5 6 7 8 9"; "10 1 2 ... 9" for the second polish) picks the rates, so two cores
+# can polish half each. Rerunning resumes unfinished runs and re-exports finished ones.
 source "$(dirname "$0")/retrain_common.sh"
 qualities="${3:-1 2 3 4 5 6 7 8 9}"
 photo=experiments/configs/photo_codec.py
@@ -78,5 +84,37 @@ if [[ "$which" == all || "$which" == photos || "$which" == polish ]]; then
         --config.train.lr_drop_step=3200 --config.data.crop_seed=$((10 + q)) \
       && python3 -m experiments.export_codec --workdir="$root/photo_p$q" --out="$root/photo_p$q/codec.aec" \
       && cp "$root/photo_p$q/codec.aec" "$root/codecs/photo-mbt-q$q.aec"
+  done
+fi
+if [[ "$which" == all || "$which" == photos || "$which" == detail ]]; then
+  lambdas=(0 0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.035 0.09 0.25 0.5)
+  detail=(--config.rd.quantization=mixed --config.data.candidates=2)
+  start_of() {  # quality -> its start file, copied once (the q9 start for q10's first run)
+    local q=$1 start="$root/photo_d$1.start.aec" init
+    if [[ ! -f "$start" ]]; then
+      init="$root/codecs/photo-mbt-q$q.aec"
+      [[ -f "$init" ]] || init="ae/store/codecs/photo-mbt-q$q.aec"
+      cp "$init" "$start"
+    fi
+    echo "$start"
+  }
+  for q in ${3:-10 1 2 3 4 5 6 7 8 9}; do
+    if [[ $q == 10 ]]; then
+      start="$(start_of 9)"
+      train --config=$photo --workdir="$root/photo_t10" --config.rd.lmbda=0.5 "${detail[@]}" \
+          --config.train.init_from="$start" --config.train.num_steps=5000 \
+          --config.train.lr_drop_step=4000 --config.data.crop_seed=40 \
+        && python3 -m experiments.export_codec --workdir="$root/photo_t10" \
+            --out="$root/photo_t10/codec.aec"
+      init="$root/photo_t10/codec.aec"
+    else
+      init="$(start_of "$q")"
+    fi
+    train --config=$photo --workdir="$root/photo_d$q" --config.rd.lmbda="${lambdas[$q]}" \
+        "${detail[@]}" --config.train.init_from="$init" \
+        --config.train.learning_rate=1e-4 --config.train.num_steps=4000 \
+        --config.train.lr_drop_step=3200 --config.data.crop_seed=$((30 + q)) \
+      && python3 -m experiments.export_codec --workdir="$root/photo_d$q" --out="$root/photo_d$q/codec.aec" \
+      && cp "$root/photo_d$q/codec.aec" "$root/codecs/photo-mbt-q$q.aec"
   done
 fi
