@@ -52,3 +52,19 @@ def test_widening_refuses_what_is_not_a_narrower_copy():
   # [means | scales]: old unit columns 0, 1 and 2, 3 land at 0, 1 and 3, 4; new inputs zero.
   np.testing.assert_array_equal(grown[0, 0, :, [0, 1, 3, 4]].T, [[1] * 4, [1] * 4, [0] * 4])
   np.testing.assert_array_equal(grown[0, 0, :, [2, 5]].T, np.full((3, 2), 7.0))
+
+
+def test_only_a_narrower_copy_of_the_same_model_is_widened():
+  x = jnp.zeros((1, 32, 32, 3))
+  wide = models.MBT2018Mean(n=8, m=20)
+  fresh = wide.init(jax.random.PRNGKey(0), x)["params"]
+  assert wide.adapt_params(
+    models.MBT2018Mean(n=8, m=12).init(jax.random.PRNGKey(1), x)["params"], fresh
+  )
+  # A scale-only hyperprior ([scales], not [means | scales]), another colour mode, another
+  # architecture: not this map.
+  scale_only = models.BMSHJ2018(n=8, m=12).init(jax.random.PRNGKey(1), x)["params"]
+  gray = models.MBT2018Mean(n=8, m=12, channels=1).init(jax.random.PRNGKey(1), x[..., :1])["params"]
+  factorized = models.BLS2017(n=8, m=12).init(jax.random.PRNGKey(1), x)["params"]
+  for old in (scale_only, gray, factorized):
+    assert wide.adapt_params(old, fresh) is None

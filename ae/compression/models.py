@@ -33,6 +33,7 @@ from collections.abc import Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ae.compression import arch as arch_lib
 from ae.compression import quantization as q
@@ -205,7 +206,20 @@ class BMSHJ2018(nn.Module):
 
   def adapt_params(self, old: dict, fresh: dict) -> dict | None:
     """`train.init_from` of this codec with fewer latent channels M (`model.m`): the
-    function-preserving widening of `ae.compression.widen`."""
+    function-preserving widening of `ae.compression.widen`; None unless `old` has exactly
+    the shapes of this model at its own M (same N, channels and hyperprior kind)."""
+    try:
+      m_old = int(old["g_a"]["conv_3"]["kernel"].shape[-1])
+    except (KeyError, TypeError, AttributeError, IndexError):
+      return None
+    x = jax.ShapeDtypeStruct((1, 64, 64, self.channels), jnp.float32)
+    narrow = jax.eval_shape(self.clone(m=m_old).init, jax.random.PRNGKey(0), x)["params"]
+    shape = lambda v: tuple(np.shape(v))
+    try:
+      if jax.tree_util.tree_map(shape, old) != jax.tree_util.tree_map(shape, dict(narrow)):
+        return None
+    except (TypeError, ValueError):
+      return None
     return widen.widen_params(old, fresh, self.mean_scale)
 
   def latents(self, x):

@@ -69,6 +69,8 @@ def widen_params(old: dict, fresh: dict, mean_scale: bool) -> dict | None:
   ...}}, "entropy_z": {...}}) with `old`'s trained parameters widened into it, or None
   where the trees differ by more than the widths of convolution layers (another
   architecture, another N: not this map) or where nothing needs widening."""
+  if jax.tree_util.tree_structure(old) != jax.tree_util.tree_structure(fresh):
+    return None
   same = lambda a, b: np.shape(a) == np.shape(b)
   if all(jax.tree_util.tree_leaves(jax.tree_util.tree_map(same, old, fresh))):
     return None

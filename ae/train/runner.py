@@ -146,11 +146,13 @@ def warm_start(
   same shape are taken, the rest keep their fresh values (e.g. a channel-conditional codec
   started from a mean-scale codec's transforms and hyperprior). `branches`: the model's
   (`_fit_tree`). `adapt(old, fresh)`, a model's own map from another shape of it (e.g.
-  `DenoisingUNet.adapt_params`: one level deeper), is tried first; None means it does
-  not apply."""
+  `DenoisingUNet.adapt_params`: one level deeper), is tried first unless `partial`; None
+  means it does not apply."""
   params = _init_params(init_from, mesh)
-  adapted = adapt(flax.core.unfreeze(params), flax.core.unfreeze(state.params)) if adapt else None
   try:
+    adapted = None
+    if adapt and not partial:
+      adapted = adapt(flax.core.unfreeze(params), flax.core.unfreeze(state.params))
     if adapted is not None:
       params = adapted
       logging.info("The model adapted the parameters of %s to its shape.", init_from)
