@@ -1,4 +1,4 @@
-r"""Codecs trained at one lambda, compared on the held-out test photos in real files.
+r"""Codecs trained at one lambda, compared on the test photos (or train crops) in real files.
 
   taskset -c 0 python scripts/compare_codecs.py --codecs=A.aec,B.aec[,NAME...] [--json=PATH]
       [--images=test|train]
@@ -81,13 +81,14 @@ def main(argv):
   from ae.utils import files  # pylint: disable=g-import-not-at-top
 
   images = _images(_IMAGES.value)
+  print(f"{len(images)} {_IMAGES.value} images", flush=True)
   codecs = [registry.load(n) if n.endswith(".aec") else registry.get(n) for n in _CODECS.value]
   lambdas = {float(c.exported.meta["lmbda"]) for c in codecs}
   if len(lambdas) > 1:  # the loss compares codecs at one lambda only
     raise app.UsageError(f"the codecs were trained at several lambdas: {sorted(lambdas)}")
   table = {}
   for name, codec in zip(_CODECS.value, codecs):
-    table[name] = row = measure(codec, images)
+    table[name] = row = {"images": f"{_IMAGES.value} ({len(images)})", **measure(codec, images)}
     print(
       f"{name}: model={codec.exported.model_name} lambda={row['lambda']:g} "
       f"bpp {row['bpp']:.4f} PSNR {row['psnr']:.2f} dB loss {row['rd_loss']:.4f} "

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Retrains the shipped codecs from scratch and exports them to ROOT/codecs/*.aec
 # (hours on 2 CPU cores; copy the .aec files to ae/store/codecs/ to ship them).
-#   bash scripts/retrain_codecs.sh [ROOT=workdirs] [WHICH=all|fashion|photos|polish] [QUALITIES]
+#   bash scripts/retrain_codecs.sh [ROOT=workdirs] [WHICH=all|fashion|photos|polish|detail] [QUALITIES]
 # Fashion-MNIST: the dense codec (128 latents, 20 epochs) at four lambdas.
 # Photos: mbt2018-mean (N=64, M=96) trained 30,000 steps at lambda 0.013, continued
 # 25,000 steps on fresh crops (crop_seed 1), then fine-tuned from that for 10,000
@@ -21,7 +21,11 @@
 # from ROOT/codecs/photo-mbt-qN.aec (or the shipped file; copied once to
 # ROOT/photo_dN.start.aec), crop_seed 30+N; and the top rate photo-mbt-q10 (lambda 0.5):
 # 5,000 steps at Adam 2e-4 (2e-5 for the last 1,000) from photo-mbt-q9 as it was before
-# this polish, then polished like the others.
+# this polish, polished like the others, then widened from M=96 to M=192 latent channels
+# (`--config.model.m=192`; ae.compression.widen keeps what it computes) and trained
+# 12,000 steps more at Adam 2e-4 (2e-5 for the last 2,000), crop seed 50. The shipped files
+# are already polished twice: to redo the second polish alone, first put the files before
+# it in ROOT/codecs (`git show 5909aaa:ae/store/codecs/photo-mbt-qN.aec`, N = 1..9).
 # QUALITIES (default "1 2 3 4 5 6 7 8 9"; "10 1 2 ... 9" for the second polish) picks the rates, so two cores
 # can polish half each. Rerunning resumes unfinished runs and re-exports finished ones.
 source "$(dirname "$0")/retrain_common.sh"
@@ -72,6 +76,7 @@ fi
 if [[ "$which" == all || "$which" == photos || "$which" == polish ]]; then
   lambdas=(0 0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.035 0.09 0.25)
   for q in $qualities; do
+    [[ $q -le 9 ]] || continue  # q10 starts in the detail stage
     start="$root/photo_p$q.start.aec"
     if [[ ! -f "$start" ]]; then
       init="$root/codecs/photo-mbt-q$q.aec"
@@ -100,7 +105,8 @@ if [[ "$which" == all || "$which" == photos || "$which" == detail ]]; then
   }
   for q in ${3:-10 1 2 3 4 5 6 7 8 9}; do
     if [[ $q == 10 ]]; then
-      start="$(start_of 9)"
+      start_of 9 > /dev/null  # (not in $(...): a failed copy must stop the script)
+      start="$root/photo_d9.start.aec"
       train --config=$photo --workdir="$root/photo_t10" --config.rd.lmbda=0.5 "${detail[@]}" \
           --config.train.init_from="$start" --config.train.num_steps=5000 \
           --config.train.lr_drop_step=4000 --config.data.crop_seed=40 \
@@ -108,13 +114,23 @@ if [[ "$which" == all || "$which" == photos || "$which" == detail ]]; then
             --out="$root/photo_t10/codec.aec"
       init="$root/photo_t10/codec.aec"
     else
-      init="$(start_of "$q")"
+      start_of "$q" > /dev/null
+      init="$root/photo_d$q.start.aec"
     fi
     train --config=$photo --workdir="$root/photo_d$q" --config.rd.lmbda="${lambdas[$q]}" \
         "${detail[@]}" --config.train.init_from="$init" \
         --config.train.learning_rate=1e-4 --config.train.num_steps=4000 \
         --config.train.lr_drop_step=3200 --config.data.crop_seed=$((30 + q)) \
-      && python3 -m experiments.export_codec --workdir="$root/photo_d$q" --out="$root/photo_d$q/codec.aec" \
-      && cp "$root/photo_d$q/codec.aec" "$root/codecs/photo-mbt-q$q.aec"
+      && python3 -m experiments.export_codec --workdir="$root/photo_d$q" --out="$root/photo_d$q/codec.aec"
+    [[ $q == 10 ]] || cp "$root/photo_d$q/codec.aec" "$root/codecs/photo-mbt-q$q.aec"
+    if [[ $q == 10 ]]; then  # q10 widened to M=192 (ae.compression.widen), then trained on
+      train --config=$photo --workdir="$root/photo_w10" --config.model.m=192 \
+          --config.rd.lmbda=0.5 "${detail[@]}" --config.train.init_from="$root/photo_d10/codec.aec" \
+          --config.train.num_steps=12000 --config.train.lr_drop_step=10000 \
+          --config.data.crop_seed=50 \
+        && python3 -m experiments.export_codec --workdir="$root/photo_w10" \
+            --out="$root/photo_w10/codec.aec" \
+        && cp "$root/photo_w10/codec.aec" "$root/codecs/photo-mbt-q10.aec"
+    fi
   done
 fi

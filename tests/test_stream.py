@@ -99,11 +99,13 @@ def _half_flat_photos():
 def test_candidates_keep_the_most_detailed_crop_and_one_candidate_changes_nothing():
   assert crops.detail(np.full((8, 8, 3), 9, np.uint8)) == 0.0
   assert crops.detail(np.tile(np.array([0, 255], np.uint8), (8, 4))[..., None]) == 255.0
-  one = crops.RandomCrops(_photos, 16, 64, seed=3, rotate=True)
-  np.testing.assert_array_equal(
-    one.batch(4, np.arange(8)),
-    crops.RandomCrops(_photos, 16, 64, seed=3, rotate=True, candidates=1).batch(4, np.arange(8)),
-  )
+  photos = _photos()
+  weights = np.array([p.shape[0] * p.shape[1] for p in photos], np.float64)
+  weights /= weights.sum()
+  one = crops.RandomCrops(_photos, 16, 64, seed=3, rotate=True, candidates=1).batch(4, np.arange(8))
+  for j in range(8):  # one candidate: exactly the single draw, same random stream
+    rng = np.random.default_rng([3, 4, j])
+    np.testing.assert_array_equal(one[j], crops.draw_crop(photos, weights, 16, True, rng))
   flat_share = [
     np.mean(
       [

@@ -4,10 +4,10 @@ The crop at position `j` of global batch `s` uses `np.random.default_rng([seed, 
 a photo chosen with probability proportional to its pixel area, a uniform position,
 a horizontal flip with probability 1/2 and, with `rotate`, a uniform number of quarter
 turns (with the flip, the eight dihedral transforms); with `candidates` = k > 1, k such
-crops are drawn and the one with the most detail (`detail`: mean absolute difference of
-neighbouring pixels) is kept, which tilts training towards textured regions (the photo
-set's wallpapers are mostly smooth: JPEG quality 75 needs 0.2-0.8 bpp for most of them,
-1.2-1.4 bpp for the test photos); for gray crops with a `chroma`
+crops are drawn and the one with the most detail (`detail`: the mean absolute
+differences of horizontal and of vertical neighbours, summed) is kept, which tilts
+training towards textured regions (the photo set's wallpapers are mostly smooth:
+scripts/crop_detail_stats.py); for gray crops with a `chroma`
 share, a crop becomes, with that probability, one of the two opponent chroma channels
 (`photos.to_opponent`, each with probability 1/2) instead of luma, so that a gray
 denoiser run on opponent channels (`ae.denoise.apply`) has seen such images. Nothing
@@ -36,8 +36,8 @@ def draw_crop(photos: list[np.ndarray], weights: np.ndarray, size: int, rotate: 
 
 
 def detail(crop: np.ndarray) -> float:
-  """Mean absolute difference of horizontally and vertically neighbouring pixels of a
-  uint8 crop [h, w, C], on the [0, 255] scale: 0 for a flat crop."""
+  """The mean absolute difference of horizontal neighbours plus that of vertical ones in a
+  uint8 crop [h, w, C], on the [0, 255] scale (0 to 510): 0 for a flat crop."""
   c = crop.astype(np.int16)
   return float(np.abs(np.diff(c, axis=0)).mean() + np.abs(np.diff(c, axis=1)).mean())
 
