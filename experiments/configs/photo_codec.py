@@ -1,6 +1,6 @@
 r"""A photo codec trained on this 2-core CPU: mbt2018_mean (mean-scale hyperprior,
-no context model) at reduced widths N=64, M=96 on random 128x128 crops (with
-flips) of the offline photo set's train split (`ae.data.photos`), evaluated on
+no context model) at reduced widths N=64, M=96 (M=192 for the top rate) on random
+128x128 crops (with flips) of the offline photo set's train split (`ae.data.photos`), evaluated on
 256x256 centre crops of its held-out lossless test photos. Loss = bpp +
 lambda * 255^2 * MSE, batch 4, Adam 2e-4 (2e-5 for the last 20% of steps) after
 clipping the gradient's global norm to 1 (as CompressAI does), and 1e-2 for the
@@ -15,9 +15,13 @@ here), continued (`--config.train.init_from`: parameters only, fresh Adam) for
 25,000 steps on a fresh draw of crops, then fine-tuned from that for 10,000 steps
 at each of 0.0018, 0.0035, 0.0067 and 0.013 (photo-mbt-q3..q6); the lower and higher
 rates (q1, q2: 0.0004, 0.0009; q7, q8, q9: 0.035, 0.09, 0.25) are chains of fine-tunes
-from those; last, every rate is polished for 4,000 steps with mixed quantization
+from those; then every rate is polished for 4,000 steps with mixed quantization
 (`--config.rd.quantization=mixed`: noise for the rate, rounding into the decoders) at
-Adam 1e-4, 1e-5 for the last 800. scripts/retrain_codecs.sh runs them all:
+Adam 1e-4, 1e-5 for the last 800, and polished again so on detailed crops
+(`--config.data.candidates=2`: the more textured of two random crops); the top rate q10
+(lambda 0.5) is 5,000 steps from q9 before that second polish, polished with the
+others, then widened to M=192 (`--config.model.m=192`, ae.compression.widen) and trained
+12,000 steps more. scripts/retrain_codecs.sh runs them all:
 
   python -m experiments.train --config=experiments/configs/photo_codec.py \
       --workdir=workdirs/photo_base
