@@ -3,8 +3,9 @@ r"""How detailed the photo set's training and test photos are: Pillow JPEG bits 
   python scripts/crop_detail_stats.py
 
 Prints, for every photo of the manifest (`ae.data.photos`, at the resolution training
-uses), the bpp of Pillow JPEG at quality 75 (4:2:0); then the median bpp of 200 random
-128x128 training crops (`ae.data.crops.RandomCrops`, crop seed 5, step 0) for
+uses), the bpp of the evaluation's JPEG 4:2:0 at quality 75 (`ae.baselines.codecs`);
+then the median bpp of 200 random 128x128 training crops (`ae.data.crops.RandomCrops`,
+crop seed 5, step 0) for
 `data.candidates` = 1, 2, 3, and of 200 crops of the test photos. More bits at one JPEG
 quality means more detail to code.
 """
@@ -12,18 +13,16 @@ quality means more detail to code.
 from __future__ import annotations
 
 import functools
-import io
 
 import numpy as np
 from absl import app
-from PIL import Image
 
 
 def jpeg_bpp(image: np.ndarray, quality: int = 75) -> float:
-  """Bits per pixel of a uint8 RGB image [H, W, 3] as Pillow JPEG at `quality`."""
-  buf = io.BytesIO()
-  Image.fromarray(np.ascontiguousarray(image)).save(buf, "JPEG", quality=quality)
-  return 8 * len(buf.getvalue()) / (image.shape[0] * image.shape[1])
+  """Bits per pixel of a uint8 RGB image [H, W, 3] as the evaluation's JPEG 4:2:0."""
+  from ae.baselines.codecs import CODECS  # pylint: disable=g-import-not-at-top
+
+  return 8 * len(CODECS["jpeg420"].encode(image, quality)) / (image.shape[0] * image.shape[1])
 
 
 def main(argv):

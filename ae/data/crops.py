@@ -47,14 +47,8 @@ def draw_detailed_crop(
 ):
   """The most detailed (`detail`) of `candidates` crops drawn by `draw_crop` with `rng`; for
   one candidate, exactly `draw_crop`'s crop."""
-  best = draw_crop(photos, weights, size, rotate, rng)
-  if candidates > 1:
-    score = detail(best)
-    for _ in range(candidates - 1):
-      crop = draw_crop(photos, weights, size, rotate, rng)
-      if (s := detail(crop)) > score:
-        best, score = crop, s
-  return best
+  drawn = [draw_crop(photos, weights, size, rotate, rng) for _ in range(candidates)]
+  return drawn[0] if candidates == 1 else max(drawn, key=detail)
 
 
 class RandomCrops:
