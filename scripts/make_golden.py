@@ -60,7 +60,10 @@ def cases():
   return out
 
 
-ARCH_GOLDEN = {"ms2020": ("tiny-ms2020.aec", "tiny_ms2020_40x56.ae")}
+ARCH_GOLDEN = {
+  "ms2020": ("tiny-ms2020.aec", "tiny_ms2020_40x56.ae"),
+  "he2021": ("tiny-he2021.aec", "tiny_he2021_40x56.ae"),
+}
 
 
 def _arch_golden() -> dict:

@@ -18,6 +18,7 @@ SPECS = {
   "bmshj2018": {"name": "bmshj2018", "n": 8, "m": 12},
   "mbt2018_mean": {"name": "mbt2018_mean", "n": 8, "m": 12},
   "ms2020": {"name": "ms2020", "n": 8, "m": 12, "slices": 3},
+  "he2021": {"name": "he2021", "n": 8, "m": 12},
 }
 
 
@@ -33,8 +34,7 @@ def test_parameters_are_exactly_the_declared_layers(name):
   arch = arch_lib.architecture(SPECS[name], shape)
   _, params = _model_and_params(name, shape)
   declared = set()
-  slice_nets = [t for s in arch.slices for t in (s.mean, s.scale, s.lrp)]
-  for t in (arch.g_a, arch.g_s, arch.h_a, arch.h_s, *slice_nets):
+  for t in (arch.g_a, arch.g_s, arch.h_a, arch.h_s, *arch.y_nets):
     if t is not None:
       declared |= {(t.scope, layer.name) for layer in t.layers if layer.name}
   found = set()
@@ -48,7 +48,7 @@ def test_parameters_are_exactly_the_declared_layers(name):
   }
 
 
-@pytest.mark.parametrize("name", ["bls2017", "bmshj2018", "mbt2018_mean", "ms2020"])
+@pytest.mark.parametrize("name", ["bls2017", "bmshj2018", "mbt2018_mean", "ms2020", "he2021"])
 @pytest.mark.parametrize("h,w", [(32, 48), (17, 70), (1, 1)])
 def test_declared_latent_shapes_are_the_models(name, h, w):
   model, params = _model_and_params(name, (32, 48, 3))

@@ -107,7 +107,7 @@ def test_round_trip_any_size_and_colour_mode(codecs, name, shape, color):
   assert bitstream.unpack(data)[0].channels == (3 if color else 1)
 
 
-@pytest.mark.parametrize("name", ["bmshj2018", "mbt2018_mean", "ms2020", "bls2017"])
+@pytest.mark.parametrize("name", ["bmshj2018", "mbt2018_mean", "ms2020", "he2021", "bls2017"])
 def test_fixed_point_decoder_matches_the_float_model(codecs, name):
   """The exact integer decoder reproduces the trained float model within one 8-bit level."""
   import jax.numpy as jnp

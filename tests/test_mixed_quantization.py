@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ae.compression import models
+from ae.compression import context_models, models
 from ae.train import objectives
 from ae.utils.errors import ConfigError
 from experiments.configs import hyperprior
@@ -18,7 +18,8 @@ _MODELS = {
   "bls2017": lambda: models.BLS2017(n=8, m=12),
   "bmshj2018": lambda: models.BMSHJ2018(n=8, m=12),
   "mbt2018_mean": lambda: models.MBT2018Mean(n=8, m=12),
-  "ms2020": lambda: models.ChannelCodec(n=8, m=12, slices=3),
+  "ms2020": lambda: context_models.ChannelCodec(n=8, m=12, slices=3),
+  "he2021": lambda: context_models.CheckerboardCodec(n=8, m=12),
 }
 
 
@@ -48,7 +49,7 @@ def test_the_decoder_sees_the_rounded_latents_and_the_rate_the_noisy_ones(name):
     np.testing.assert_allclose(mixed_bits[k], noisy_bits[k], rtol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["mbt2018_mean", "ms2020"])
+@pytest.mark.parametrize("name", ["mbt2018_mean", "ms2020", "he2021"])
 def test_the_distortion_gradient_reaches_the_encoder_through_the_rounding(name):
   model, params, x = _setup(name)
 

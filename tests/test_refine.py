@@ -34,7 +34,7 @@ def test_sga_round_brackets_the_value_and_tends_to_rounding():
   assert refine.temperature(99, 100) == pytest.approx(refine.TAU_END)
 
 
-@pytest.mark.parametrize("name", ["bls2017", "bmshj2018", "mbt2018_mean", "ms2020"])
+@pytest.mark.parametrize("name", ["bls2017", "bmshj2018", "mbt2018_mean", "ms2020", "he2021"])
 def test_refinement_runs_for_every_convolutional_model(codecs, name):
   """Untrained tiny codecs: their loss is all distortion, which latents barely move; any
   descent counts (a failed one returns g_a's latents, an equal loss)."""

@@ -98,14 +98,21 @@ def export_codec(config, params, image_shape, step: int, param_dtype: str = "flo
 
 def export_untrained(config, image_shape, seed: int = 0) -> bytes:
   """A codec file with freshly initialized parameters: valid and decodable, not trained
-  (for tests and timing benchmarks)."""
+  (for tests and timing benchmarks). Layers declared `zero_init` get random kernels like
+  the others, so that the file exercises every network of the decoder."""
   model = build_model(config.model, tuple(image_shape))
   init = jax.jit(  # one compilation instead of one per eager op of the forward pass
     lambda k_params, k_noise: model.init(
       {"params": k_params}, jnp.zeros((1, *image_shape)), k_noise, method="forward"
     )["params"]
   )
-  params = init(jax.random.key(seed), jax.random.key(seed + 1))
+  params = jax.device_get(init(jax.random.key(seed), jax.random.key(seed + 1)))
+  rng = np.random.default_rng(seed)
+  for t in architecture(config.model, image_shape).y_nets:
+    for layer in (layer for layer in t.layers if layer.zero_init):
+      shape = params[t.scope][layer.name]["kernel"].shape
+      kernel = rng.normal(0.0, np.prod(shape[:-1]) ** -0.5, shape)
+      params[t.scope][layer.name]["kernel"] = kernel.astype(np.float32)
   return export_codec(config, params, image_shape, 0)
 
 

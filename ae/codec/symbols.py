@@ -5,12 +5,14 @@ Latents become integer symbols around fixed-point offsets: factorized latents ar
 the tables' channel medians; a hyperprior's y around the means its integer
 hyper-synthesis predicts, with the table index from the predicted scale; a channel
 codec's y slice by slice, each slice's mean and scale predicted from the slices decoded
-before it (`transforms.Program.y_slices`). The encoder runs the decoder's own integer
-arithmetic to choose means and tables, so the indices agree on every machine.
+before it, a checkerboard codec's anchors then the rest (`transforms.Program.y_slices`).
+The encoder runs the decoder's own integer arithmetic to choose means and tables, so the
+indices agree on every machine.
 
 Fixed-point values are integer-valued float64 at scale 2^-FRAC (`fixed_point`).
 Streams, in file order: ["y"] for factorized codecs, ["z", "y"] for hyperpriors,
-["z", "y" slice 0, ..., "y" slice S-1] for channel codecs (`arch.stream_shapes`).
+["z", "y" slice 0, ..., "y" slice S-1] for channel codecs, ["z", "y" anchors, "y" rest]
+for checkerboard codecs (`arch.stream_shapes`).
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ def from_latents(codec, y: np.ndarray, z: np.ndarray | None) -> tuple[list[Strea
     return [(sym, channel_index(sym.shape), tables["y"])], y_hat
   z_sym, z_hat = factorized(z, tables["z"])
   streams: list[Stream] = [(z_sym, channel_index(z_sym.shape), tables["z"])]
-  parts = np.split(y, codec.program.arch.y_streams, axis=-1)
+  parts = codec.program.y_parts(y)
 
   def round_y(i, mean, index):
     sym = bounded(np.round(parts[i] - mean * 2.0**-fx.FRAC), mean)

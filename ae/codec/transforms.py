@@ -16,7 +16,7 @@ import dataclasses
 import numpy as np
 
 from ae.codec import fixed_point as fx
-from ae.compression.arch import Architecture, Layer, Transform, architecture
+from ae.compression.arch import Architecture, Layer, Transform, architecture, checkerboard
 from ae.compression.constants import PEDESTAL
 from ae.utils import tiles
 
@@ -131,6 +131,8 @@ class Program:
     self._slices = tuple(
       tuple(fixed_steps(t, self.params) for t in (s.mean, s.scale, s.lrp)) for s in self.arch.slices
     )
+    ctx = self.arch.context
+    self._context = tuple(fixed_steps(t, self.params) for t in (ctx.mean, ctx.scale)) if ctx else ()
 
   @property
   def kind(self) -> str:
@@ -159,18 +161,30 @@ class Program:
     """Fixed-point z_hat [h', w', N] -> fixed-point (mean, scale) of y, cropped to
     y_shape [h, w, M]."""
     a = run_fixed(self._hs, z_hat)[: y_shape[0], : y_shape[1]]
-    if self.arch.mean_scale or self.arch.slices:
+    if self.arch.mean_scale:
       m = a.shape[-1] // 2
       return a[..., :m], a[..., m:]
     return np.zeros_like(a), a
 
+  def y_parts(self, y: np.ndarray) -> list[np.ndarray]:
+    """Float y [h, w, M] as its streams' values: slices [h, w, M / S], the checkerboard's
+    anchors [A, M] and the rest [h w - A, M], or y itself."""
+    if self.arch.context:
+      anchor = checkerboard(*y.shape[:2])
+      return [y[anchor], y[~anchor]]
+    return np.split(y, self.arch.y_streams, axis=-1)
+
   def y_slices(self, features: tuple[np.ndarray, np.ndarray], symbols_for) -> np.ndarray:
     """Fixed-point y_hat [h, w, M] decoded stream by stream, exactly: `features` is
     `hyper_synthesis`'s (mean, scale) of y; `symbols_for(i, mean, scale)` gives stream i's
-    integer symbols [h, w, M / S] for its fixed-point means and scales (the encoder rounds y,
-    the decoder reads the file). A hyperprior has one stream; a channel codec's slice i
-    has mean and scale from its slice networks over the features and slices 0..i-1, and
-    its latent residual prediction added after rounding (Minnen and Singh 2020)."""
+    integer symbols (shaped like `y_parts`' i-th) for its fixed-point means and scales
+    (the encoder rounds y, the decoder reads the file). A hyperprior has one stream; a
+    channel codec's slice i has mean and scale from its slice networks over the features
+    and slices 0..i-1, and its latent residual prediction added after rounding (Minnen and
+    Singh 2020); a checkerboard codec's second pass adds its context networks' corrections
+    over the features and the decoded anchors (He et al. 2021)."""
+    if self._context:
+      return self._checkerboard(features, symbols_for)
     if not self._slices:
       mean, scale = features
       return symbols_for(0, mean, scale) * 2.0**fx.FRAC + mean
@@ -182,6 +196,17 @@ class Program:
       lrp = run_fixed(lrp_net, np.concatenate([features[0], *hats, y_q], -1))
       hats.append(fx.clip(y_q + lrp))  # within the range check_range proved exact
     return np.concatenate(hats, -1)
+
+  def _checkerboard(self, features, symbols_for) -> np.ndarray:
+    """y_hat of a checkerboard codec: the anchors, then the rest given them."""
+    (mean_f, scale_f), (mean_net, scale_net) = features, self._context
+    anchor = checkerboard(*mean_f.shape[:2])
+    y_hat = np.zeros_like(mean_f)
+    y_hat[anchor] = symbols_for(0, mean_f[anchor], scale_f[anchor]) * 2.0**fx.FRAC + mean_f[anchor]
+    mean = fx.clip(mean_f + run_fixed(mean_net, np.concatenate([mean_f, y_hat], -1)))[~anchor]
+    scale = fx.clip(scale_f + run_fixed(scale_net, np.concatenate([scale_f, y_hat], -1)))[~anchor]
+    y_hat[~anchor] = symbols_for(1, mean, scale) * 2.0**fx.FRAC + mean
+    return y_hat
 
   def synthesis(self, y_hat: np.ndarray) -> np.ndarray:
     """Fixed-point latents -> uint8 pixels: [N, M] -> [N, *block, C]; [h, w, M] -> [16h, 16w, C]."""

@@ -9,11 +9,12 @@ drift apart; export, `compress` / `decompress`, refinement and the RD harness as
 architecture instead of branching on model names. Adding an architecture is one entry of
 `ARCHITECTURES` (and its tests).
 
-Layers ("op"): conv (SAME, `stride`), deconv (the transpose of a SAME stride-s conv),
-gdn / igdn (Balle, Laparra, Simoncelli 2016), relu, leaky_relu (slope 0.01), abs, dense,
-half_softsign (x / (2 (1 + |x|)), in (-1/2, 1/2): the bounded latent residual prediction
-of the channel-conditional codec, exact in fixed point where tanh is not).
-Shapes are channels last; pure python, no jax, no flax.
+Layers ("op"): conv (SAME, `stride`; `zero_init`: its kernel starts at zero in training),
+deconv (the transpose of a SAME stride-s conv), gdn / igdn (Balle, Laparra, Simoncelli
+2016), relu, leaky_relu (slope 0.01), abs, dense, half_softsign (x / (2 (1 + |x|)), in
+(-1/2, 1/2): the bounded latent residual prediction of the channel-conditional codec,
+exact in fixed point where tanh is not).
+Shapes are channels last; python and numpy, no jax, no flax.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Sequence
+
+import numpy as np
 
 from ae.utils.errors import ConfigError
 
@@ -40,10 +43,11 @@ class Layer:
   features: int = 0
   kernel: int = 0
   stride: int = 1
+  zero_init: bool = False  # the kernel starts at zero (training only; a conv's bias does)
 
 
-def conv(name: str, features: int, kernel: int, stride: int = 1) -> Layer:
-  return Layer("conv", name, features, kernel, stride)
+def conv(name: str, features: int, kernel: int, stride: int = 1, zero_init: bool = False) -> Layer:
+  return Layer("conv", name, features, kernel, stride, zero_init)
 
 
 def deconv(name: str, features: int, kernel: int, stride: int) -> Layer:
@@ -110,13 +114,35 @@ class SliceNets:
 
 
 @dataclasses.dataclass(frozen=True)
+class ContextNets:
+  """The checkerboard context of y (He et al. 2021): corrections to h_s's mean and scale of
+  the non-anchor latents, from h_s's mean (scale) features and the decoded anchors (zero at
+  the non-anchor positions, so a plain convolution sees only anchors)."""
+
+  mean: Transform
+  scale: Transform
+
+
+def checkerboard(h: int, w: int):
+  """[h, w] bool numpy array, True at the anchors: (row + column) even (He et al. 2021)."""
+  return (np.add.outer(np.arange(h), np.arange(w)) % 2) == 0
+
+
+def anchor_count(h: int, w: int) -> int:
+  """How many of an h x w grid's positions are anchors: ceil(h/2) ceil(w/2) + floor both."""
+  return -(-h // 2) * -(-w // 2) + (h // 2) * (w // 2)
+
+
+@dataclasses.dataclass(frozen=True)
 class Architecture:
   """A codec: `kind` is "dense" (blocks of `block` pixels, a vector latent),
   "factorized" (g_a, g_s), "hyperprior" (also h_a, h_s; `mean_scale` when h_s predicts
   means as well as scales, Minnen et al. 2018) or "channel" (a mean-scale hyperprior
   whose y is coded in `len(slices)` equal channel slices, each conditioned on the ones
-  before it: Minnen and Singh 2020). `latents` are in stream order; a channel codec's y
-  is one stream per slice."""
+  before it: Minnen and Singh 2020) or "checkerboard" (a mean-scale hyperprior whose y is
+  coded in two streams, the anchors then the rest, conditioned on the anchors through
+  `context`: He et al. 2021). `latents` are in stream order; a channel codec's y is one
+  stream per slice, a checkerboard codec's two."""
 
   name: str
   kind: str
@@ -130,6 +156,13 @@ class Architecture:
   block: tuple[int, int] = (0, 0)
   output: str = "linear"  # g_s's last step: "linear" (pixels in [0, 1] scale) or "sigmoid"
   slices: tuple[SliceNets, ...] = ()
+  context: ContextNets | None = None
+
+  @property
+  def y_nets(self) -> tuple[Transform, ...]:
+    """The networks between h_s and y's entropy model: slice or context networks."""
+    nets = [t for s in self.slices for t in (s.mean, s.scale, s.lrp)]
+    return tuple(nets + ([self.context.mean, self.context.scale] if self.context else []))
 
   @property
   def hyper(self) -> bool:
@@ -138,8 +171,8 @@ class Architecture:
 
   @property
   def y_streams(self) -> int:
-    """How many streams y is coded in: one per slice, or one."""
-    return max(1, len(self.slices))
+    """How many streams y is coded in: one per slice, two for a checkerboard, or one."""
+    return 2 if self.context else max(1, len(self.slices))
 
   @property
   def factorized(self) -> Latent:
@@ -165,10 +198,14 @@ class Architecture:
 
 def stream_shapes(arch: Architecture, h: int, w: int) -> list[tuple[str, tuple[int, ...]]]:
   """(latent name, symbol shape) of each stream of an H x W image's file, in file order:
-  z then y for hyperpriors, z then y's slices [h', w', M / S] for channel codecs."""
+  z then y for hyperpriors, z then y's slices [h', w', M / S] for channel codecs, z then
+  y's anchors [A, M] and the rest [h' w' - A, M] for checkerboard codecs."""
   shapes = arch.latent_shapes(h, w)
   out = [(name, shape) for name, shape in shapes.items() if name != "y"]
   y = shapes["y"]
+  if arch.context:
+    a = anchor_count(y[0], y[1])
+    return out + [("y", (a, y[2])), ("y", (y[0] * y[1] - a, y[2]))]
   return out + [("y", (*y[:-1], y[-1] // arch.y_streams))] * arch.y_streams
 
 
@@ -265,12 +302,31 @@ def _channel(mc, image_shape: Sequence[int]) -> Architecture:
   return dataclasses.replace(base, name="ms2020", kind="channel", slices=slices)
 
 
+def _checkerboard(mc, image_shape: Sequence[int]) -> Architecture:
+  """Checkerboard context codec (He et al. 2021, "Checkerboard context model for
+  efficient learned image compression"): mbt2018-mean's transforms and hyperprior; y's
+  anchors (row + column even) coded with h_s's mean and scale, then the other half with
+  h_s's mean and scale plus corrections from a context network over h_s's features and the
+  decoded anchors (conv5x5 -> ReLU -> conv1x1 -> ReLU -> conv1x1 starting at zero, so a
+  codec started from an mbt2018-mean one codes as it did). Two passes, each parallel."""
+  base = _hyperprior(True)(mc, image_shape)
+  m = int(mc.m)
+
+  def net(scope: str) -> Transform:
+    layers = (conv("conv_0", m, 5), RELU, conv("conv_1", m, 1), RELU)
+    return Transform(scope, (*layers, conv("conv_2", m, 1, zero_init=True)))
+
+  context = ContextNets(net("ctx_mean"), net("ctx_scale"))
+  return dataclasses.replace(base, name="he2021", kind="checkerboard", context=context)
+
+
 ARCHITECTURES: dict[str, Callable] = {
   "dense_codec": _dense,
   "bls2017": _bls2017,
   "bmshj2018": _hyperprior(False),
   "mbt2018_mean": _hyperprior(True),
   "ms2020": _channel,
+  "he2021": _checkerboard,
 }
 
 

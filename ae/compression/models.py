@@ -5,8 +5,8 @@
 - `BMSHJ2018`: scale hyperprior (Balle, Minnen, Singh, Hwang, Johnston 2018).
 - `MBT2018Mean`: mean-scale hyperprior without the autoregressive context, so
   decoding stays parallel (Minnen, Balle, Toderici 2018).
-- `ChannelCodec`: its transforms with a channel-conditional y (Minnen and Singh 2020):
-  slices coded in turn, each conditioned on the ones before it; parallel within a slice.
+- with a context for y, in `ae.compression.context_models`: `ChannelCodec` (Minnen and
+  Singh 2020) and `CheckerboardCodec` (He et al. 2021).
 
 The layers are not written here: each codec is built from its `ae.compression.arch`
 Architecture (`TransformModule` runs one of its layer lists), the same definition the
@@ -18,12 +18,13 @@ quantile loss of the factorized models. Convolutional codecs also have
 `rd_terms(latents, round_fn)` -> (x_hat before cropping, bits): the decoder's side of
 `forward` from pre-quantization latents {"y", ("z")} with any rounding
 `round_fn(values, offset, stream)` (noise, hard, or refinement's relaxed rounding; stream
-0 is z, 1 + i y's i-th slice), which gives one array for both the rate and the decoder, or
-a pair (for the rate, for the decoder): `forward(..., mixed=True)` trains with mixed
-quantization, noise for the rate and straight-through rounding around the offset for
-what the decoders see, as at inference (Minnen and Singh 2020). `__call__(x)` is
-the inference reconstruction clipped to [0, 1]. Images [B, H, W, C] in [0, 1], any H and W:
-convolutional codecs pad to a multiple of 16 (edge replication) and crop.
+0 is z, 1 + i y's i-th slice or checkerboard pass), which gives one array for both the
+rate and the decoder, or a pair (for the rate, for the decoder): `forward(...,
+mixed=True)` trains with mixed quantization, noise for the rate and straight-through
+rounding around the offset for what the decoders see, as at inference (Minnen and Singh
+2020). `__call__(x)` is the inference reconstruction clipped to [0, 1]. Images
+[B, H, W, C] in [0, 1], any H and W: convolutional codecs pad to a multiple of 16 (edge
+replication) and crop.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def _rounding(rng, train: bool, split: bool = True, mixed: bool = False):
   return noisy
 
 
-def _pair(rounded) -> tuple[jax.Array, jax.Array]:
+def rounded_pair(rounded) -> tuple[jax.Array, jax.Array]:
   """A round_fn's result as (values for the rate, values for the decoder)."""
   return rounded if isinstance(rounded, tuple) else (rounded, rounded)
 
@@ -117,7 +118,7 @@ class DenseCodec(nn.Module):
   def forward(self, x, rng=None, train: bool = True, mixed: bool = False):
     y = self.analysis(x)
     round_fn = _rounding(rng, train, split=False, mixed=mixed)
-    y_r, y_d = _pair(round_fn(y, self.entropy_y.medians(), 1))
+    y_r, y_d = rounded_pair(round_fn(y, self.entropy_y.medians(), 1))
     return self.synthesis(y_d), {"y": self.entropy_y.bits(y_r)}, self.entropy_y.aux_loss()
 
   def __call__(self, x):
@@ -135,8 +136,9 @@ class TransformModule(nn.Module):
   def __call__(self, x):
     for layer in self.transform.layers:
       if layer.op == "conv" and layer.stride == 1:
-        k = layer.kernel
-        x = nn.Conv(layer.features, (k, k), name=layer.name)(x)
+        k, init = layer.kernel, nn.initializers.zeros if layer.zero_init else None
+        kwargs = {"kernel_init": init} if init else {}
+        x = nn.Conv(layer.features, (k, k), name=layer.name, **kwargs)(x)
       elif layer.op == "conv":
         x = Conv(layer.features, layer.kernel, layer.stride, name=layer.name)(x)
       elif layer.op == "deconv":
@@ -168,7 +170,7 @@ class BLS2017(nn.Module):
     return {"y": (self.g_a(pad_to_multiple(x)), None, None)}
 
   def rd_terms(self, latents, round_fn):
-    y_r, y_d = _pair(round_fn(latents["y"], self.entropy_y.medians(), 1))
+    y_r, y_d = rounded_pair(round_fn(latents["y"], self.entropy_y.medians(), 1))
     return self.g_s(y_d), {"y": self.entropy_y.bits(y_r)}
 
   def forward(self, x, rng=None, train: bool = True, mixed: bool = False):
@@ -230,84 +232,24 @@ class BMSHJ2018(nn.Module):
     return {"y": (y, mean, scale), "z": (z, None, None)}
 
   def rd_terms(self, latents, round_fn):
-    z_r, z_d = _pair(round_fn(latents["z"], self.entropy_z.medians(), 0))
+    z_r, z_d = rounded_pair(round_fn(latents["z"], self.entropy_z.medians(), 0))
     mean, scale = self.hyper_params(z_d, latents["y"].shape)
-    y_r, y_d = _pair(round_fn(latents["y"], mean, 1))
+    y_r, y_d = rounded_pair(round_fn(latents["y"], mean, 1))
     bits = {"y": conditional_bits(y_r, mean, scale, self.family), "z": self.entropy_z.bits(z_r)}
     return self.g_s(y_d), bits
 
   def forward(self, x, rng=None, train: bool = True, mixed: bool = False):
-    return _hyper_forward(self, x, rng, train, mixed)
+    return hyper_forward(self, x, rng, train, mixed)
 
   def __call__(self, x):
     return jnp.clip(self.forward(x, train=False)[0], 0.0, 1.0)
 
 
-def _hyper_forward(model, x, rng, train: bool, mixed: bool):
+def hyper_forward(model, x, rng, train: bool, mixed: bool):
   h, w = x.shape[1:3]
   y = model.g_a(pad_to_multiple(x))
   x_hat, bits = model.rd_terms({"y": y, "z": model.h_a(y)}, _rounding(rng, train, mixed=mixed))
   return x_hat[:, :h, :w], bits, model.entropy_z.aux_loss()
-
-
-class ChannelCodec(nn.Module):
-  """Channel-conditional codec (Minnen and Singh 2020): mbt2018-mean's transforms and
-  hyperprior; y in `slices` slices, slice i ~ N(mu_i, sigma_i^2) with (mu_i, sigma_i) from
-  h_s's mean / scale features and the decoded slices 0..i-1, plus a latent residual
-  prediction lrp_i(mean features, slices 0..i-1, rounded slice i) in (-1/2, 1/2)."""
-
-  n: int = 128
-  m: int = 192
-  channels: int = 3
-  slices: int = 4
-  family: str = "gaussian"
-
-  def setup(self):
-    spec = {"name": "ms2020", "n": self.n, "m": self.m, "slices": self.slices}
-    arch = arch_lib.architecture(spec, (0, 0, self.channels))
-    self.g_a, self.g_s = TransformModule(arch.g_a), TransformModule(arch.g_s)
-    self.h_a, self.h_s = TransformModule(arch.h_a), TransformModule(arch.h_s)
-    self.entropy_z = EntropyBottleneck(self.n)
-    # List attributes are named cc_mean_0, cc_mean_1, ... by flax: the declared scopes.
-    self.cc_mean = [TransformModule(s.mean) for s in arch.slices]
-    self.cc_scale = [TransformModule(s.scale) for s in arch.slices]
-    self.lrp = [TransformModule(s.lrp) for s in arch.slices]
-
-  def decode_slices(self, y, z_hat, round_fn):
-    """(y_hat with LRP, bits of y [B], means, scales) slice by slice, [B, h, w, M] each;
-    z_hat is what the decoder sees of z."""
-    p = self.h_s(z_hat)[:, : y.shape[1], : y.shape[2]]
-    mean_f, scale_f = jnp.split(p, 2, axis=-1)
-    hats, means, scales, bits = [], [], [], 0.0
-    for i, y_i in enumerate(jnp.split(y, self.slices, axis=-1)):
-      mu = self.cc_mean[i](jnp.concatenate([mean_f, *hats], -1))
-      sigma = self.cc_scale[i](jnp.concatenate([scale_f, *hats], -1))
-      y_r, y_q = _pair(round_fn(y_i, mu, 1 + i))
-      bits = bits + conditional_bits(y_r, mu, sigma, self.family)
-      hats.append(y_q + self.lrp[i](jnp.concatenate([mean_f, *hats, y_q], -1)))
-      means.append(mu)
-      scales.append(sigma)
-    cat = lambda v: jnp.concatenate(v, -1)
-    return cat(hats), bits, cat(means), cat(scales)
-
-  def latents(self, x):
-    """{"y": (values, mean, scale) given the rounded z and slices, "z": (values, None, None)}."""
-    y = self.g_a(pad_to_multiple(x))
-    z = self.h_a(y)
-    hard = lambda v, offset, stream: q.quantize(v, offset)
-    _, _, mean, scale = self.decode_slices(y, hard(z, self.entropy_z.medians(), 0), hard)
-    return {"y": (y, mean, scale), "z": (z, None, None)}
-
-  def rd_terms(self, latents, round_fn):
-    z_r, z_d = _pair(round_fn(latents["z"], self.entropy_z.medians(), 0))
-    y_hat, bits_y, _, _ = self.decode_slices(latents["y"], z_d, round_fn)
-    return self.g_s(y_hat), {"y": bits_y, "z": self.entropy_z.bits(z_r)}
-
-  def forward(self, x, rng=None, train: bool = True, mixed: bool = False):
-    return _hyper_forward(self, x, rng, train, mixed)
-
-  def __call__(self, x):
-    return jnp.clip(self.forward(x, train=False)[0], 0.0, 1.0)
 
 
 def MBT2018Mean(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import flax.linen as nn
 
+from ae.compression import context_models
 from ae.compression import models as codecs
 from ae.compression.arch import ARCHITECTURES
 from ae.models.conv import ConvAutoencoder
@@ -93,7 +94,9 @@ def _codec(mc, image_shape: tuple[int, int, int]) -> nn.Module:
   if mc.name == "bmshj2018":
     return codecs.BMSHJ2018(family=family, **kwargs)
   if mc.name == "ms2020":
-    return codecs.ChannelCodec(family=family, slices=int(mc.get("slices", 4)), **kwargs)
+    return context_models.ChannelCodec(family=family, slices=int(mc.get("slices", 4)), **kwargs)
+  if mc.name == "he2021":
+    return context_models.CheckerboardCodec(family=family, **kwargs)
   return codecs.MBT2018Mean(family=family, **kwargs)
 
 
