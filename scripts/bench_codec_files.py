@@ -108,7 +108,7 @@ def main(argv):
   tmp = tempfile.mkdtemp()  # the untrained codec files, removed at exit
   atexit.register(shutil.rmtree, tmp, True)
   codecs = []
-  for name in ("bls2017", "bmshj2018", "mbt2018_mean"):
+  for name in ("bls2017", "bmshj2018", "mbt2018_mean", "ms2020", "he2021"):
     path = os.path.join(tmp, f"{name}_N{_N.value}_M{_M.value}.aec")
     config = hyperprior.get_config()
     config.model.name, config.model.n, config.model.m = name, _N.value, _M.value

@@ -80,17 +80,20 @@ JOB_SIZES = {"denoisers": (64, 128, 1e-4), "codecs": (16, 256, 1e-4)}
 
 
 def codec_stage(name: str) -> Stage:
-  """Continues the shipped codec `name` at its own lambda (read from its file), with mixed
-  quantization as the shipped codecs were last trained (docs/compression.md)."""
+  """Continues the shipped codec `name` at its own lambda and widths (read from its file),
+  with mixed quantization as the shipped codecs were last trained (docs/compression.md)."""
   sys.path.insert(0, ROOT)
   from ae.store import bundle  # pylint: disable=g-import-not-at-top  # numpy and msgpack only
 
   path = f"ae/store/codecs/{name}.aec"
   with open(os.path.join(ROOT, path), "rb") as f:
-    lmbda = float(bundle.unpack(f.read())["lmbda"])
+    stored = bundle.unpack(f.read())
+  lmbda, model = float(stored["lmbda"]), json.loads(stored["model"])
   flags = (
     f"--config.train.init_from={path}",
     f"--config.rd.lmbda={lmbda!r}",
+    f"--config.model.n={int(model['n'])}",
+    f"--config.model.m={int(model['m'])}",
     "--config.rd.quantization=mixed",
   )
   cfg = "experiments/configs/photo_codec.py"

@@ -118,6 +118,8 @@ def test_the_codec_job_continues_each_codec_at_its_own_lambda():
   assert [s.name for s in stages] == ["photo-mbt-q1", "photo-mbt-q9"]
   assert "--config.rd.lmbda=0.0004" in stages[0].flags
   assert "--config.rd.lmbda=0.25" in stages[1].flags
+  # widths from the file: q1 has M=96 latent channels, q9 was widened to M=192
+  assert "--config.model.m=96" in stages[0].flags and "--config.model.m=192" in stages[1].flags
   assert all("--config.rd.quantization=mixed" in s.flags for s in stages)
   assert stages[1].exporter == "experiments.export_codec" and stages[1].suffix == ".aec"
   assert [s.name for s in train.job_stages(train.parse_args([]))] == [
