@@ -92,6 +92,7 @@ def codec_stage(name: str) -> Stage:
   flags = (
     f"--config.train.init_from={path}",
     f"--config.rd.lmbda={lmbda!r}",
+    f"--config.model.name={model['name']}",
     f"--config.model.n={int(model['n'])}",
     f"--config.model.m={int(model['m'])}",
     "--config.rd.quantization=mixed",

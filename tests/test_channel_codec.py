@@ -128,7 +128,8 @@ print(hashlib.sha256(pixels.tobytes()).hexdigest())
 
 @pytest.mark.parametrize("fname", sorted(ARCH_GOLDEN))
 def test_golden_file_of_the_architecture_decodes_to_its_pixels_with_one_thread(fname):
-  """A tiny committed ms2020 codec (scripts/make_golden.py): its golden file decodes to the
+  """A tiny committed codec per architecture with a context for y (ms2020, he2021;
+  scripts/make_golden.py): its golden file decodes to the
   committed hash here and in a process limited to one thread."""
   entry = ARCH_GOLDEN[fname]
   codec_path, path = (

@@ -95,8 +95,31 @@ def test_files_hold_z_anchors_and_the_rest_and_decode_exactly(codec, shape):
   assert np.array_equal(decoded, predicted) and decoded.shape == image.shape
 
 
-def test_a_file_whose_streams_are_swapped_is_refused(codec):
+def test_a_file_missing_a_stream_is_refused(codec):
   image = np.random.default_rng(2).integers(0, 256, (48, 64, 3), dtype=np.uint8)
   header, streams = bitstream.unpack(api.encode(image, codec))
   with pytest.raises(bitstream.BitstreamError):
     api.decode(bitstream.pack(header, streams[:2]))
+
+
+def test_a_gray_codec_has_one_channel_in_and_out():
+  x = jax.random.uniform(jax.random.PRNGKey(0), (1, 32, 32, 1))
+  model = context_models.CheckerboardCodec(n=8, m=12, channels=1)
+  params = model.init(jax.random.PRNGKey(1), x, jax.random.PRNGKey(2), False, method="forward")
+  x_hat = model.apply(params, x, jax.random.PRNGKey(2), False, method="forward")[0]
+  assert x_hat.shape == x.shape and params["params"]["g_s"]["deconv_3"]["kernel"].shape[-2] == 1
+
+
+@pytest.mark.parametrize("name", ["he2021", "ms2020"])
+def test_the_files_y_bits_are_the_float_models_estimate(tiny_codecs, monkeypatch, name):
+  """The exact decoder's means and scales are the trained model's: the y streams' bits
+  under the frozen tables match the float model's estimate (a decoder that dropped a
+  context network's correction would still decode its own files, at other bits)."""
+  from ae.codec import export
+
+  monkeypatch.setenv("AE_CODEC_PATH", tiny_codecs)
+  codec = registry.get(name)
+  image = np.random.default_rng(5).integers(0, 256, (64, 96, 3), dtype=np.uint8)
+  exact = sum(api.stream_bits(image, codec)[1:])
+  estimate = float(export.estimate_bits(codec.exported, image[None])["y"][0])
+  assert exact == pytest.approx(estimate, rel=0.01)

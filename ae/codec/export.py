@@ -108,8 +108,9 @@ def export_untrained(config, image_shape, seed: int = 0) -> bytes:
   )
   params = jax.device_get(init(jax.random.key(seed), jax.random.key(seed + 1)))
   rng = np.random.default_rng(seed)
-  for t in architecture(config.model, image_shape).y_nets:
-    for layer in (layer for layer in t.layers if layer.zero_init):
+  arch = architecture(config.model, image_shape)
+  for t in (arch.g_a, arch.g_s, arch.h_a, arch.h_s, *arch.y_nets):
+    for layer in (layer for layer in (t.layers if t else ()) if layer.zero_init):
       shape = params[t.scope][layer.name]["kernel"].shape
       kernel = rng.normal(0.0, np.prod(shape[:-1]) ** -0.5, shape)
       params[t.scope][layer.name]["kernel"] = kernel.astype(np.float32)

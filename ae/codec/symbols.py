@@ -5,7 +5,7 @@ Latents become integer symbols around fixed-point offsets: factorized latents ar
 the tables' channel medians; a hyperprior's y around the means its integer
 hyper-synthesis predicts, with the table index from the predicted scale; a channel
 codec's y slice by slice, each slice's mean and scale predicted from the slices decoded
-before it, a checkerboard codec's anchors then the rest (`transforms.Program.y_slices`).
+before it, a checkerboard codec's anchors then the rest (`transforms.Program.decode_y`).
 The encoder runs the decoder's own integer arithmetic to choose means and tables, so the
 indices agree on every machine.
 
@@ -71,7 +71,7 @@ def _conditional(codec, z_hat: np.ndarray, y_shape, symbols_for: Callable) -> np
   symbols_for(i, mean, table index) giving stream i's symbols."""
   table = codec.exported.tables["y"]["scale_table"]
   features = codec.program.hyper_synthesis(z_hat, y_shape)
-  return codec.program.y_slices(
+  return codec.program.decode_y(
     features, lambda i, mean, scale: symbols_for(i, mean, fixed_scale_index(scale, table))
   )
 

@@ -174,7 +174,7 @@ class Program:
       return [y[anchor], y[~anchor]]
     return np.split(y, self.arch.y_streams, axis=-1)
 
-  def y_slices(self, features: tuple[np.ndarray, np.ndarray], symbols_for) -> np.ndarray:
+  def decode_y(self, features: tuple[np.ndarray, np.ndarray], symbols_for) -> np.ndarray:
     """Fixed-point y_hat [h, w, M] decoded stream by stream, exactly: `features` is
     `hyper_synthesis`'s (mean, scale) of y; `symbols_for(i, mean, scale)` gives stream i's
     integer symbols (shaped like `y_parts`' i-th) for its fixed-point means and scales

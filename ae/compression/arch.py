@@ -9,11 +9,8 @@ drift apart; export, `compress` / `decompress`, refinement and the RD harness as
 architecture instead of branching on model names. Adding an architecture is one entry of
 `ARCHITECTURES` (and its tests).
 
-Layers ("op"): conv (SAME, `stride`; `zero_init`: its kernel starts at zero in training),
-deconv (the transpose of a SAME stride-s conv), gdn / igdn (Balle, Laparra, Simoncelli
-2016), relu, leaky_relu (slope 0.01), abs, dense, half_softsign (x / (2 (1 + |x|)), in
-(-1/2, 1/2): the bounded latent residual prediction of the channel-conditional codec,
-exact in fixed point where tanh is not).
+The layers are `ae.compression.layer_spec`'s; the context of y of the codecs that code it
+in several passes (channel slices, checkerboard) is `ae.compression.arch_context`'s.
 Shapes are channels last; python and numpy, no jax, no flax.
 """
 
@@ -23,70 +20,31 @@ import dataclasses
 import math
 from collections.abc import Callable, Sequence
 
-import numpy as np
-
+from ae.compression.arch_context import (  # noqa: F401  # re-exported
+  MAX_SLICES,
+  ContextNets,
+  SliceNets,
+  anchor_count,
+  checkerboard,
+  context_nets,
+  slice_nets,
+)
+from ae.compression.layer_spec import (  # noqa: F401  # re-exported
+  ABS,
+  HALF_SOFTSIGN,
+  LEAKY_RELU,
+  RELU,
+  Layer,
+  Transform,
+  conv,
+  deconv,
+  dense,
+  gdn,
+  igdn,
+)
 from ae.utils.errors import ConfigError
 
-# A file holds z and one stream per slice of y: `ae.codec.bitstream.MAX_STREAMS` - 1.
-MAX_SLICES = 7
-
 PAD_MULTIPLE = 16  # convolutional codecs edge-pad images to a multiple of this
-
-
-@dataclasses.dataclass(frozen=True)
-class Layer:
-  """One step of a transform; `name` is its parameter path inside the transform ("" for
-  parameter-free steps)."""
-
-  op: str
-  name: str = ""
-  features: int = 0
-  kernel: int = 0
-  stride: int = 1
-  zero_init: bool = False  # the kernel starts at zero (training only; a conv's bias does)
-
-
-def conv(name: str, features: int, kernel: int, stride: int = 1, zero_init: bool = False) -> Layer:
-  return Layer("conv", name, features, kernel, stride, zero_init)
-
-
-def deconv(name: str, features: int, kernel: int, stride: int) -> Layer:
-  return Layer("deconv", name, features, kernel, stride)
-
-
-def dense(name: str, features: int) -> Layer:
-  return Layer("dense", name, features)
-
-
-def gdn(name: str) -> Layer:
-  return Layer("gdn", name)
-
-
-def igdn(name: str) -> Layer:
-  return Layer("igdn", name)
-
-
-RELU, LEAKY_RELU, ABS = Layer("relu"), Layer("leaky_relu"), Layer("abs")
-HALF_SOFTSIGN = Layer("half_softsign")
-
-
-@dataclasses.dataclass(frozen=True)
-class Transform:
-  """A named parameter scope ("g_a", ...; "" for the top level) and its layers."""
-
-  scope: str
-  layers: tuple[Layer, ...]
-
-  def out_size(self, n: int) -> int:
-    """The spatial size after the transform's strided convolutions (SAME: ceil(n / s))."""
-    for layer in self.layers:
-      if layer.op == "conv":
-        n = -(-n // layer.stride)
-    return n
-
-  @property
-  def out_features(self) -> int:
-    return [layer.features for layer in self.layers if layer.features][-1]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,38 +57,6 @@ class Latent:
   channels: int
   entropy: str
   module: str = ""
-
-
-@dataclasses.dataclass(frozen=True)
-class SliceNets:
-  """The networks of one slice of a channel-conditional y (Minnen and Singh 2020): its
-  mean from h_s's mean features and the slices before it, its scale likewise from the
-  scale features, and its latent residual prediction from the mean features, the slices
-  before it and its own rounded value."""
-
-  mean: Transform
-  scale: Transform
-  lrp: Transform
-
-
-@dataclasses.dataclass(frozen=True)
-class ContextNets:
-  """The checkerboard context of y (He et al. 2021): corrections to h_s's mean and scale of
-  the non-anchor latents, from h_s's mean (scale) features and the decoded anchors (zero at
-  the non-anchor positions, so a plain convolution sees only anchors)."""
-
-  mean: Transform
-  scale: Transform
-
-
-def checkerboard(h: int, w: int):
-  """[h, w] bool numpy array, True at the anchors: (row + column) even (He et al. 2021)."""
-  return (np.add.outer(np.arange(h), np.arange(w)) % 2) == 0
-
-
-def anchor_count(h: int, w: int) -> int:
-  """How many of an h x w grid's positions are anchors: ceil(h/2) ceil(w/2) + floor both."""
-  return -(-h // 2) * -(-w // 2) + (h // 2) * (w // 2)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -271,12 +197,6 @@ def _hyperprior(mean_scale: bool) -> Callable:
   return build
 
 
-def _slice_net(scope: str, widths: tuple[int, int], out: int, last: tuple[Layer, ...] = ()):
-  """conv3x3 -> ReLU -> conv3x3 -> ReLU -> conv3x3 (`out` channels), then `last`."""
-  layers = (conv("conv_0", widths[0], 3), RELU, conv("conv_1", widths[1], 3), RELU)
-  return Transform(scope, (*layers, conv("conv_2", out, 3), *last))
-
-
 def _channel(mc, image_shape: Sequence[int]) -> Architecture:
   """Channel-conditional codec (Minnen and Singh 2020, "Channel-wise autoregressive entropy
   models for learned image compression"): mbt2018-mean's transforms and hyperprior, y in
@@ -285,20 +205,7 @@ def _channel(mc, image_shape: Sequence[int]) -> Architecture:
   a latent residual prediction added to its rounded value (LRP, bounded by
   half_softsign instead of the paper's 0.5 tanh so that the decoder stays exact)."""
   base = _hyperprior(True)(mc, image_shape)
-  m, count = int(mc.m), int(mc.get("slices", 4))
-  if count < 1 or m % count:
-    raise ConfigError(f"model.slices={count} must divide model.m={m}")
-  if count > MAX_SLICES:
-    raise ConfigError(f"model.slices={count}: a file holds at most {MAX_SLICES} slices")
-  widths = (m, max(m * 2 // 3, m // count))
-  slices = tuple(
-    SliceNets(
-      _slice_net(f"cc_mean_{i}", widths, m // count),
-      _slice_net(f"cc_scale_{i}", widths, m // count),
-      _slice_net(f"lrp_{i}", widths, m // count, (HALF_SOFTSIGN,)),
-    )
-    for i in range(count)
-  )
+  slices = slice_nets(int(mc.m), int(mc.get("slices", 4)))
   return dataclasses.replace(base, name="ms2020", kind="channel", slices=slices)
 
 
@@ -306,17 +213,10 @@ def _checkerboard(mc, image_shape: Sequence[int]) -> Architecture:
   """Checkerboard context codec (He et al. 2021, "Checkerboard context model for
   efficient learned image compression"): mbt2018-mean's transforms and hyperprior; y's
   anchors (row + column even) coded with h_s's mean and scale, then the other half with
-  h_s's mean and scale plus corrections from a context network over h_s's features and the
-  decoded anchors (conv5x5 -> ReLU -> conv1x1 -> ReLU -> conv1x1 starting at zero, so a
-  codec started from an mbt2018-mean one codes as it did). Two passes, each parallel."""
+  h_s's mean and scale plus corrections from context networks over h_s's features and
+  the decoded anchors (`arch_context.context_nets`). Two passes, each parallel."""
   base = _hyperprior(True)(mc, image_shape)
-  m = int(mc.m)
-
-  def net(scope: str) -> Transform:
-    layers = (conv("conv_0", m, 5), RELU, conv("conv_1", m, 1), RELU)
-    return Transform(scope, (*layers, conv("conv_2", m, 1, zero_init=True)))
-
-  context = ContextNets(net("ctx_mean"), net("ctx_scale"))
+  context = context_nets(int(mc.m))
   return dataclasses.replace(base, name="he2021", kind="checkerboard", context=context)
 
 

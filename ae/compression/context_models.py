@@ -93,7 +93,9 @@ class CheckerboardCodec(nn.Module):
   family: str = "gaussian"
 
   def setup(self):
-    arch = arch_lib.architecture({"name": "he2021", "n": self.n, "m": self.m}, (0, 0, 3))
+    arch = arch_lib.architecture(
+      {"name": "he2021", "n": self.n, "m": self.m}, (0, 0, self.channels)
+    )
     self.g_a, self.g_s = TransformModule(arch.g_a), TransformModule(arch.g_s)
     self.h_a, self.h_s = TransformModule(arch.h_a), TransformModule(arch.h_s)
     self.entropy_z = EntropyBottleneck(self.n)

@@ -26,7 +26,8 @@ from experiments.configs import photo_codec
 def get_config(arg: str = "ms2020"):
   config = photo_codec.get_config()
   config.model.name = arg if arg != "mbt" else "mbt2018_mean"
-  config.model.slices = 4
+  if config.model.name == "ms2020":
+    config.model.slices = 4
   config.rd.lmbda = 0.013
   config.train.init_from = "ae/store/codecs/photo-mbt-q6.aec"
   config.train.init_partial = config.model.name in ("ms2020", "he2021")
