@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Retrains the shipped codecs from scratch and exports them to ROOT/codecs/*.aec
 # (hours on 2 CPU cores; copy the .aec files to ae/store/codecs/ to ship them).
-#   bash scripts/retrain_codecs.sh [ROOT=workdirs] [WHICH=all|fashion|photos|polish|detail] [QUALITIES]
+#   bash scripts/retrain_codecs.sh [ROOT=workdirs] [WHICH=all|fashion|photos|polish|detail|widen]
+#       [QUALITIES]
 # Fashion-MNIST: the dense codec (128 latents, 20 epochs) at four lambdas.
 # Photos: mbt2018-mean (N=64, M=96) trained 30,000 steps at lambda 0.013, continued
 # 25,000 steps on fresh crops (crop_seed 1), then fine-tuned from that for 10,000
@@ -26,8 +27,14 @@
 # 12,000 steps more at Adam 2e-4 (2e-5 for the last 2,000), crop seed 50. The shipped files
 # are already polished twice: to redo the second polish alone, first put the files before
 # it in ROOT/codecs (`git show 5909aaa:ae/store/codecs/photo-mbt-qN.aec`, N = 1..9).
-# QUALITIES (default "1 2 3 4 5 6 7 8 9"; "10 1 2 ... 9" for the second polish) picks the rates, so two cores
-# can polish half each. Rerunning resumes unfinished runs and re-exports finished ones.
+# Then (WHICH=all, photos or widen) q9, q8, q7 and q6 are widened the same way to M=192
+# from ROOT/codecs/photo-mbt-qN.aec (or the shipped file; copied once to
+# ROOT/photo_wN.start.aec) and trained on detailed crops with mixed quantization, crop seed
+# 50+N: 12,000 steps for q9 and q8, 8,000 for q7 and q6 (WIDEN_STEPS overrides; Adam 2e-4,
+# 2e-5 for the last sixth). The shipped q6..q10 are M=192; q1..q5 stay at M=96.
+# QUALITIES (default "1 2 ... 9"; "10 1 2 ... 9" for the second polish, "9 8 7 6" to widen)
+# picks the rates, so two cores can share them. Rerunning resumes unfinished runs and
+# re-exports finished ones.
 source "$(dirname "$0")/retrain_common.sh"
 qualities="${3:-1 2 3 4 5 6 7 8 9}"
 photo=experiments/configs/photo_codec.py
@@ -132,5 +139,28 @@ if [[ "$which" == all || "$which" == photos || "$which" == detail ]]; then
             --out="$root/photo_w10/codec.aec" \
         && cp "$root/photo_w10/codec.aec" "$root/codecs/photo-mbt-q10.aec"
     fi
+  done
+fi
+if [[ "$which" == all || "$which" == photos || "$which" == widen ]]; then
+  # Widen to M=192 latent channels (ae.compression.widen keeps what each codec computes)
+  # and train on detailed crops, crop seed 50+N.
+  lambdas=(0 0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.035 0.09 0.25)
+  for q in ${3:-9 8 7 6}; do
+    [[ $q -le 9 ]] || continue  # q10 is widened in the detail stage
+    steps=${WIDEN_STEPS:-$([[ $q -ge 8 ]] && echo 12000 || echo 8000)}
+    start="$root/photo_w$q.start.aec"
+    if [[ ! -f "$start" ]]; then
+      init="$root/codecs/photo-mbt-q$q.aec"
+      [[ -f "$init" ]] || init="ae/store/codecs/photo-mbt-q$q.aec"
+      cp "$init" "$start"
+    fi
+    train --config=$photo --workdir="$root/photo_w$q" --config.model.m=192 \
+        --config.rd.lmbda="${lambdas[$q]}" --config.rd.quantization=mixed \
+        --config.data.candidates=2 --config.train.init_from="$start" \
+        --config.train.num_steps="$steps" --config.train.lr_drop_step="$((steps * 5 / 6))" \
+        --config.data.crop_seed=$((50 + q)) \
+      && python3 -m experiments.export_codec --workdir="$root/photo_w$q" \
+          --out="$root/photo_w$q/codec.aec" \
+      && cp "$root/photo_w$q/codec.aec" "$root/codecs/photo-mbt-q$q.aec"
   done
 fi
