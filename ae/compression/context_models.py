@@ -22,7 +22,33 @@ from ae.compression.entropy_models import EntropyBottleneck, conditional_bits
 from ae.compression.models import TransformModule, hyper_forward, pad_to_multiple, rounded_pair
 
 
-class ChannelCodec(nn.Module):
+class _ContextCodec(nn.Module):
+  """What the codecs with a context for y share: each defines `decode_y(y, z_hat, round_fn)`
+  -> (y_hat, bits of y [B], means, scales of y), the passes over y given what the decoder
+  sees of z; z is coded with its factorized prior."""
+
+  def latents(self, x):
+    """{"y": (values, mean, scale) given the rounded z and y's earlier passes, "z": (values,
+    None, None)}."""
+    y = self.g_a(pad_to_multiple(x))
+    z = self.h_a(y)
+    hard = lambda v, offset, stream: q.quantize(v, offset)
+    _, _, mean, scale = self.decode_y(y, hard(z, self.entropy_z.medians(), 0), hard)
+    return {"y": (y, mean, scale), "z": (z, None, None)}
+
+  def rd_terms(self, latents, round_fn):
+    z_r, z_d = rounded_pair(round_fn(latents["z"], self.entropy_z.medians(), 0))
+    y_hat, bits_y, _, _ = self.decode_y(latents["y"], z_d, round_fn)
+    return self.g_s(y_hat), {"y": bits_y, "z": self.entropy_z.bits(z_r)}
+
+  def forward(self, x, rng=None, train: bool = True, mixed: bool = False):
+    return hyper_forward(self, x, rng, train, mixed)
+
+  def __call__(self, x):
+    return jnp.clip(self.forward(x, train=False)[0], 0.0, 1.0)
+
+
+class ChannelCodec(_ContextCodec):
   """Channel-conditional codec (Minnen and Singh 2020): mbt2018-mean's transforms and
   hyperprior; y in `slices` slices, slice i ~ N(mu_i, sigma_i^2) with (mu_i, sigma_i) from
   h_s's mean / scale features and the decoded slices 0..i-1, plus a latent residual
@@ -45,7 +71,7 @@ class ChannelCodec(nn.Module):
     self.cc_scale = [TransformModule(s.scale) for s in arch.slices]
     self.lrp = [TransformModule(s.lrp) for s in arch.slices]
 
-  def decode_slices(self, y, z_hat, round_fn):
+  def decode_y(self, y, z_hat, round_fn):
     """(y_hat with LRP, bits of y [B], means, scales) slice by slice, [B, h, w, M] each;
     z_hat is what the decoder sees of z."""
     p = self.h_s(z_hat)[:, : y.shape[1], : y.shape[2]]
@@ -62,27 +88,8 @@ class ChannelCodec(nn.Module):
     cat = lambda v: jnp.concatenate(v, -1)
     return cat(hats), bits, cat(means), cat(scales)
 
-  def latents(self, x):
-    """{"y": (values, mean, scale) given the rounded z and slices, "z": (values, None, None)}."""
-    y = self.g_a(pad_to_multiple(x))
-    z = self.h_a(y)
-    hard = lambda v, offset, stream: q.quantize(v, offset)
-    _, _, mean, scale = self.decode_slices(y, hard(z, self.entropy_z.medians(), 0), hard)
-    return {"y": (y, mean, scale), "z": (z, None, None)}
 
-  def rd_terms(self, latents, round_fn):
-    z_r, z_d = rounded_pair(round_fn(latents["z"], self.entropy_z.medians(), 0))
-    y_hat, bits_y, _, _ = self.decode_slices(latents["y"], z_d, round_fn)
-    return self.g_s(y_hat), {"y": bits_y, "z": self.entropy_z.bits(z_r)}
-
-  def forward(self, x, rng=None, train: bool = True, mixed: bool = False):
-    return hyper_forward(self, x, rng, train, mixed)
-
-  def __call__(self, x):
-    return jnp.clip(self.forward(x, train=False)[0], 0.0, 1.0)
-
-
-class CheckerboardCodec(nn.Module):
+class CheckerboardCodec(_ContextCodec):
   """Checkerboard context codec (He et al. 2021): mbt2018-mean's transforms and hyperprior;
   y's anchors (row + column even) ~ N(mu, sigma^2) from h_s, the rest with h_s's mean and
   scale plus the context networks' corrections from h_s's features and the decoded anchors."""
@@ -116,22 +123,3 @@ class CheckerboardCodec(nn.Module):
     mean, scale = jnp.where(anchor, mean_f, mean1), jnp.where(anchor, scale_f, scale1)
     bits = conditional_bits(jnp.where(anchor, y_r0, y_r1), mean, scale, self.family)
     return jnp.where(anchor, y_d0, y_d1), bits, mean, scale
-
-  def latents(self, x):
-    """{"y": (values, mean, scale) given the rounded z and anchors, "z": (values, None, None)}."""
-    y = self.g_a(pad_to_multiple(x))
-    z = self.h_a(y)
-    hard = lambda v, offset, stream: q.quantize(v, offset)
-    _, _, mean, scale = self.decode_y(y, hard(z, self.entropy_z.medians(), 0), hard)
-    return {"y": (y, mean, scale), "z": (z, None, None)}
-
-  def rd_terms(self, latents, round_fn):
-    z_r, z_d = rounded_pair(round_fn(latents["z"], self.entropy_z.medians(), 0))
-    y_hat, bits_y, _, _ = self.decode_y(latents["y"], z_d, round_fn)
-    return self.g_s(y_hat), {"y": bits_y, "z": self.entropy_z.bits(z_r)}
-
-  def forward(self, x, rng=None, train: bool = True, mixed: bool = False):
-    return hyper_forward(self, x, rng, train, mixed)
-
-  def __call__(self, x):
-    return jnp.clip(self.forward(x, train=False)[0], 0.0, 1.0)
