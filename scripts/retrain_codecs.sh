@@ -40,6 +40,13 @@ qualities="${3:-1 2 3 4 5 6 7 8 9}"
 photo=experiments/configs/photo_codec.py
 mkdir -p "$root/codecs"
 export_() { python3 -m experiments.export_codec --workdir="$root/$1" --out="$root/codecs/$2.aec"; }
+copy_start() {  # STAGE Q: ROOT/photo_<STAGE><Q>.start.aec, copied once from ROOT/codecs
+  # (or the shipped file), so that reruns resume from the same start
+  local start="$root/photo_$1$2.start.aec" init="$root/codecs/photo-mbt-q$2.aec"
+  [[ -f "$start" ]] && return
+  [[ -f "$init" ]] || init="ae/store/codecs/photo-mbt-q$2.aec"
+  cp "$init" "$start"
+}
 
 if [[ "$which" == all || "$which" == fashion ]]; then
   q=1
@@ -84,12 +91,8 @@ if [[ "$which" == all || "$which" == photos || "$which" == polish ]]; then
   lambdas=(0 0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.035 0.09 0.25)
   for q in $qualities; do
     [[ $q -le 9 ]] || continue  # q10 starts in the detail stage
+    copy_start p "$q"
     start="$root/photo_p$q.start.aec"
-    if [[ ! -f "$start" ]]; then
-      init="$root/codecs/photo-mbt-q$q.aec"
-      [[ -f "$init" ]] || init="ae/store/codecs/photo-mbt-q$q.aec"
-      cp "$init" "$start"
-    fi
     train --config=$photo --workdir="$root/photo_p$q" --config.rd.lmbda="${lambdas[$q]}" \
         --config.rd.quantization=mixed --config.train.init_from="$start" \
         --config.train.learning_rate=1e-4 --config.train.num_steps=4000 \
@@ -101,18 +104,9 @@ fi
 if [[ "$which" == all || "$which" == photos || "$which" == detail ]]; then
   lambdas=(0 0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.035 0.09 0.25 0.5)
   detail=(--config.rd.quantization=mixed --config.data.candidates=2)
-  start_of() {  # quality -> its start file, copied once (the q9 start for q10's first run)
-    local q=$1 start="$root/photo_d$1.start.aec" init
-    if [[ ! -f "$start" ]]; then
-      init="$root/codecs/photo-mbt-q$q.aec"
-      [[ -f "$init" ]] || init="ae/store/codecs/photo-mbt-q$q.aec"
-      cp "$init" "$start"
-    fi
-    echo "$start"
-  }
   for q in ${3:-10 1 2 3 4 5 6 7 8 9}; do
     if [[ $q == 10 ]]; then
-      start_of 9 > /dev/null  # (not in $(...): a failed copy must stop the script)
+      copy_start d 9
       start="$root/photo_d9.start.aec"
       train --config=$photo --workdir="$root/photo_t10" --config.rd.lmbda=0.5 "${detail[@]}" \
           --config.train.init_from="$start" --config.train.num_steps=5000 \
@@ -121,7 +115,7 @@ if [[ "$which" == all || "$which" == photos || "$which" == detail ]]; then
             --out="$root/photo_t10/codec.aec"
       init="$root/photo_t10/codec.aec"
     else
-      start_of "$q" > /dev/null
+      copy_start d "$q"
       init="$root/photo_d$q.start.aec"
     fi
     train --config=$photo --workdir="$root/photo_d$q" --config.rd.lmbda="${lambdas[$q]}" \
@@ -148,12 +142,8 @@ if [[ "$which" == all || "$which" == photos || "$which" == widen ]]; then
   for q in ${3:-9 8 7 6}; do
     [[ $q -le 9 ]] || continue  # q10 is widened in the detail stage
     steps=${WIDEN_STEPS:-$([[ $q -ge 8 ]] && echo 12000 || echo 8000)}
+    copy_start w "$q"
     start="$root/photo_w$q.start.aec"
-    if [[ ! -f "$start" ]]; then
-      init="$root/codecs/photo-mbt-q$q.aec"
-      [[ -f "$init" ]] || init="ae/store/codecs/photo-mbt-q$q.aec"
-      cp "$init" "$start"
-    fi
     train --config=$photo --workdir="$root/photo_w$q" --config.model.m=192 \
         --config.rd.lmbda="${lambdas[$q]}" --config.rd.quantization=mixed \
         --config.data.candidates=2 --config.train.init_from="$start" \
