@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Retrains the shipped codecs from scratch and exports them to ROOT/codecs/*.aec
 # (hours on 2 CPU cores; copy the .aec files to ae/store/codecs/ to ship them).
-#   bash scripts/retrain_codecs.sh [ROOT=workdirs] [WHICH=all|fashion|photos|polish|detail|widen]
+#   bash scripts/retrain_codecs.sh [ROOT=workdirs] [WHICH=all|fashion|photos|polish|detail|widen|more]
 #       [QUALITIES]
 # Fashion-MNIST: the dense codec (128 latents, 20 epochs) at four lambdas.
 # Photos: mbt2018-mean (N=64, M=96) trained 30,000 steps at lambda 0.013, continued
@@ -32,6 +32,10 @@
 # ROOT/photo_wN.start.aec) and trained on detailed crops with mixed quantization, crop seed
 # 50+N: 12,000 steps for q9 and q8, 8,000 for q7 and q6 (WIDEN_STEPS overrides; Adam 2e-4,
 # 2e-5 for the last sixth). The shipped q6..q10 are M=192; q1..q5 stay at M=96.
+# Then (WHICH=more only) the rates in QUALITIES (default "10") train on from
+# ROOT/codecs/photo-mbt-qN.aec (or the shipped file; copied once to ROOT/photo_mN.start.aec)
+# at their own width (M=192 from q6 up), on detailed crops with mixed quantization,
+# crop seed 70+N: MORE_STEPS (default 8,000) at Adam 1e-4, 1e-5 for the last sixth.
 # QUALITIES (default "1 2 ... 9"; "10 1 2 ... 9" for the second polish, "9 8 7 6" to widen)
 # picks the rates, so two cores can share them. Rerunning resumes unfinished runs and
 # re-exports finished ones.
@@ -152,5 +156,21 @@ if [[ "$which" == all || "$which" == photos || "$which" == widen ]]; then
       && python3 -m experiments.export_codec --workdir="$root/photo_w$q" \
           --out="$root/photo_w$q/codec.aec" \
       && cp "$root/photo_w$q/codec.aec" "$root/codecs/photo-mbt-q$q.aec"
+  done
+fi
+if [[ "$which" == more ]]; then
+  lambdas=(0 0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.035 0.09 0.25 0.5)
+  for q in ${3:-10}; do
+    steps=${MORE_STEPS:-8000}
+    copy_start m "$q"
+    train --config=$photo --workdir="$root/photo_m$q" \
+        --config.model.m="$([[ $q -ge 6 ]] && echo 192 || echo 96)" \
+        --config.rd.lmbda="${lambdas[$q]}" --config.rd.quantization=mixed \
+        --config.data.candidates=2 --config.train.init_from="$root/photo_m$q.start.aec" \
+        --config.train.learning_rate=1e-4 --config.train.num_steps="$steps" \
+        --config.train.lr_drop_step="$((steps * 5 / 6))" --config.data.crop_seed=$((70 + q)) \
+      && python3 -m experiments.export_codec --workdir="$root/photo_m$q" \
+          --out="$root/photo_m$q/codec.aec" \
+      && cp "$root/photo_m$q/codec.aec" "$root/codecs/photo-mbt-q$q.aec"
   done
 fi
