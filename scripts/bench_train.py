@@ -4,9 +4,10 @@ r"""Training throughput of the seed autoencoder (784-256-784) on this machine.
 
 Prints images per second for (a) a plain loop of one jitted step per batch and
 (b) the runner's fused step (`lax.scan` over `steps_per_call` batches, state
-donated, uint8 batches gathered on the host and converted on device), each the
-median of `repeats` timed runs after a warm-up, and the fraction of this
-machine's float32 matrix-multiply peak that (b) reaches. Work per image per
+donated, uint8 batches gathered on the host and converted on device, the norms of
+gradient and parameters at the chunk's last step), each the median of `repeats`
+timed runs after a warm-up, the fraction of this machine's float32 matrix-multiply
+peak that (b) reaches, and (c) = (b) with the norms at every step. Work per image per
 step: forward 2 x (784 x 256) x 2 FLOP, backward twice that: 2.41 MFLOP.
 Targets (issue 2): >= 25,000 img/s at batch 32 and >= 40,000 at batch 256.
 """
@@ -67,7 +68,7 @@ def _setup(batch_size: int, config: ml_collections.ConfigDict):
 def time_plain_loop(batch_size, config, data, steps) -> float:
   """A plain Flax loop: one jitted (donated) step per batch; returns seconds for `steps`."""
   _, state, loss_fn = _setup(batch_size, config)
-  step = jax.jit(lambda s, x: step_lib.train_step(s, x, loss_fn), donate_argnums=0)
+  step = jax.jit(lambda s, x: step_lib.train_step(s, x, loss_fn, norms=False), donate_argnums=0)
   sched = pipeline.BatchSchedule(len(data), batch_size, jax.random.PRNGKey(0))
   state, m = step(state, data[sched.indices(0, 1)[0]])
   jax.block_until_ready(m)
@@ -78,10 +79,15 @@ def time_plain_loop(batch_size, config, data, steps) -> float:
   return time.perf_counter() - t
 
 
-def time_fused(batch_size, config, data, steps, k) -> float:
-  """The runner's path: host gather -> sharded uint8 chunk -> scanned, donated step."""
+def time_fused(batch_size, config, data, steps, k, every_step_norms=False) -> float:
+  """The runner's path: host gather -> sharded uint8 chunk -> scanned, donated step.
+  `every_step_norms`: the gradient's and parameters' norms at every step, not only at
+  the chunk's last (what the runner did before)."""
   mesh, state, loss_fn = _setup(batch_size, config)
   fn = step_lib.make_train_fn(loss_fn, mesh)
+  if every_step_norms:
+    scan = lambda s, c: jax.lax.scan(lambda s, x: step_lib.train_step(s, x, loss_fn), s, c)
+    fn = jax.jit(scan, donate_argnums=0)
   sched = pipeline.BatchSchedule(len(data), batch_size, jax.random.PRNGKey(0))
   sharding = parallel.batch_sharding(mesh, 1)
   put = lambda s: jax.device_put(data[sched.indices(s, k)], sharding)
@@ -106,11 +112,15 @@ def main(_):
     k = _K.value
     steps = max(k, (_IMAGES.value // b) // k * k)
     plain = [steps * b / time_plain_loop(b, config, data, steps) for _ in range(_REPEATS.value)]
-    fused = [steps * b / time_fused(b, config, data, steps, k) for _ in range(_REPEATS.value)]
-    p, f = statistics.median(plain), statistics.median(fused)
+    fused, norms = [], []
+    for _ in range(_REPEATS.value):  # interleaved, so that both see the same load
+      fused.append(steps * b / time_fused(b, config, data, steps, k))
+      norms.append(steps * b / time_fused(b, config, data, steps, k, every_step_norms=True))
+    p, f, n = (statistics.median(v) for v in (plain, fused, norms))
     print(
       f"batch {b:4d}: plain loop {p:9,.0f} img/s | fused x{k} {f:9,.0f} img/s "
-      f"({f / p:.2f}x) | {f * FLOP_PER_IMAGE / peak:.0%} of matmul peak"
+      f"({f / p:.2f}x) | {f * FLOP_PER_IMAGE / peak:.0%} of matmul peak | "
+      f"fused, norms at every step {n:9,.0f} img/s"
     )
 
 

@@ -20,14 +20,11 @@ import jax.numpy as jnp
 import numpy as np
 from absl import logging
 
-from ae.baselines import pca as pca_lib
 from ae.data import stream
 from ae.data.sources import load_split, train_source
-from ae.models import registry
-from ae.ops import metrics as metrics_lib
 from ae.store import denoiser_file
 from ae.store.codec_file import load_codec
-from ae.train import evaluation, objectives, parallel, precision, progress
+from ae.train import evaluation, final, objectives, parallel, precision, progress
 from ae.train import step as step_lib
 from ae.train import workdir as workdir_lib
 from ae.train.checkpoint import Checkpointer
@@ -36,10 +33,7 @@ from ae.train.lock import WorkdirLock
 from ae.train.restore import load_trained, moved_model_path, record_init_steps
 from ae.train.state import init_state, seed_keys
 from ae.train.writer import MetricWriter
-from ae.utils import grids
 from ae.utils.errors import ConfigError, UserError
-
-PCA_EXAMPLES = 100_000  # the PCA baseline's fit: the first examples, stored order
 
 
 def _check_periods(tc) -> None:
@@ -279,10 +273,12 @@ def _train_locked(
     steps_per_epoch=steps_per_epoch,
     enabled=bool(config.get("progress", True)),
   )
-  sums, count, t0, images_seen = {}, 0, time.perf_counter(), 0
+  sums, counts, t0, images_seen = {}, {}, time.perf_counter(), 0
   step = start
   watch = DivergenceWatch(float(step_lib.global_norm(jax.device_get(state.params))))
   profile = progress.Profile(workdir, int(tc.get("profile_steps", 0) or 0), start)
+  full = last == total_steps(tc, steps_per_epoch)  # not stopped early as if preempted
+  pca = final.pca_baseline(config, train_set, test_set) if full else None
   batches = stream.batches(
     stream.dataset(
       train_set, int(tc.batch_size), start, last, jax.process_index(), jax.process_count()
@@ -303,9 +299,9 @@ def _train_locked(
       watch.check(step + k, metrics, ckpt.latest_step())
       step += k
       profile.maybe_stop(step)
-      for name, values in metrics.items():
+      for name, values in metrics.items():  # the norms have one value per chunk
         sums[name] = sums.get(name, 0.0) + float(np.sum(values))
-      count += k
+        counts[name] = counts.get(name, 0) + len(values)
       images_seen += k * int(tc.batch_size)
       bar.update(step, float(metrics["loss"][-1]), images_seen / (time.perf_counter() - t0))
       if _due(step, int(tc.log_every_steps)) or step == last:
@@ -314,12 +310,12 @@ def _train_locked(
           step,
           "train",
           {
-            **{n: s / count for n, s in sums.items()},
+            **{n: s / counts[n] for n, s in sums.items()},
             "epoch": step / steps_per_epoch,
             "images_per_sec": rate,
           },
         )
-        sums, count, t0, images_seen = {}, 0, time.perf_counter(), 0
+        sums, counts, t0, images_seen = {}, {}, time.perf_counter(), 0
       if _due(step, int(tc.get("eval_every_steps", 0) or 0)) and step != last:
         writer.write(step, "test", evaluate_test(state.params))
       if _due(step, int(tc.checkpoint_every_steps)) or step == last:
@@ -331,46 +327,15 @@ def _train_locked(
       batches.close()
     ckpt.close()
 
-  if stop_at_step is not None and step < total_steps(tc, steps_per_epoch):
+  if not full:
     writer.close()
     return {"step": step}
-  results = _final_evaluation(
-    config, workdir, state.params, evaluate_test, reconstruct_fn, train_set, test_set, mesh, model
+  results = final.final_evaluation(
+    config, workdir, state.params, evaluate_test, reconstruct_fn, pca, test_set, mesh, model
   )
   writer.write(step, "test", results["test"])
   writer.close()
   results["step"] = step
   if jax.process_index() == 0:
     workdir_lib.write_json_atomic(os.path.join(workdir, "results.json"), results)
-  return results
-
-
-def _final_evaluation(
-  config, workdir, params, evaluate_test, reconstruct_fn, train_set, test_set, mesh, model
-) -> dict:
-  """Test metrics, the PCA baseline at the same code size, and `reconstructions.png`."""
-  results = {"test": evaluate_test(params)}
-  objective = config.get("objective", "reconstruction")
-  evaluate = objectives.get(config).evaluate
-  if evaluate is not None:
-    results[objective] = evaluate(model, config, params, test_set, mesh)
-  code_size = registry.code_size(config.model)
-  if config.get("pca_baseline", True) and code_size:
-    pca = pca_lib.fit_pca(train_set.sample(PCA_EXAMPLES).astype(np.float32) / 255.0, code_size)
-    x_test = test_set.images.astype(np.float32) / 255.0
-    mse, mse_clip = (pca_lib.reconstruction_mse(pca, x_test, clip=c) for c in (False, True))
-    results["pca"] = {
-      "k": code_size,
-      "mse": mse,
-      "psnr": float(metrics_lib.psnr_of_mse(mse)),
-      "mse_clipped": mse_clip,
-      "psnr_clipped": float(metrics_lib.psnr_of_mse(mse_clip)),
-    }
-  n = min(int(config.get("num_figure_images", 16)), len(test_set))
-  if n:  # Every process takes part in the sharded computation; process 0 writes.
-    rec = evaluation.reconstruct_split(reconstruct_fn, params, test_set.images[:n], n, mesh)
-    if jax.process_index() == 0:
-      grids.save_png(
-        grids.image_grid([test_set.images[:n], rec]), os.path.join(workdir, "reconstructions.png")
-      )
   return results
