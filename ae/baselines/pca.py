@@ -50,6 +50,30 @@ def fit_pca(x: np.ndarray, k: int, chunk: int = 8192) -> PCA:
   return PCA(mean=mean, components=vt[:k], variances=s[:k] / n)
 
 
+EXACT_ROWS = 256  # 256 * 255^2 < 2^24: a float32 sum of that many uint8 products is exact
+
+
+def fit_pca_uint8(images: np.ndarray, k: int) -> PCA:
+  """`fit_pca(images / 255, k)` for uint8 images [N, ...], with the scatter matrix exact:
+  the integer products of each 256-row chunk are summed by float32 BLAS, exactly (every
+  partial sum is an integer below 2^24), and the chunks in float64 (exact below 2^53), so
+  the only rounding is the centring, once, in float64; twice as fast as `fit_pca`."""
+  n = images.shape[0]
+  d = int(np.prod(images.shape[1:]))
+  if not 1 <= k <= d:
+    raise ValueError(f"k={k} components must be in [1, {d}]")
+  flat = images.reshape(n, d)
+  total = np.zeros(d)
+  raw = np.zeros((d, d))
+  for i in range(0, n, EXACT_ROWS):
+    c = flat[i : i + EXACT_ROWS].astype(np.float32)
+    total += c.sum(0, dtype=np.float64)
+    raw += c.T @ c
+  scatter = (raw - np.outer(total, total) / n) / 255.0**2
+  _, s, vt = np.linalg.svd(scatter)
+  return PCA(mean=total / (n * 255.0), components=vt[:k], variances=s[:k] / n)
+
+
 def encode(pca: PCA, x: np.ndarray) -> np.ndarray:
   """x [N, ...] -> codes [N, k]."""
   return (_flat(x) - pca.mean) @ pca.components.T
@@ -77,7 +101,7 @@ def baseline(train: np.ndarray, test: np.ndarray, k: int) -> dict[str, float]:
   """The PCA baseline at k components: fitted to uint8 train [N, ...], measured on uint8
   test [M, ...] (both read as x / 255 in [0, 1]): MSE per pixel and PSNR (dB), of the
   reconstruction as it is and clipped to [0, 1]."""
-  pca = fit_pca(train.astype(np.float32) / 255.0, k)
+  pca = fit_pca_uint8(train, k)
   x_test = test.astype(np.float32) / 255.0
   mse, mse_clip = (reconstruction_mse(pca, x_test, clip=c) for c in (False, True))
   return {
