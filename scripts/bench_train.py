@@ -2,7 +2,8 @@ r"""Training throughput of the seed autoencoder (784-256-784) on this machine.
 
   python scripts/bench_train.py [--batch_sizes=32,256] [--steps_per_call=75] [--repeats=5]
 
-Prints images per second for (a) a plain loop of one jitted step per batch and
+Prints images per second for (a) a plain loop of one jitted step per batch (loss only,
+no norms) and
 (b) the runner's fused step (`lax.scan` over `steps_per_call` batches, state
 donated, uint8 batches gathered on the host and converted on device, the norms of
 gradient and parameters at the chunk's last step), each the median of `repeats`

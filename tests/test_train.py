@@ -50,6 +50,49 @@ def test_a_few_steps_lower_the_loss(fake_fashion):
   assert int(state.step) == 30
 
 
+@pytest.mark.parametrize("k,unroll", [(1, False), (3, False), (3, True)])
+def test_a_chunk_is_its_steps_one_by_one_with_the_norms_of_the_last(fake_fashion, k, unroll):
+  mesh = parallel.make_mesh(jax.devices()[:1])
+  config = make_test_config(fake_fashion)
+  model = build_model(config.model, (28, 28, 1))
+  loss_fn = objectives.build_objective(model, config)
+  params = model.init(jax.random.PRNGKey(0), jnp.zeros((1, 28, 28, 1)))["params"]
+  fresh = lambda: create_state(  # a copy: the train function donates its state
+    model.apply, jax.tree.map(jnp.copy, params), optax.adam(1e-2), jax.random.PRNGKey(1)
+  )
+  chunk = jnp.asarray(_chunk(k))
+  state, metrics = step_lib.make_train_fn(loss_fn, mesh, unroll)(fresh(), chunk)
+  one = jax.jit(lambda s, x: step_lib.train_step(s, x, loss_fn))
+  ref, rows = fresh(), []
+  for i in range(k):
+    ref, m = one(ref, chunk[i])
+    rows.append(jax.device_get(m))
+  assert metrics["loss"].shape == (k,) and metrics["grad_norm"].shape == (1,)
+  np.testing.assert_allclose(metrics["loss"], [r["loss"] for r in rows], rtol=1e-5)
+  for name in ("grad_norm", "param_norm"):
+    np.testing.assert_allclose(metrics[name], [rows[-1][name]], rtol=1e-5)
+  jax.tree.map(
+    lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6),
+    jax.device_get(state.params),
+    jax.device_get(ref.params),
+  )
+
+
+def test_a_logged_norm_is_the_mean_of_its_chunks_last_steps(fake_fashion, tmp_path):
+  """Rows over two chunks (log every 4 steps, 2 per call) average the two chunk-end
+  norms that rows over one chunk each (log every 2) report, and the losses of 4 steps."""
+  rows = {}
+  for every in (2, 4):
+    config = make_test_config(fake_fashion, train__log_every_steps=every)
+    train_and_evaluate(config, str(tmp_path / str(every)))
+    rows[every] = [r for r in read_metrics(str(tmp_path / str(every)), "train")]
+  assert [r["step"] for r in rows[4]] == [4, 8] and [r["step"] for r in rows[2]] == [2, 4, 6, 8]
+  for i, row in enumerate(rows[4]):
+    pair = rows[2][2 * i : 2 * i + 2]
+    for name in ("grad_norm", "param_norm", "loss"):
+      assert row[name] == pytest.approx((pair[0][name] + pair[1][name]) / 2, rel=1e-6)
+
+
 def test_sharded_step_matches_one_device(fake_fashion):
   chunk = _chunk(3)
   results = []

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import threading
 
 import numpy as np
 
@@ -50,14 +51,19 @@ def fit_pca(x: np.ndarray, k: int, chunk: int = 8192) -> PCA:
   return PCA(mean=mean, components=vt[:k], variances=s[:k] / n)
 
 
+EXACT_SUM = 2.0**53  # float64 integers are exact below this
 EXACT_ROWS = 256  # 256 * 255^2 < 2^24: a float32 sum of that many uint8 products is exact
 
 
 def fit_pca_uint8(images: np.ndarray, k: int) -> PCA:
-  """`fit_pca(images / 255, k)` for uint8 images [N, ...], with the scatter matrix exact:
-  the integer products of each 256-row chunk are summed by float32 BLAS, exactly (every
-  partial sum is an integer below 2^24), and the chunks in float64 (exact below 2^53), so
-  the only rounding is the centring, once, in float64; twice as fast as `fit_pca`."""
+  """`fit_pca(images / 255, k)` for uint8 images [N, ...], from exact integer moments: the
+  products of each 256-row chunk summed by float32 BLAS (every partial sum an integer
+  below 2^24, so exact), the chunks in float64 (exact below 2^53). The centred scatter
+  N * sum x x^T - (sum x)(sum x)^T is then an exact integer too while N^2 255^2 < 2^53
+  (N < 370,000), and one division rounds it; larger N rounds the centring in float64.
+  About twice as fast as `fit_pca` (float32 instead of float64 BLAS)."""
+  if images.dtype != np.uint8:
+    raise ValueError(f"fit_pca_uint8 takes uint8 images, not {images.dtype}")
   n = images.shape[0]
   d = int(np.prod(images.shape[1:]))
   if not 1 <= k <= d:
@@ -69,7 +75,10 @@ def fit_pca_uint8(images: np.ndarray, k: int) -> PCA:
     c = flat[i : i + EXACT_ROWS].astype(np.float32)
     total += c.sum(0, dtype=np.float64)
     raw += c.T @ c
-  scatter = (raw - np.outer(total, total) / n) / 255.0**2
+  if float(n) ** 2 * 255.0**2 < EXACT_SUM:
+    scatter = (n * raw - np.outer(total, total)) / (n * 255.0**2)
+  else:
+    scatter = (raw - np.outer(total, total) / n) / 255.0**2
   _, s, vt = np.linalg.svd(scatter)
   return PCA(mean=total / (n * 255.0), components=vt[:k], variances=s[:k] / n)
 
@@ -117,8 +126,17 @@ def baseline_in_background(
   train: np.ndarray, test: np.ndarray, k: int
 ) -> concurrent.futures.Future:
   """`baseline(train, test, k)` in a thread, so that a run fits it while it trains (numpy's
-  BLAS and SVD release the GIL; 1.4 s of the seed experiment's 3-epoch process here)."""
-  pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="pca")
-  future = pool.submit(baseline, train, test, k)
-  pool.shutdown(wait=False)
+  BLAS and SVD release the GIL; the fit took 1.4 s of the seed experiment's 3-epoch process
+  here before it ran in the thread)."""
+  future: concurrent.futures.Future = concurrent.futures.Future()
+
+  def run() -> None:
+    if future.set_running_or_notify_cancel():
+      try:
+        future.set_result(baseline(train, test, k))
+      except BaseException as e:  # noqa: BLE001  # handed to whoever asks for the result
+        future.set_exception(e)
+
+  # A daemon thread: a run that stops early (an error, a divergence) exits at once.
+  threading.Thread(target=run, name="pca-baseline", daemon=True).start()
   return future

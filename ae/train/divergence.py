@@ -1,6 +1,7 @@
 """Stopping a run that diverges, with one line, before it wastes hours or a checkpoint.
 
-A chunk of steps (metrics [K] per name, from the train step) has diverged when its
+A chunk of steps (metrics [K] per name from the train step; the norms [1], of its last
+step) has diverged when its
 loss is not finite, when its mean loss exceeds FACTOR times the lowest chunk mean seen
 so far in this process, or when the parameters' global L2 norm exceeds FACTOR times
 its value when the run (or its resumption) started: a learning rate of 1e16 saturates

@@ -277,7 +277,9 @@ def _train_locked(
   step = start
   watch = DivergenceWatch(float(step_lib.global_norm(jax.device_get(state.params))))
   profile = progress.Profile(workdir, int(tc.get("profile_steps", 0) or 0), start)
-  full = last == total_steps(tc, steps_per_epoch)  # not stopped early as if preempted
+  # Not stopped early as if preempted (a finished run evaluates again, whatever stop_at_step).
+  total = total_steps(tc, steps_per_epoch)
+  full = last == total or start >= total
   pca = final.pca_baseline(config, train_set, test_set) if full else None
   batches = stream.batches(
     stream.dataset(
