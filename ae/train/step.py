@@ -53,8 +53,8 @@ def train_chunk(
 ) -> tuple[TrainState, Metrics]:
   """`train_step` over each of K batches in `chunk` [K, B, H, W, C]; metrics [K],
   except `grad_norm` and `param_norm` [1], of the last step only: two more passes over
-  every parameter at every step cost 18% of the seed model's step here (each a
-  reduction XLA does not fuse into the update; `python scripts/bench_train.py`).
+  every parameter at every step made the seed model's step 16% slower at batch 32 here
+  (each a reduction XLA does not fuse into the update; `python scripts/bench_train.py`).
 
   `unroll=True` unrolls the scan: XLA on CPU runs convolutions inside a loop
   body about 15x slower than outside one (measured here: a conv autoencoder step
