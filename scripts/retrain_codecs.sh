@@ -46,12 +46,27 @@ qualities="${3:-1 2 3 4 5 6 7 8 9}"
 photo=experiments/configs/photo_codec.py
 mkdir -p "$root/codecs"
 export_() { python3 -m experiments.export_codec --workdir="$root/$1" --out="$root/codecs/$2.aec"; }
+lambdas=(0 0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.035 0.09 0.25 0.5)  # photo-mbt-q1..q10
 copy_start() {  # STAGE Q: ROOT/photo_<STAGE><Q>.start.aec, copied once from ROOT/codecs
   # (or the shipped file), so that reruns resume from the same start
   local start="$root/photo_$1$2.start.aec" init="$root/codecs/photo-mbt-q$2.aec"
   [[ -f "$start" ]] && return
   [[ -f "$init" ]] || init="ae/store/codecs/photo-mbt-q$2.aec"
   cp "$init" "$start"
+}
+on_detail() {  # STAGE Q M STEPS SEED [FLAGS]: ROOT/photo_<STAGE><Q>.start.aec trained at
+  # width M on detailed crops with mixed quantization (learning rate x0.1 for the last
+  # sixth), exported and shipped to ROOT/codecs
+  local w="$root/photo_$1$2" q=$2 m=$3 steps=$4 seed=$5
+  local start="$w.start.aec"
+  shift 5
+  train --config=$photo --workdir="$w" --config.model.m="$m" \
+      --config.rd.lmbda="${lambdas[$q]}" --config.rd.quantization=mixed \
+      --config.data.candidates=2 --config.train.init_from="$start" \
+      --config.train.num_steps="$steps" --config.train.lr_drop_step="$((steps * 5 / 6))" \
+      --config.data.crop_seed="$seed" "$@" \
+    && python3 -m experiments.export_codec --workdir="$w" --out="$w/codec.aec" \
+    && cp "$w/codec.aec" "$root/codecs/photo-mbt-q$q.aec"
 }
 
 if [[ "$which" == all || "$which" == fashion ]]; then
@@ -94,7 +109,6 @@ if [[ "$which" == all || "$which" == photos ]]; then
     && cp "$root/photo_x3/codec.aec" "$root/codecs/photo-mbt-q9.aec"
 fi
 if [[ "$which" == all || "$which" == photos || "$which" == polish ]]; then
-  lambdas=(0 0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.035 0.09 0.25)
   for q in $qualities; do
     [[ $q -le 9 ]] || continue  # q10 starts in the detail stage
     copy_start p "$q"
@@ -108,7 +122,6 @@ if [[ "$which" == all || "$which" == photos || "$which" == polish ]]; then
   done
 fi
 if [[ "$which" == all || "$which" == photos || "$which" == detail ]]; then
-  lambdas=(0 0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.035 0.09 0.25 0.5)
   detail=(--config.rd.quantization=mixed --config.data.candidates=2)
   for q in ${3:-10 1 2 3 4 5 6 7 8 9}; do
     if [[ $q == 10 ]]; then
@@ -144,37 +157,20 @@ fi
 if [[ "$which" == all || "$which" == photos || "$which" == widen ]]; then
   # Widen to M=192 latent channels (ae.compression.widen keeps what each codec computes)
   # and train on detailed crops, crop seed 50+N.
-  lambdas=(0 0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.035 0.09 0.25)
   for q in ${3:-9 8 7 6 5 4 3}; do
     [[ $q -le 9 ]] || continue  # q10 is widened in the detail stage
-    steps=${WIDEN_STEPS:-$([[ $q -ge 8 ]] && echo 12000 || echo 8000)}
     copy_start w "$q"
-    start="$root/photo_w$q.start.aec"
-    train --config=$photo --workdir="$root/photo_w$q" --config.model.m=192 \
-        --config.rd.lmbda="${lambdas[$q]}" --config.rd.quantization=mixed \
-        --config.data.candidates=2 --config.train.init_from="$start" \
-        --config.train.num_steps="$steps" --config.train.lr_drop_step="$((steps * 5 / 6))" \
-        --config.data.crop_seed=$((50 + q)) \
-      && python3 -m experiments.export_codec --workdir="$root/photo_w$q" \
-          --out="$root/photo_w$q/codec.aec" \
-      && cp "$root/photo_w$q/codec.aec" "$root/codecs/photo-mbt-q$q.aec"
+    on_detail w "$q" 192 "${WIDEN_STEPS:-$([[ $q -ge 8 ]] && echo 12000 || echo 8000)}" \
+      $((50 + q))
   done
 fi
 if [[ "$which" == all || "$which" == photos || "$which" == more ]]; then
-  lambdas=(0 0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.035 0.09 0.25 0.5)
   for q in ${3:-10 9 8}; do
-    steps=${MORE_STEPS:-$([[ $q == 8 ]] && echo 4000 || echo 8000)}
     copy_start m "$q"
     m=$(python3 -c 'import json, sys; from ae.store import bundle
 print(json.loads(bundle.unpack(open(sys.argv[1], "rb").read())["model"])["m"])' \
         "$root/photo_m$q.start.aec")
-    train --config=$photo --workdir="$root/photo_m$q" --config.model.m="$m" \
-        --config.rd.lmbda="${lambdas[$q]}" --config.rd.quantization=mixed \
-        --config.data.candidates=2 --config.train.init_from="$root/photo_m$q.start.aec" \
-        --config.train.learning_rate=1e-4 --config.train.num_steps="$steps" \
-        --config.train.lr_drop_step="$((steps * 5 / 6))" --config.data.crop_seed=$((70 + q)) \
-      && python3 -m experiments.export_codec --workdir="$root/photo_m$q" \
-          --out="$root/photo_m$q/codec.aec" \
-      && cp "$root/photo_m$q/codec.aec" "$root/codecs/photo-mbt-q$q.aec"
+    on_detail m "$q" "$m" "${MORE_STEPS:-$([[ $q == 8 ]] && echo 4000 || echo 8000)}" \
+      $((70 + q)) --config.train.learning_rate=1e-4
   done
 fi
