@@ -287,16 +287,25 @@ def _train_locked(
     ),
     int(config.data.get("num_workers", 0) or 0),
   )
+
+  def next_chunk(at: int):
+    """The global chunk of the steps from `at` on, or None past the last step."""
+    if at >= last:
+      return None
+    k = min(int(tc.steps_per_call), last - at)
+    return parallel.put_global(
+      stream.take(batches, k),
+      parallel.batch_sharding(mesh, 1),
+      (k, int(tc.batch_size), *train_set.image_shape),
+    )
+
   try:
+    chunk = next_chunk(step)
     while step < last:
       profile.maybe_start(step)
-      k = min(int(tc.steps_per_call), last - step)
-      chunk = parallel.put_global(
-        stream.take(batches, k),
-        parallel.batch_sharding(mesh, 1),
-        (k, int(tc.batch_size), *train_set.image_shape),
-      )
-      state, metrics = train_fn(state, chunk)
+      k = chunk.shape[0]
+      state, metrics = train_fn(state, chunk)  # dispatched: runs while the host
+      chunk = next_chunk(step + k)  # gathers the next chunk's batches
       metrics = jax.device_get(metrics)
       watch.check(step + k, metrics, ckpt.latest_step())
       step += k

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-MIN_COMPILE_SECONDS = 0.2  # programs that compile faster are not worth a file
+MIN_COMPILE_SECONDS = 0.0  # every program: loading one costs less than compiling it
 
 
 def default_dir() -> str:
