@@ -30,6 +30,7 @@ from ae.utils.errors import UserError
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 DEFAULT_MAX_PIXELS = 1 << 26  # 67 megapixels: ae.codec.image_io.MAX_PIXELS
+SLOW_STEPS = 200  # --slow: ae.codec.refine.SLOW_STEPS (not imported: it loads jax)
 
 
 class UsageError(Exception):
@@ -70,6 +71,17 @@ class _Formatter(argparse.HelpFormatter):
     return text
 
 
+def _positive_int(text: str) -> int:
+  """argparse type: an integer >= 1."""
+  try:
+    value = int(text)
+  except ValueError:
+    value = 0
+  if value < 1:
+    raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got '{text}'")
+  return value
+
+
 def _common(p: argparse.ArgumentParser) -> None:
   p.add_argument(
     "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="print nothing but errors"
@@ -83,7 +95,7 @@ def _output_flags(p: argparse.ArgumentParser) -> None:
   )
   p.add_argument(
     "--max_pixels",
-    type=int,
+    type=_positive_int,
     default=DEFAULT_MAX_PIXELS,
     help="refuse images larger than this many pixels",
   )
@@ -135,7 +147,7 @@ def build_parser() -> _Parser:
   r.add_argument(
     "--slow",
     action="store_true",
-    help="the slow mode: --refine_steps=SLOW_STEPS (ae.codec.refine; under a minute "
+    help=f"the slow mode: --refine_steps={SLOW_STEPS} (under a minute "
     "for a 512x384 photo on a 2-core CPU)",
   )
   p = add("decompress", "decode an .ae file into an image (a batch: OUT-0000.png ... or one .npy)")
@@ -218,6 +230,9 @@ def main(argv: list[str]) -> int:
     topic = getattr(args, "topic", None)
     if topic and topic not in commands:
       print(f"error: ae: no command '{topic}' (`ae --help` lists the commands)", file=sys.stderr)
+      return EXIT_USAGE
+    if args.command is None:  # a bare `ae`: the help, on stderr, as bad usage
+      parser.print_help(sys.stderr)
       return EXIT_USAGE
     (subparsers[topic] if topic else parser).print_help()
     return EXIT_OK

@@ -7,10 +7,12 @@ local to each command so that `ae info` or `ae decompress` load neither jax nor 
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import numpy as np
 
+from ae.data.imageset import IMAGE_SUFFIXES
 from ae.utils import console
 from ae.utils.errors import UserError
 
@@ -80,8 +82,24 @@ def _read_bytes(path: str) -> bytes:
     raise UserError(f"cannot read {path} ({e.strerror or e})") from e
 
 
+@contextlib.contextmanager
+def _about(path: str):
+  """Errors raised inside name `path` (decoding errors know bytes, not file names)."""
+  try:
+    yield
+  except UserError as e:
+    if path in str(e):
+      raise
+    raise UserError(f"{path}: {e}") from e
+
+
 def _mode(image: np.ndarray) -> str:
   return "gray" if image.ndim == 2 else "RGB"
+
+
+def _describe(image: np.ndarray) -> str:
+  """'512x768 RGB': width x height and colour mode."""
+  return f"{image.shape[1]}x{image.shape[0]} {_mode(image)}"
 
 
 def _compress_lossless(args, codec) -> None:
@@ -106,6 +124,8 @@ def cmd_compress(args) -> None:
   from ae.ops.metrics import psnr
 
   check_output(args.output, args.image, "ae", args.force)
+  if args.output.lower().endswith(IMAGE_SUFFIXES + (".npy",)):
+    raise UserError(f"-o {args.output}: compress writes an .ae file; name it NAME.ae")
   if args.refine_steps < 0:
     raise UserError(f"--refine_steps must be >= 0, got {args.refine_steps}")
   if getattr(args, "slow", False):
@@ -118,6 +138,11 @@ def cmd_compress(args) -> None:
     raise UserError(
       f"{len(args.image)} images given: a lossy codec writes one image per file "
       "(a lossless codec such as --codec=fmnist-vae-lossless takes a batch)"
+    )
+  if args.image[0].lower().endswith(".npy"):
+    raise UserError(
+      f"{args.image[0]}: a .npy batch needs a lossless codec (--codec=fmnist-vae-lossless); "
+      "a lossy codec takes one PNG, JPEG, ... image"
     )
   image = _read_image(args.image[0], args.max_pixels)
   channels = 1 if image.ndim == 2 else 3
@@ -149,7 +174,8 @@ def cmd_decompress(args) -> None:
   if not args.output.lower().endswith(".npy"):
     image_io.image_format(args.output)  # refuse a bad extension before decoding
   data = _read_bytes(args.file)
-  images = api.decode_batch(data, max_pixels=args.max_pixels)
+  with _about(args.file):
+    images = api.decode_batch(data, max_pixels=args.max_pixels)
   if len(images) > 1 or args.output.lower().endswith(".npy"):
     return _write_batch(args, images, len(data))
   image = images[0]
@@ -162,7 +188,7 @@ def cmd_decompress(args) -> None:
     ref = _read_image(args.reference, args.max_pixels)
     if ref.shape != image.shape:
       raise UserError(
-        f"--reference {args.reference} is {ref.shape}, the decoded image {image.shape}"
+        f"--reference {args.reference} is {_describe(ref)}, the decoded image {_describe(image)}"
       )
     line += f", PSNR {psnr(ref, image):.2f} dB"
     if lossy:
@@ -216,7 +242,8 @@ def cmd_info(args) -> None:
   from ae.codec import api, bitstream, lossless, registry
 
   data = _read_bytes(args.file)
-  header, streams = bitstream.unpack(data)
+  with _about(args.file):
+    header, streams = bitstream.unpack(data)
   count, what = 1, ""
   try:
     codec = registry.by_id(header.codec_id)

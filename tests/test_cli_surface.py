@@ -25,9 +25,18 @@ def _run(*argv, env=None, timeout=120):
 
 @pytest.mark.parametrize("argv", [["--help"], [], ["help"]])
 def test_top_level_help_lists_every_command(argv, capsys):
-  assert cli.main(argv) == 0
-  out = capsys.readouterr().out
+  assert cli.main(argv) == (2 if argv == [] else 0)  # a bare `ae` is bad usage
+  captured = capsys.readouterr()
+  out = captured.err if argv == [] else captured.out  # its help goes to stderr
   assert all(f"    {c} " in out or f"    {c}\n" in out for c in COMMANDS)
+
+
+def test_slow_help_names_the_steps_of_the_refinement_it_runs(capsys):
+  from ae.codec import refine
+
+  assert cli.SLOW_STEPS == refine.SLOW_STEPS
+  assert cli.main(["compress", "--help"]) == 0
+  assert f"--refine_steps={refine.SLOW_STEPS}" in " ".join(capsys.readouterr().out.split())
 
 
 def test_command_help_lists_its_flags_with_defaults(capsys):
@@ -51,6 +60,8 @@ def test_command_help_lists_its_flags_with_defaults(capsys):
     (["compress", "a.png", "b.png", "-o", "y.ae"], "2 images need a lossless codec"),
     (["compress", "x.png", "-o", "y.ae", "extra"], "unexpected argument 'extra'"),
     (["compress", "x.png", "-o", "y.ae", "--slow", "--refine_steps=9"], "not allowed with"),
+    (["compress", "x.png", "-o", "y.ae", "--max_pixels=0"], "must be a whole number >= 1"),
+    (["denoise", "x.png", "-o", "y.png", "--max_pixels=-1"], "must be a whole number >= 1"),
   ],
 )
 def test_usage_errors_are_one_line_with_status_2(argv, hint, capsys):
@@ -127,10 +138,13 @@ def _hostile_files(d):
   Image.fromarray(photo).save(d / "photo.png")
   good = api.compress(photo, "mbt2018_mean")
   (d / "good.ae").write_bytes(good)
+  (d / "half.ae").write_bytes(good[: len(good) // 2])
   (d / "bomb65535.ae").write_bytes(_ae_bomb(good, 65535, 65535))
   (d / "bomb4096.ae").write_bytes(_ae_bomb(good, 4096, 4096))
   _png_bomb(d / "bomb.png")
   _png16_rgb(d / "rgb16.png")
+  np.save(d / "batch.npy", np.zeros((2, 8, 8), np.uint8))
+  Image.fromarray(np.zeros((8, 8), np.uint8)).save(d / "small.png")
   frames = [Image.fromarray(np.full((8, 8), v, np.uint8)) for v in (10, 200)]
   frames[0].save(d / "anim.gif", save_all=True, append_images=frames[1:])
   os.makedirs(d / "readonly")
@@ -157,6 +171,16 @@ def _hostile_files(d):
     (["compress", "{d}/photo.png", "-o", "/sys/o.ae"], "cannot write"),  # unwritable for root
     (["decompress", "{d}/good.ae", "-o", "{d}/o.xyz"], "unknown image extension"),
     (["info", "{d}/missing.ae"], "no such file"),
+    (["compress", "{d}/photo.png", "-o", "{d}/new.png"], "compress writes an .ae file"),
+    (["decompress", "{d}/half.ae", "-o", "{d}/o.png"], "half.ae: "),
+    (["info", "{d}/half.ae"], "half.ae: "),
+    (["compress", "{d}/batch.npy", "-o", "{d}/o.ae"], "needs a lossless codec"),
+    (["compress", "{d}/photo.png", "-o", "{d}/o.ae", "--codec={d}/none.aec"], "no such codec file"),
+    (["compress", "{d}/good.ae", "-o", "{d}/o.ae"], "(not a format Pillow knows)"),
+    (
+      ["decompress", "{d}/good.ae", "-o", "{d}/o.png", "--reference", "{d}/small.png"],
+      "is 8x8 gray, the decoded image 24x20 RGB",
+    ),
   ],
 )
 def test_hostile_inputs_give_one_line_and_write_nothing(hostile, argv, message, capsys):

@@ -106,3 +106,27 @@ def test_photo_set_served_by_tfds_matches_the_files(tmp_path, monkeypatch):
 def test_select_points_groups():
   names = {p.curve for p in select_points("classical", gray=True, train=None)}
   assert "jpeg444" not in names and "jpeg420" in names
+
+
+def test_unknown_codec_names_the_classical_ones_and_the_groups():
+  from ae.utils.errors import UserError
+
+  with pytest.raises(UserError, match="classical: .*jpeg420.*; groups: all, classical, learned"):
+    select_points("jpeg", gray=False, train=None)
+
+
+def test_bd_table_marks_curves_too_short_for_a_cubic():
+  from ae.rd import report
+
+  def rows(codec, points):
+    return [{"codec": codec, "bpp": r, "psnr": p} for r, p in points]
+
+  four = [(0.25, 28.0), (0.5, 31.0), (1.0, 34.0), (2.0, 37.0)]
+  summary = rows("a", four) + rows("b", [(r * 0.8, p) for r, p in four])
+  assert "†" not in report.bd_markdown(harness.bd_table(summary))
+  summary += rows("c", four[1:3])
+  table = harness.bd_table(summary)
+  assert table["c"]["a"]["points"] == 2 and table["a"]["b"]["points"] == 4
+  text = report.bd_markdown(table)
+  assert "†" in text.split("\n| c |")[1].splitlines()[0] and "not a cubic" in text
+  assert "†" not in text.split("\n| a |")[1].splitlines()[0].split("|")[1]  # a vs b

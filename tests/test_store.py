@@ -20,6 +20,16 @@ def test_catalog_searches_the_variable_first_and_names_what_is_installed(tmp_pat
     catalog.find(catalog.DENOISERS, "nope")
 
 
+def test_unknown_names_list_the_installed_models_in_number_order(tmp_path, monkeypatch):
+  for q in (10, 2, 1):
+    (tmp_path / f"m-q{q}.aed").write_bytes(b"")
+  monkeypatch.setenv("AE_DENOISER_PATH", str(tmp_path))
+  with pytest.raises(catalog.ModelNotFoundError, match="m-q1, m-q2, m-q10"):
+    catalog.find(catalog.DENOISERS, "nope")
+  with pytest.raises(catalog.ModelNotFoundError, match="no such denoiser file"):
+    catalog.find(catalog.DENOISERS, str(tmp_path / "missing.aed"))
+
+
 def test_old_shipped_model_paths_map_into_the_store(monkeypatch):
   root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
   monkeypatch.chdir(root)

@@ -159,7 +159,7 @@ def implausible(
   if pixels > max_pixels:
     return (
       f"{header.width}x{header.height} = {pixels:,} pixels is more than the limit of "
-      f"{max_pixels:,} (max_pixels raises it)"
+      f"{max_pixels:,} (max_pixels, --max_pixels on the command line, raises it)"
     )
   if codec.lossless:
     return None

@@ -100,7 +100,7 @@ def decode_images(
   if count * header.height * header.width > max_pixels:
     raise bitstream.BitstreamError(
       f"refused: {count:,} images of {header.width}x{header.height} are more than the "
-      f"limit of {max_pixels:,} pixels (max_pixels raises it)"
+      f"limit of {max_pixels:,} pixels (max_pixels, --max_pixels on the command line, raises it)"
     )
   words = np.frombuffer(streams[1], "<u4").astype(np.uint32)
   try:

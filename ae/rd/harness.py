@@ -173,5 +173,6 @@ def bd_table(summary: list[dict]) -> dict:
           "cubic": bd.bd_rate(ra, pa, rt, pt, "cubic"),
           "pchip": bd.bd_rate(ra, pa, rt, pt, "pchip"),
           "psnr_range": [float(lo), float(hi)],
+          "points": min(len(pt), len(pa)),  # < 4: the cubic fit is of degree points - 1
         }
   return table

@@ -39,14 +39,19 @@ def bd_markdown(table: dict, method: str = "cubic") -> str:
     f"| BD-rate ({method}) of row vs column | " + " | ".join(names) + " |",
     "|---" * (len(names) + 1) + "|",
   ]
+  low = lambda t, a: method == "cubic" and table[t][a].get("points", 4) < 4
   for t in names:
     cells = [
-      _fmt(table[t][a][method], 1) + "%"
+      _fmt(table[t][a][method], 1) + "%" + ("†" if low(t, a) else "")
       if a in table[t] and math.isfinite(table[t][a][method])
       else ("—" if a != t else "0")
       for a in names
     ]
     lines.append(f"| {t} | " + " | ".join(cells) + " |")
+  if any(low(t, a) for t in names for a in table[t]):
+    lines.append(
+      "\n† a curve of fewer than 4 points: fitted by a polynomial of degree points - 1, not a cubic"
+    )
   return "\n".join(lines) + "\n"
 
 

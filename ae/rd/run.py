@@ -65,7 +65,13 @@ def select_points(
         raise UserError("pca transform coding needs a set with a train split (fashion_mnist)")
       points += harness.pca_points(train)
     else:
-      codec = registry.get(n)
+      try:
+        codec = registry.get(n)
+      except registry.CodecNotFoundError as e:
+        raise UserError(
+          f"{e}; classical: {', '.join(classical.available())}; groups: all, classical, "
+          "learned" + (", pca" if train is not None else "")
+        ) from e
       if codec.lossless:
         raise UserError(f"{n} is lossless: `python -m experiments.lossless_eval` measures it")
       points += harness.learned_points([codec])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 
 from ae.utils.errors import UserError
 
@@ -57,6 +58,13 @@ def find(kind: Kind, name: str) -> str:
     return name
   found = files(kind)
   if name not in found:
-    known = ", ".join(sorted(found)) or "none installed"
+    if name.endswith(kind.suffix) or os.sep in name:
+      raise ModelNotFoundError(f"{name}: no such {kind.noun} file")
+    known = ", ".join(sorted(found, key=natural_key)) or "none installed"
     raise ModelNotFoundError(f"no {kind.noun} named '{name}' (available: {known})")
   return found[name]
+
+
+def natural_key(name: str) -> list:
+  """Sorts names with their numbers as numbers: photo-mbt-q2 before photo-mbt-q10."""
+  return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
