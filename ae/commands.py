@@ -50,6 +50,8 @@ def _kind_of_file(path: str) -> str:
 def check_output(out: str, inputs: list[str], kind: str, force: bool) -> None:
   """Refuses an output that is one of the inputs (links resolved), a folder, or an existing
   file of another kind than `kind` ('ae' or 'image') unless `force`."""
+  if out == "-":
+    raise UserError("-o -: standard output is not supported; name a file")
   real = os.path.realpath(out)
   for path in inputs:
     if path and os.path.exists(path) and os.path.realpath(path) == real:

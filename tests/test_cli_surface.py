@@ -174,6 +174,7 @@ def _hostile_files(d):
     (["compress", "{d}/photo.png", "-o", "{d}/new.png"], "compress writes an .ae file"),
     (["decompress", "{d}/half.ae", "-o", "{d}/o.png"], "half.ae: "),
     (["info", "{d}/half.ae"], "half.ae: "),
+    (["compress", "{d}/photo.png", "-o", "-"], "standard output is not supported"),
     (["compress", "{d}/batch.npy", "-o", "{d}/o.ae"], "needs a lossless codec"),
     (["compress", "{d}/photo.png", "-o", "{d}/o.ae", "--codec={d}/none.aec"], "no such codec file"),
     (["compress", "{d}/good.ae", "-o", "{d}/o.ae"], "(not a format Pillow knows)"),
