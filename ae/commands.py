@@ -90,9 +90,17 @@ def _about(path: str):
   try:
     yield
   except UserError as e:
-    if path in str(e):
+    if str(e).startswith(path):
       raise
     raise UserError(f"{path}: {e}") from e
+
+
+def _is_image_name(path: str) -> bool:
+  """Whether `path` ends in an image or array extension (Pillow's, .npy)."""
+  from PIL import Image
+
+  suffix = os.path.splitext(path)[1].lower()
+  return suffix in IMAGE_SUFFIXES + (".npy",) or suffix in Image.registered_extensions()
 
 
 def _mode(image: np.ndarray) -> str:
@@ -125,9 +133,9 @@ def cmd_compress(args) -> None:
   from ae.codec import api, image_io, registry
   from ae.ops.metrics import psnr
 
-  check_output(args.output, args.image, "ae", args.force)
-  if args.output.lower().endswith(IMAGE_SUFFIXES + (".npy",)):
+  if _is_image_name(args.output):
     raise UserError(f"-o {args.output}: compress writes an .ae file; name it NAME.ae")
+  check_output(args.output, args.image, "ae", args.force)
   if args.refine_steps < 0:
     raise UserError(f"--refine_steps must be >= 0, got {args.refine_steps}")
   if getattr(args, "slow", False):

@@ -12,7 +12,7 @@ side by side on the one GPU, each with its share of its memory:
   of the colour model from `photo-unet-rgb.aed`, on the sigma-weighted loss of
   `scripts/retrain_denoisers.sh`, batches of 64 crops of 128x128 (the CPU runs: 16 or 8
   of 64x64);
-- `codecs`: the photo codecs of `--codecs` (device_kit.JOB_MODELS: q1, q5, q9),
+- `codecs`: the photo codecs of `--codecs` (device_kit.JOB_MODELS: q1, q9),
   each at its own lambda, batches of 16 crops of 256x256 (the CPU runs: 4 of 128x128).
 A short calibration run of each measures its step rate, so the main runs fill
 `--minutes` of training (less if the whole command would end past `--deadline_s`, which

@@ -27,18 +27,18 @@
 # 12,000 steps more at Adam 2e-4 (2e-5 for the last 2,000), crop seed 50. The shipped files
 # are already polished twice: to redo the second polish alone, first put the files before
 # it in ROOT/codecs (`git show 5909aaa:ae/store/codecs/photo-mbt-qN.aec`, N = 1..9).
-# Then (WHICH=all, photos or widen) q9, q8, ..., q3 are widened the same way to M=192
+# Then (WHICH=all, photos or widen) q9, q8, ..., q1 are widened the same way to M=192
 # from ROOT/codecs/photo-mbt-qN.aec (or the shipped file; copied once to
 # ROOT/photo_wN.start.aec) and trained on detailed crops with mixed quantization, crop seed
 # 50+N: 12,000 steps for q9 and q8, 8,000 for the others (WIDEN_STEPS overrides; Adam
-# 2e-4, 2e-5 for the last sixth). The shipped q3..q10 are M=192; q1 and q2 stay at M=96.
-# Then (WHICH=all, photos or more) the rates in QUALITIES (default "10 9 8") train on from
+# 2e-4, 2e-5 for the last sixth). Every shipped photo codec is M=192.
+# Then (WHICH=all, photos or more) the rates in QUALITIES (default "10 9 8 7") train on from
 # ROOT/codecs/photo-mbt-qN.aec (or the shipped file; copied once to ROOT/photo_mN.start.aec)
 # at their own width (read from that file), on detailed crops with mixed quantization,
 # crop seed 70+N: 8,000 steps (4,000 for q8; MORE_STEPS overrides) at Adam 1e-4, 1e-5 for
 # the last sixth.
-# QUALITIES (default "1 2 ... 9"; "10 1 2 ... 9" for the second polish, "9 8 ... 3" to
-# widen, "10 9 8" for more)
+# QUALITIES (default "1 2 ... 9"; "10 1 2 ... 9" for the second polish, "9 8 ... 1" to
+# widen, "10 9 8 7" for more)
 # picks the rates, so two cores can share them. Rerunning resumes unfinished runs and
 # re-exports finished ones.
 source "$(dirname "$0")/retrain_common.sh"
@@ -157,7 +157,7 @@ fi
 if [[ "$which" == all || "$which" == photos || "$which" == widen ]]; then
   # Widen to M=192 latent channels (ae.compression.widen keeps what each codec computes)
   # and train on detailed crops, crop seed 50+N.
-  for q in ${3:-9 8 7 6 5 4 3}; do
+  for q in ${3:-9 8 7 6 5 4 3 2 1}; do
     [[ $q -le 9 ]] || continue  # q10 is widened in the detail stage
     copy_start w "$q"
     on_detail w "$q" 192 "${WIDEN_STEPS:-$([[ $q -ge 8 ]] && echo 12000 || echo 8000)}" \
@@ -165,7 +165,7 @@ if [[ "$which" == all || "$which" == photos || "$which" == widen ]]; then
   done
 fi
 if [[ "$which" == all || "$which" == photos || "$which" == more ]]; then
-  for q in ${3:-10 9 8}; do
+  for q in ${3:-10 9 8 7}; do
     copy_start m "$q"
     m=$(python3 -c 'import json, sys; from ae.store import bundle
 print(json.loads(bundle.unpack(open(sys.argv[1], "rb").read())["model"])["m"])' \

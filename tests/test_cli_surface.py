@@ -139,6 +139,8 @@ def _hostile_files(d):
   good = api.compress(photo, "mbt2018_mean")
   (d / "good.ae").write_bytes(good)
   (d / "half.ae").write_bytes(good[: len(good) // 2])
+  (d / "ae").write_bytes(b"no magic here")
+  (d / "notes.txt").write_text("not an .ae file")
   (d / "bomb65535.ae").write_bytes(_ae_bomb(good, 65535, 65535))
   (d / "bomb4096.ae").write_bytes(_ae_bomb(good, 4096, 4096))
   _png_bomb(d / "bomb.png")
@@ -159,20 +161,25 @@ def _hostile_files(d):
     (["decompress", "{d}/bomb4096.ae", "-o", "{d}/o.png"], "symbols need at least"),
     (["compress", "{d}/bomb.png", "-o", "{d}/o.ae"], "more than the limit"),
     (["denoise", "{d}/bomb.png", "-o", "{d}/o.png"], "more than the limit"),
-    (["compress", "{d}/photo.png", "-o", "{d}/photo.png"], "is the input file"),
+    (["compress", "{d}/photo.png", "-o", "{d}/photo.png"], "compress writes an .ae file"),
+    (["compress", "{d}/good.ae", "-o", "{d}/good.ae"], "is the input file"),
     (["denoise", "{d}/photo.png", "-o", "{d}/photo.png"], "is the input file"),
     (
       ["decompress", "{d}/good.ae", "-o", "{d}/photo.png", "--reference", "{d}/photo.png"],
       "is the input file",
     ),
-    (["compress", "{d}/photo.png", "-o", "{d}/anim.gif"], "use --force"),
+    (["compress", "{d}/photo.png", "-o", "{d}/notes.txt"], "use --force"),
     (["compress", "{d}/rgb16.png", "-o", "{d}/o.ae"], "16-bit"),
     (["compress", "{d}/photo.png", "-o", "{d}/readonly/o.ae"], "cannot write"),
     (["compress", "{d}/photo.png", "-o", "/sys/o.ae"], "cannot write"),  # unwritable for root
     (["decompress", "{d}/good.ae", "-o", "{d}/o.xyz"], "unknown image extension"),
     (["info", "{d}/missing.ae"], "no such file"),
     (["compress", "{d}/photo.png", "-o", "{d}/new.png"], "compress writes an .ae file"),
+    (["compress", "{d}/photo.png", "-o", "{d}/new.jp2"], "compress writes an .ae file"),
+    (["compress", "{d}/photo.png", "-o", "{d}/anim.gif", "--force"], "compress writes an .ae"),
+    (["compress", "{d}/photo.png", "-o", "{d}/o.ae", "--codec={d}/photo.png"], "not a codec file"),
     (["decompress", "{d}/half.ae", "-o", "{d}/o.png"], "half.ae: "),
+    (["decompress", "{d}/ae", "-o", "{d}/o.png"], "/ae: not an .ae"),
     (["info", "{d}/half.ae"], "half.ae: "),
     (["compress", "{d}/photo.png", "-o", "-"], "standard output is not supported"),
     (["compress", "{d}/batch.npy", "-o", "{d}/o.ae"], "needs a lossless codec"),

@@ -3,12 +3,15 @@
 import argparse
 import glob
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
 import sys
 
 import pytest
+
+from ae.store import bundle
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -118,11 +121,26 @@ def test_the_codec_job_continues_each_codec_at_its_own_lambda():
   assert [s.name for s in stages] == ["photo-mbt-q1", "photo-mbt-q9"]
   assert "--config.rd.lmbda=0.0004" in stages[0].flags
   assert "--config.rd.lmbda=0.25" in stages[1].flags
-  # widths from the file: q1 has M=96 latent channels, q9 was widened to M=192
-  assert "--config.model.m=96" in stages[0].flags and "--config.model.m=192" in stages[1].flags
+  for stage in stages:  # widths from the file
+    with open(os.path.join(ROOT, f"ae/store/codecs/{stage.name}.aec"), "rb") as f:
+      model = json.loads(bundle.unpack(f.read())["model"])
+    assert f"--config.model.m={model['m']}" in stage.flags
+    assert f"--config.model.n={model['n']}" in stage.flags
   assert all("--config.rd.quantization=mixed" in s.flags for s in stages)
   assert stages[1].exporter == "experiments.export_codec" and stages[1].suffix == ".aec"
   assert [s.name for s in train.job_stages(train.parse_args([]))] == [
     "photo-unet-gray",
     "photo-unet-rgb",
   ]
+
+
+def test_the_codec_job_reads_each_width_from_the_file(tmp_path, monkeypatch):
+  train = _script("device_train")
+  os.makedirs(tmp_path / "ae/store/codecs")
+  model = {"name": "mbt2018_mean", "n": 40, "m": 72}
+  stored = bundle.pack({"lmbda": 0.1, "model": json.dumps(model)})
+  (tmp_path / "ae/store/codecs/photo-mbt-q4.aec").write_bytes(stored)
+  monkeypatch.setattr(train, "ROOT", str(tmp_path))
+  flags = train.codec_stage("photo-mbt-q4").flags
+  assert "--config.model.n=40" in flags and "--config.model.m=72" in flags
+  assert "--config.rd.lmbda=0.1" in flags

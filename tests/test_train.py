@@ -152,6 +152,29 @@ def test_resumed_run_ends_where_an_uninterrupted_one_does(fake_fashion, tmp_path
   assert _metrics(tmp_path / "full") == _metrics(tmp_path / "resumed")
 
 
+def test_an_input_error_while_a_chunk_trains_waits_for_its_checkpoint(
+  fake_fashion, tmp_path, monkeypatch
+):
+  """The next chunk is gathered while the current one trains: when gathering it fails,
+  the step the current chunk reached is still checkpointed before the error stops the run."""
+  from ae.train import runner
+
+  config = make_test_config(fake_fashion, train__num_steps=12)
+  take, taken = runner.stream.take, []
+
+  def failing_take(it, k):
+    if sum(taken) >= 4:  # the batches of steps 4.. (checkpoints every 4 steps)
+      raise OSError("disk gone")
+    taken.append(k)
+    return take(it, k)
+
+  monkeypatch.setattr(runner.stream, "take", failing_take)
+  with pytest.raises(OSError, match="disk gone"):
+    train_and_evaluate(config, str(tmp_path))
+  assert sum(taken) == 4
+  assert Checkpointer(str(tmp_path / "checkpoints")).all_steps() == [4]
+
+
 def test_init_from_starts_from_another_runs_parameters(fake_fashion, tmp_path):
   base = make_test_config(fake_fashion)
   train_and_evaluate(base, str(tmp_path / "base"))

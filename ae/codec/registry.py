@@ -12,7 +12,6 @@ import dataclasses
 import functools
 import hashlib
 import os
-import re
 
 from ae.codec import bitsback
 from ae.codec.transforms import Program, program_for
@@ -93,14 +92,9 @@ def load(path: str) -> Codec:
   return _load(os.path.abspath(path), st.st_mtime_ns, st.st_size)
 
 
-def _natural(name: str) -> list:
-  """Sort key: runs of digits compare as numbers ("q9" before "q10")."""
-  return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name)]
-
-
 def available() -> list[Codec]:
   """Every codec on the search path, sorted by name (numbers in names by value)."""
-  return [load(p) for _, p in sorted(_files().items(), key=lambda kv: _natural(kv[0]))]
+  return [load(p) for _, p in sorted(_files().items(), key=lambda kv: catalog.natural_key(kv[0]))]
 
 
 def get(name: str) -> Codec:

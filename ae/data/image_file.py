@@ -54,7 +54,8 @@ def read_image(path: str, max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, lis
       raise
     if isinstance(e, PermissionError):
       raise UserError(f"cannot read {path}: permission denied") from e
-    why = "not a format Pillow knows" if isinstance(e, UnidentifiedImageError) else str(e)
+    why = " ".join(str(e).split()) or type(e).__name__
+    why = "not a format Pillow knows" if isinstance(e, UnidentifiedImageError) else why
     raise UserError(f"{path} is not an image this tool can read ({why})") from e
   finally:
     Image.MAX_IMAGE_PIXELS = saved

@@ -13,7 +13,8 @@ __all__ = ["Denoiser", "available", "choose", "export_denoiser", "get", "load"]
 
 
 def available() -> list[Denoiser]:
-  return [load(p) for _, p in sorted(catalog.files(catalog.DENOISERS).items())]
+  denoisers = catalog.files(catalog.DENOISERS)
+  return [load(denoisers[n]) for n in sorted(denoisers, key=catalog.natural_key)]
 
 
 def get(name: str) -> Denoiser:

@@ -39,7 +39,9 @@ def bd_markdown(table: dict, method: str = "cubic") -> str:
     f"| BD-rate ({method}) of row vs column | " + " | ".join(names) + " |",
     "|---" * (len(names) + 1) + "|",
   ]
-  low = lambda t, a: method == "cubic" and table[t][a].get("points", 4) < 4
+  low = lambda t, a: (
+    method == "cubic" and table[t][a].get("points", 4) < 4 and math.isfinite(table[t][a][method])
+  )
   for t in names:
     cells = [
       _fmt(table[t][a][method], 1) + "%" + ("†" if low(t, a) else "")

@@ -58,6 +58,8 @@ def find(kind: Kind, name: str) -> str:
     return name
   found = files(kind)
   if name not in found:
+    if os.path.exists(name):
+      raise ModelNotFoundError(f"{name} is not a {kind.noun} file ({kind.suffix})")
     if name.endswith(kind.suffix) or os.sep in name:
       raise ModelNotFoundError(f"{name}: no such {kind.noun} file")
     known = ", ".join(sorted(found, key=natural_key)) or "none installed"
@@ -66,5 +68,5 @@ def find(kind: Kind, name: str) -> str:
 
 
 def natural_key(name: str) -> list:
-  """Sorts names with their numbers as numbers: photo-mbt-q2 before photo-mbt-q10."""
-  return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+  """Sort key: runs of digits compare as numbers (photo-mbt-q2 before photo-mbt-q10)."""
+  return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name)]

@@ -305,7 +305,10 @@ def _train_locked(
       profile.maybe_start(step)
       k = chunk.shape[0]
       state, metrics = train_fn(state, chunk)  # dispatched: runs while the host
-      chunk = next_chunk(step + k)  # gathers the next chunk's batches
+      try:  # gathers the next chunk's batches; an input error waits for this chunk's
+        chunk, failed = next_chunk(step + k), None  # checkpoint, and is raised after it
+      except Exception as e:  # pylint: disable=broad-except
+        chunk, failed = None, e
       metrics = jax.device_get(metrics)
       watch.check(step + k, metrics, ckpt.latest_step())
       step += k
@@ -331,6 +334,8 @@ def _train_locked(
         writer.write(step, "test", evaluate_test(state.params))
       if _due(step, int(tc.checkpoint_every_steps)) or step == last:
         ckpt.save(step, state)
+      if failed is not None:
+        raise failed
   finally:
     profile.maybe_stop(step, force=True)
     bar.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 MIN_COMPILE_SECONDS = 0.0  # every program: loading one costs less than compiling it
+MAX_BYTES = 1 << 30  # beyond 1 GiB JAX evicts the least recently used programs
 
 
 def default_dir() -> str:
@@ -31,4 +32,5 @@ def enable(path: str | None = None) -> str | None:
 
   jax.config.update("jax_compilation_cache_dir", path)
   jax.config.update("jax_persistent_cache_min_compile_time_secs", MIN_COMPILE_SECONDS)
+  jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
   return path

@@ -1,5 +1,5 @@
 r"""A photo codec trained on this 2-core CPU: mbt2018_mean (mean-scale hyperprior,
-no context model) at reduced widths N=64, M=96 (M=192 for q3..q10) on random
+no context model) at reduced widths N=64, M=96 (the shipped rates widened to M=192) on random
 128x128 crops (with flips) of the offline photo set's train split (`ae.data.photos`), evaluated on
 256x256 centre crops of its held-out lossless test photos. Loss = bpp +
 lambda * 255^2 * MSE, batch 4, Adam 2e-4 (2e-5 for the last 20% of steps) after
@@ -21,9 +21,9 @@ Adam 1e-4, 1e-5 for the last 800, and polished again so on detailed crops
 (`--config.data.candidates=2`: the more textured of two random crops); the top rate q10
 (lambda 0.5) is 5,000 steps from q9 before that second polish, polished with the
 others, then widened to M=192 (`--config.model.m=192`, ae.compression.widen) and trained
-12,000 steps more; q9, q8, q7, q6, q5, q4 and q3 were widened so too (12,000 steps for
-q9 and q8, 8,000 for the others); q10, q9 and q8 then trained 8,000, 8,000 and 4,000
-steps more at Adam 1e-4. scripts/retrain_codecs.sh runs them all:
+12,000 steps more; q9 down to q1 were widened so too (12,000 steps for q9 and q8, 8,000
+for the others); q10, q9, q8 and q7 then trained 8,000, 8,000, 4,000 and 8,000 steps
+more at Adam 1e-4. scripts/retrain_codecs.sh runs them all:
 
   python -m experiments.train --config=experiments/configs/photo_codec.py \
       --workdir=workdirs/photo_base
