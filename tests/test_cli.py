@@ -10,6 +10,7 @@ from PIL import Image
 
 from ae import cli
 from ae.codec import api, bitstream, registry
+from ae.store import catalog
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden")
 
@@ -55,7 +56,9 @@ def test_compress_decompress_info_codecs(codec_dir, tmp_path, capsys):
   assert "33x17 RGB" in capsys.readouterr().out
   assert run_cli("codecs") == 0
   lines = capsys.readouterr().out.strip().splitlines()
-  assert [line.split("\t")[0] for line in lines] == sorted(registry._files(), key=registry._natural)
+  assert [line.split("\t")[0] for line in lines] == sorted(
+    registry._files(), key=catalog.natural_key
+  )
   rate = lambda line: "lambda=" in line or "lossless (bits-back)" in line
   assert all("model=" in line and rate(line) and "trained_on=" in line for line in lines)
   # Every lossy codec's line names the --quality level that selects it.
