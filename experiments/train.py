@@ -50,7 +50,7 @@ def main(argv):
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   import jax  # pylint: disable=g-import-not-at-top
 
-  xla_cache.enable(_CACHE.value)
+  xla_cache.enable(_CACHE.value, min_seconds=0.0)  # a training run: every program
   from ae.train import distributed  # pylint: disable=g-import-not-at-top
 
   watchdog = None
