@@ -12,7 +12,6 @@ import os
 
 import numpy as np
 
-from ae.data.imageset import IMAGE_SUFFIXES
 from ae.utils import console
 from ae.utils.errors import UserError
 
@@ -96,11 +95,11 @@ def _about(path: str):
 
 
 def _is_image_name(path: str) -> bool:
-  """Whether `path` ends in an image or array extension (Pillow's, .npy)."""
+  """Whether `path` ends in an extension of an image format Pillow knows, or .npy."""
   from PIL import Image
 
   suffix = os.path.splitext(path)[1].lower()
-  return suffix in IMAGE_SUFFIXES + (".npy",) or suffix in Image.registered_extensions()
+  return suffix == ".npy" or suffix in Image.registered_extensions()
 
 
 def _mode(image: np.ndarray) -> str:
